@@ -1,0 +1,1 @@
+"""Core: answer a question (retrieve -> compose -> cite). Platform-neutral: no Slack here."""

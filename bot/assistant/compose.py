@@ -1,0 +1,97 @@
+"""Offline, extractive answers: the sentences of the retrieved chunks that answer the question,
+in reading order, each tied to a numbered source. Refuses when the best chunks do not cover the
+question's key terms, instead of stitching unrelated text together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.assistant.models import Answer, Citation, Reference
+from bot.knowledge.models import Chunk, DocMeta
+from bot.knowledge.query import PreparedQuery
+from bot.knowledge.search import Hit, HybridSearcher, SentenceScorer
+from bot.knowledge.text import normalize, split_sentences
+
+
+@dataclass(frozen=True)
+class ComposePolicy:
+    min_coverage: float = 0.6  # share of the question's key terms (by idf) the best chunk must hold
+    max_sentences: int = 3
+    follow_ratio: float = 0.8  # extra sentences must score at least this share of the best one
+    chunks_considered: int = 3
+
+
+@dataclass
+class _Candidate:
+    hit_rank: int
+    position: int
+    sentence: str
+    score: float
+
+
+def compose_answer(
+    q: PreparedQuery,
+    hits: list[Hit],
+    searcher: HybridSearcher,
+    docs: dict[str, DocMeta],
+    policy: ComposePolicy,
+) -> tuple[str, list[Citation], float]:
+    """Return (answer text, citations, confidence). Empty text means: abstain."""
+    if not hits or not q.key_terms:
+        return "", [], 0.0
+    considered = hits[: policy.chunks_considered]
+    best_cov = max(h.coverage for h in considered)
+    if best_cov < policy.min_coverage:
+        return "", [], best_cov
+    scorer = SentenceScorer(q, searcher.kb.lexical)
+    weights = searcher.key_term_weights(q.key_terms)
+    top_score = hits[0].score or 1.0
+    candidates: list[_Candidate] = []
+    for rank, hit in enumerate(considered):
+        if hit.coverage < policy.min_coverage * 0.75:
+            continue
+        heading = normalize(f"{hit.chunk.title}\n{hit.chunk.section}")
+        for pos, sentence in enumerate(split_sentences(hit.chunk.text)):
+            if len(sentence) < 4:
+                continue
+            cov = searcher.coverage(q.key_terms, weights, heading + "\n" + normalize(sentence))
+            score = 0.45 * cov + 0.45 * scorer.score(sentence) + 0.1 * (hit.score / top_score)
+            candidates.append(_Candidate(rank, pos, sentence, score))
+    if not candidates:
+        return "", [], best_cov
+    best = max(c.score for c in candidates)
+    chosen = sorted(candidates, key=lambda c: -c.score)[: policy.max_sentences]
+    chosen = [c for c in chosen if c.score >= policy.follow_ratio * best]
+    chosen.sort(key=lambda c: (c.hit_rank, c.position))
+
+    numbers: dict[str, int] = {}
+    citations: list[Citation] = []
+    lines: list[str] = []
+    for c in chosen:
+        chunk = considered[c.hit_rank].chunk
+        key = f"{chunk.source}#{chunk.section}"
+        if key not in numbers:
+            numbers[key] = len(numbers) + 1
+            citations.append(_citation(numbers[key], chunk, docs.get(chunk.source)))
+        lines.append(f"{c.sentence} [{numbers[key]}]")
+    return "\n".join(lines), citations, best_cov
+
+
+def _citation(n: int, chunk: Chunk, meta: DocMeta | None) -> Citation:
+    refs = [Reference(title=s.title, url=s.url) for s in meta.sources] if meta else []
+    return Citation(
+        n=n,
+        source=chunk.source,
+        title=chunk.title,
+        section=chunk.section,
+        kind=meta.kind if meta else "",
+        as_of=meta.as_of.isoformat() if meta else "",
+        url=next((r.url for r in refs if r.url), None),
+        references=refs,
+        quote=chunk.text,
+    )
+
+
+def abstention(question: str, lang: str, message: str, reason: str, confidence: float = 0.0) -> Answer:
+    return Answer(question=question, answer=message, citations=[], abstained=True, lang=lang, reason=reason,
+                  confidence=round(confidence, 3))

@@ -1,0 +1,85 @@
+"""The assistant: one entry point, `Assistant.ask`, used by the CLI, the terminal chat and
+(later) the Slack and Teams adapters."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from bot.assistant import messages
+from bot.assistant.compose import ComposePolicy, abstention, compose_answer
+from bot.assistant.models import Answer
+from bot.config import Settings
+from bot.knowledge.embeddings import Embedder, HashingEmbedder, OpenAIEmbedder
+from bot.knowledge.glossary import Glossary
+from bot.knowledge.query import prepare_query
+from bot.knowledge.search import FusionWeights, HybridSearcher, KnowledgeBase
+from bot.knowledge.text import detect_language, strip_control
+from bot.knowledge.vectorstore import open_client
+
+log = logging.getLogger(__name__)
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    if settings.uses_remote_embeddings:
+        return OpenAIEmbedder(settings.openai_base_url, settings.openai_api_key, settings.embedding_model,
+                              settings.embedding_timeout_s)
+    return HashingEmbedder()
+
+
+class Assistant:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        glossary: Glossary,
+        embedder: Embedder | None,
+        settings: Settings,
+        weights: FusionWeights | None = None,
+        policy: ComposePolicy | None = None,
+    ) -> None:
+        self.kb = kb
+        self.glossary = glossary
+        self.settings = settings
+        self.searcher = HybridSearcher(kb, embedder, weights)
+        self.policy = policy or ComposePolicy()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, glossary_path: Path | None = None) -> Assistant:
+        client = open_client(settings.data_dir, settings.chroma_url)
+        kb = KnowledgeBase.open(settings.data_dir, client)
+        glossary = Glossary.load(glossary_path or settings.knowledge_dir / "glossary.yaml")
+        return cls(kb, glossary, make_embedder(settings), settings)
+
+    def ask(self, question: str, history: list[str] | None = None) -> Answer:
+        """Answer a question from the knowledge base, with numbered citations, or abstain."""
+        started = time.perf_counter()
+        answer = self._ask(question, history)
+        answer.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        log.info("answered chars=%d abstained=%s citations=%d ms=%.1f", len(question), answer.abstained,
+                 len(answer.citations), answer.latency_ms)
+        return answer
+
+    def _ask(self, question: str, history: list[str] | None) -> Answer:
+        cleaned = " ".join(strip_control(question).split())
+        if not cleaned:
+            return abstention(question, "ja", messages.text("empty", "ja"), "empty")
+        notice = ""
+        limit = self.settings.max_question_chars
+        if len(cleaned) > limit:
+            cleaned = cleaned[:limit]
+            notice = messages.text("too_long", detect_language(cleaned), limit=limit)
+        lang = detect_language(cleaned)
+        if lang == "other":
+            both = messages.text("other_script", "ja") + "\n" + messages.text("other_script", "en")
+            return abstention(question, "ja", both, "unsupported_script")
+        q = prepare_query(cleaned, self.glossary, history)
+        if not q.key_terms:
+            return abstention(question, lang, messages.text("no_topic", lang), "no_topic")
+        hits = self.searcher.search(q, k=self.settings.top_k)
+        body, citations, confidence = compose_answer(q, hits, self.searcher, self.kb.docs, self.policy)
+        if not body:
+            return abstention(question, lang, messages.text("not_found", lang), "not_covered", confidence)
+        parts = [p for p in (notice, messages.text("en_preface", lang), body) if p]
+        return Answer(question=question, answer="\n".join(parts), citations=citations, abstained=False, lang=lang,
+                      confidence=round(confidence, 3))

@@ -1,0 +1,174 @@
+"""The `itaku` command line: index, ask, chat, bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+EXIT_NO_INDEX = 3
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="itaku",
+        description="Itaku: answers about managing contractors' information security, with sources.",
+    )
+    p.add_argument("--data-dir", type=Path, help="index folder (default: $ITAKU_DATA_DIR or ./data)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress details (never message text)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    idx = sub.add_parser("index", help="index knowledge files (incremental)")
+    idx.add_argument("paths", nargs="*", type=Path, help="files or folders (default: knowledge/)")
+
+    ask = sub.add_parser("ask", help="answer one question and exit")
+    ask.add_argument("question", help="the question, in Japanese or English")
+    ask.add_argument("--json", action="store_true", help="print one JSON object (stable contract)")
+
+    sub.add_parser("chat", help="interactive session (Ctrl-D to leave)")
+
+    bench = sub.add_parser("bench", help="benchmarks that print figures")
+    bsub = bench.add_subparsers(dest="bench", metavar="BENCH")
+    bj = bsub.add_parser("jsquad", help="retrieval and answer quality on JSQuAD")
+    bj.add_argument("--data", type=Path, required=True, help="path to valid-v1.3.json")
+    bj.add_argument("--limit", type=int, default=0, help="ask only the first N questions")
+    bj.add_argument("--no-vectors", action="store_true", help="lexical only (for comparison)")
+    bs = bsub.add_parser("scale", help="indexing time, latency and memory at 1k/10k/100k chunks")
+    bs.add_argument("--sizes", default="1000,10000,100000", help="comma-separated chunk counts")
+    bs.add_argument("--queries", type=int, default=200)
+    bk = bsub.add_parser("kb", help="the bundled question set against the bundled knowledge base")
+    bk.add_argument("--questions", type=Path, default=None)
+    bk.add_argument("--show-failures", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.data_dir is not None:
+        os.environ["ITAKU_DATA_DIR"] = str(args.data_dir)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.command == "index":
+            return _cmd_index(args.paths)
+        if args.command == "ask":
+            return _cmd_ask(args.question, args.json)
+        if args.command == "chat":
+            return _cmd_chat()
+        if args.command == "bench":
+            return _cmd_bench(args, parser)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    from bot.config import Settings
+
+    return Settings()
+
+
+def _cmd_index(paths: list[Path]) -> int:
+    from bot.knowledge.indexer import IndexBusyError, run_index
+    from bot.knowledge.vectorstore import VectorStore, open_client
+    from bot.assistant.service import make_embedder
+
+    settings = _settings()
+    roots = paths or [settings.knowledge_dir]
+    tty = sys.stderr.isatty()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if total < 50 and stage != "embed":
+            return
+        if tty:
+            print(f"\r{stage}: {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+        elif done == total or done % max(1, total // 10) == 0:
+            print(f"{stage}: {done}/{total}", file=sys.stderr, flush=True)
+
+    try:
+        report = run_index(roots, settings.data_dir, make_embedder(settings),
+                           VectorStore(open_client(settings.data_dir, settings.chroma_url)), progress)
+    except IndexBusyError as exc:
+        print(f"itaku index: {exc}", file=sys.stderr)
+        return 1
+    for source, reason in report.skipped:
+        kept = " (previous version kept in the index)" if source in report.kept_previous else ""
+        print(f"skipped {source}: {reason}{kept}", file=sys.stderr)
+    if report.files_total == 0:
+        print("itaku index: no indexable files found (Markdown, text, PDF, .docx, HTML)", file=sys.stderr)
+        return 1
+    state = "updated" if report.changed or report.kept_previous else "up to date"
+    print(
+        f"index {state}: generation {report.generation}, {report.files_total} files "
+        f"({len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+        f"{len(report.removed)} removed, {len(report.skipped)} skipped), {report.chunks} chunks, "
+        f"{report.embedded} embedded, {report.seconds:.1f}s"
+    )
+    return 0
+
+
+def _open_assistant():  # type: ignore[no-untyped-def]
+    from bot.assistant.service import Assistant
+
+    return Assistant.from_settings(_settings())
+
+
+def _cmd_ask(question: str, as_json: bool) -> int:
+    from bot.assistant import messages
+    from bot.knowledge.search import IndexMissingError
+    from bot.terminal.render import render_answer
+
+    try:
+        assistant = _open_assistant()
+    except IndexMissingError:
+        print(f"itaku ask: {messages.text('no_index', 'en')}", file=sys.stderr)
+        return EXIT_NO_INDEX
+    answer = assistant.ask(question)
+    if as_json:
+        print(json.dumps(answer.model_dump(mode="json"), ensure_ascii=False))
+    else:
+        print(render_answer(answer))
+    return 0
+
+
+def _cmd_chat() -> int:
+    from bot.assistant import messages
+    from bot.knowledge.search import IndexMissingError
+    from bot.terminal.chat import run_chat
+
+    try:
+        assistant = _open_assistant()
+    except IndexMissingError:
+        print(f"itaku chat: {messages.text('no_index', 'en')}", file=sys.stderr)
+        return EXIT_NO_INDEX
+    return run_chat(assistant)
+
+
+def _cmd_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.bench == "jsquad":
+        from bot.bench.jsquad import run_jsquad
+
+        return run_jsquad(args.data, limit=args.limit, vectors=not args.no_vectors)
+    if args.bench == "scale":
+        from bot.bench.scale import run_scale
+
+        return run_scale([int(s) for s in args.sizes.split(",") if s.strip()], args.queries)
+    if args.bench == "kb":
+        from bot.bench.kb import run_kb
+
+        return run_kb(args.questions, show_failures=args.show_failures)
+    parser.parse_args(["bench", "--help"])
+    return EXIT_USAGE

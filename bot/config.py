@@ -1,0 +1,54 @@
+"""One place for every setting. Values come from the environment (prefix-free names as in
+`.env.sample`) or a `.env` file; defaults run fully offline with embedded stores."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_file_encoding="utf-8")
+
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "data",
+        validation_alias="ITAKU_DATA_DIR",
+        description="Where the index (Chroma, lexical index, manifests) lives.",
+    )
+    knowledge_dir: Path = Field(
+        default=PROJECT_ROOT / "knowledge",
+        validation_alias="ITAKU_KNOWLEDGE_DIR",
+        description="Default folder indexed by `itaku index`.",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        validation_alias="CHROMA_URL",
+        description="http://host:port of a Chroma server; unset means embedded PersistentClient.",
+    )
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    embedding_model: str = Field(default="text-embedding-3-small", validation_alias="ITAKU_EMBEDDING_MODEL")
+    embedding_timeout_s: float = Field(default=20.0, gt=0, validation_alias="ITAKU_EMBEDDING_TIMEOUT")
+    top_k: int = Field(default=5, ge=1, le=20, validation_alias="ITAKU_TOP_K")
+    max_question_chars: int = Field(default=2000, ge=50, validation_alias="ITAKU_MAX_QUESTION_CHARS")
+
+    @field_validator("chroma_url", "openai_base_url", "openai_api_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @property
+    def uses_remote_embeddings(self) -> bool:
+        return self.openai_base_url is not None or self.openai_api_key is not None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Knowledge services: load -> chunk -> index (Chroma + Japanese lexical index) -> hybrid search."""

@@ -1,0 +1,87 @@
+"""The glossary (knowledge/glossary.yaml): synonym groups that widen queries, so that a
+colloquial, variant or English word (下請け, 漏洩, subcontract) finds the Japanese guidance."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.knowledge.text import is_japanese_char, normalize
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    canonical: str = Field(min_length=1)
+    terms: list[str] = Field(min_length=1)
+
+
+class _GlossaryFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int
+    groups: list[_Group]
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A glossary group matched in a question."""
+
+    canonical: str
+    matched: str  # the text of the question that matched (normalised)
+    alternatives: tuple[str, ...]  # normalised Japanese forms to look for in the knowledge base
+
+
+class Glossary:
+    def __init__(self, groups: list[tuple[str, list[str]]]) -> None:
+        self._concepts: dict[str, tuple[str, tuple[str, ...]]] = {}
+        ja_terms: list[str] = []
+        en_terms: list[str] = []
+        for canonical, terms in groups:
+            canon = normalize(canonical)
+            alts = [canon] + [n for t in terms if (n := normalize(t)) != canon and _has_japanese(n)]
+            alternatives = tuple(dict.fromkeys(alts))
+            for term in {normalize(t) for t in [canonical, *terms]}:
+                if not term.strip():
+                    continue
+                self._concepts.setdefault(term, (canonical, alternatives))
+                (ja_terms if _has_japanese(term) else en_terms).append(term)
+        # Longest first, so 再委託承認申請書 wins over 再委託 and "data breach" over "breach".
+        ja_terms.sort(key=len, reverse=True)
+        en_terms.sort(key=len, reverse=True)
+        self._ja = re.compile("|".join(re.escape(t) for t in ja_terms)) if ja_terms else None
+        self._en = (
+            re.compile(r"(?<![a-z0-9])(?:" + "|".join(re.escape(t) for t in en_terms) + r")(?![a-z0-9])")
+            if en_terms
+            else None
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> Glossary:
+        if not path.exists():
+            return cls([])
+        data = _GlossaryFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return cls([(g.canonical, g.terms) for g in data.groups])
+
+    def match(self, text: str) -> list[Concept]:
+        """Concepts named in the text, longest matches first, without overlaps."""
+        norm = normalize(text)
+        found: list[Concept] = []
+        taken: list[tuple[int, int]] = []
+        for pattern in (self._ja, self._en):
+            if pattern is None:
+                continue
+            for m in pattern.finditer(norm):
+                start, end = m.span()
+                if any(start < e and s < end for s, e in taken):
+                    continue
+                taken.append((start, end))
+                canonical, alternatives = self._concepts[m.group(0)]
+                found.append(Concept(canonical, m.group(0), alternatives))
+        return found
+
+
+def _has_japanese(text: str) -> bool:
+    return any(is_japanese_char(c) for c in text)

@@ -1,0 +1,272 @@
+"""Read files into LoadedDocument: Markdown (with front matter), text, PDF, Word (.docx), HTML.
+
+Every failure becomes a LoadError naming the file and what is wrong with it, so the indexer can
+skip that file and go on with the rest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from bot.knowledge.models import Block, DocMeta, LoadedDocument, SourceRef
+from bot.knowledge.text import strip_control
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm")
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+class LoadError(Exception):
+    """A file that cannot be indexed; the message says why, in terms a curator can act on."""
+
+
+def load_file(path: Path, source: str) -> LoadedDocument:
+    """Load one file. ``source`` is the stable name shown in citations."""
+    suffix = path.suffix.lower()
+    loader = _LOADERS.get(suffix)
+    if loader is None:
+        raise LoadError(f"unsupported file type '{suffix or path.name}'")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise LoadError(f"file is too large ({size:,} bytes; limit {MAX_FILE_BYTES:,})")
+    doc = loader(path, source)
+    if not any(b.text.strip() for b in doc.blocks):
+        raise LoadError("no text could be extracted")
+    return doc
+
+
+def _read_text(path: Path) -> str:
+    raw = path.read_bytes()
+    if b"\x00" in raw[:8192]:
+        raise LoadError("looks like a binary file, not text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LoadError(f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8") from None
+    return strip_control(text)
+
+
+def _default_meta(path: Path, title: str | None, source: str) -> DocMeta:
+    mtime = dt.date.fromtimestamp(path.stat().st_mtime)
+    return DocMeta(
+        title=(title or path.stem).strip() or path.name,
+        kind="guidance",
+        tags=[],
+        sources=[SourceRef(title=path.name, note=f"file {source}")],
+        as_of=mtime,
+    )
+
+
+def split_front_matter(text: str) -> tuple[dict[str, object] | None, str]:
+    """Return (front matter mapping or None, body). Raises LoadError on broken front matter."""
+    if not text.startswith("---"):
+        return None, text
+    lines = text.split("\n")
+    if lines[0].strip() != "---":
+        return None, text
+    for i in range(1, len(lines)):
+        if lines[i].strip() in ("---", "..."):
+            try:
+                data = yaml.safe_load("\n".join(lines[1:i]))
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f" at line {mark.line + 2}" if mark is not None else ""
+                raise LoadError(f"front matter is not valid YAML{where}") from None
+            if not isinstance(data, dict):
+                raise LoadError("front matter must be a mapping of keys to values")
+            return data, "\n".join(lines[i + 1 :])
+    raise LoadError("front matter starts with '---' but is never closed")
+
+
+def _meta_from(data: dict[str, object]) -> DocMeta:
+    try:
+        return DocMeta.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'front matter'}: {err['msg']}" for err in exc.errors()[:5]
+        )
+        raise LoadError(f"front matter is invalid ({problems})") from None
+
+
+def _load_markdown(path: Path, source: str) -> LoadedDocument:
+    data, body = split_front_matter(_read_text(path))
+    blocks, first_h1 = markdown_blocks(body)
+    meta = _meta_from(data) if data is not None else _default_meta(path, first_h1, source)
+    return LoadedDocument(source=source, meta=meta, blocks=blocks)
+
+
+def markdown_blocks(body: str) -> tuple[list[Block], str | None]:
+    """Split Markdown into blocks by heading. The first H1 is taken as the document title and
+    not repeated in heading paths."""
+    blocks: list[Block] = []
+    path: list[tuple[int, str]] = []
+    lines: list[str] = []
+    first_h1: str | None = None
+    in_fence = False
+
+    def flush() -> None:
+        text = "\n".join(lines).strip()
+        if text:
+            blocks.append(Block(tuple(h for _, h in path), text))
+        lines.clear()
+
+    for raw in body.split("\n"):
+        if _FENCE.match(raw):
+            in_fence = not in_fence
+            continue
+        m = None if in_fence else _HEADING.match(raw)
+        if m:
+            flush()
+            level, title = len(m.group(1)), m.group(2).strip()
+            if level == 1 and first_h1 is None and not blocks and not path:
+                first_h1 = title
+                continue
+            while path and path[-1][0] >= level:
+                path.pop()
+            path.append((level, title))
+            continue
+        line = _LIST_MARK.sub("", raw).strip()
+        if line.startswith("|") and line.endswith("|"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if all(set(c) <= set("-: ") for c in cells):
+                continue
+            line = "　".join(c for c in cells if c)
+        line = line.lstrip("> ").strip()
+        lines.append(line)
+    flush()
+    return blocks, first_h1
+
+
+def _load_text(path: Path, source: str) -> LoadedDocument:
+    text = _read_text(path)
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), None)
+    title = first[:60] if first else None
+    return LoadedDocument(source=source, meta=_default_meta(path, title, source), blocks=[Block((), text)])
+
+
+def _load_pdf(path: Path, source: str) -> LoadedDocument:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            raise LoadError("PDF is encrypted; save an unprotected copy")
+        title = None
+        if reader.metadata is not None and reader.metadata.title:
+            title = str(reader.metadata.title)
+        blocks = []
+        for n, page in enumerate(reader.pages, start=1):
+            text = strip_control(page.extract_text() or "")
+            if text.strip():
+                blocks.append(Block((f"p.{n}",), text))
+    except LoadError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise LoadError(f"PDF cannot be read ({type(exc).__name__})") from None
+    return LoadedDocument(source=source, meta=_default_meta(path, title, source), blocks=blocks)
+
+
+def _load_docx(path: Path, source: str) -> LoadedDocument:
+    import zipfile
+
+    import docx
+
+    try:
+        document = docx.Document(str(path))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise LoadError(f"Word file cannot be read ({type(exc).__name__}); is it a real .docx?") from None
+    title = document.core_properties.title or None
+    blocks: list[Block] = []
+    path_stack: list[tuple[int, str]] = []
+    lines: list[str] = []
+
+    def flush() -> None:
+        text = "\n".join(lines).strip()
+        if text:
+            blocks.append(Block(tuple(h for _, h in path_stack), text))
+        lines.clear()
+
+    for para in document.paragraphs:
+        text = strip_control(para.text).strip()
+        if not text:
+            continue
+        style = (para.style.name if para.style is not None else "") or ""
+        if style == "Title":
+            title = title or text
+            continue
+        if style.startswith("Heading"):
+            try:
+                level = int(style.split()[-1])
+            except ValueError:
+                level = 1
+            flush()
+            while path_stack and path_stack[-1][0] >= level:
+                path_stack.pop()
+            path_stack.append((level, text))
+            continue
+        lines.append(text)
+    flush()
+    for table in document.tables:
+        rows = ["　".join(c.text.strip() for c in row.cells if c.text.strip()) for row in table.rows]
+        text = "\n".join(r for r in rows if r)
+        if text:
+            blocks.append(Block(("表",), text))
+    return LoadedDocument(source=source, meta=_default_meta(path, title, source), blocks=blocks)
+
+
+def _load_html(path: Path, source: str) -> LoadedDocument:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(_read_text(path), "html.parser")
+    for tag in soup(["script", "style", "noscript", "nav", "footer", "header"]):
+        tag.decompose()
+    title = soup.title.get_text(strip=True) if soup.title else None
+    blocks: list[Block] = []
+    path_stack: list[tuple[int, str]] = []
+    lines: list[str] = []
+
+    def flush() -> None:
+        text = "\n".join(lines).strip()
+        if text:
+            blocks.append(Block(tuple(h for _, h in path_stack), text))
+        lines.clear()
+
+    root = soup.body or soup
+    for el in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "th", "pre", "blockquote"]):
+        text = strip_control(el.get_text(" ", strip=True))
+        if not text:
+            continue
+        if el.name and el.name[0] == "h" and el.name[1:].isdigit():
+            level = int(el.name[1:])
+            flush()
+            if level == 1 and title is None:
+                title = text
+            while path_stack and path_stack[-1][0] >= level:
+                path_stack.pop()
+            path_stack.append((level, text))
+            continue
+        if el.find_parent(["li", "td", "th", "blockquote"]) is not None and el.name in ("p", "li"):
+            continue  # nested: its text came with the parent
+        lines.append(text)
+    flush()
+    return LoadedDocument(source=source, meta=_default_meta(path, title, source), blocks=blocks)
+
+
+_LOADERS: dict[str, Callable[[Path, str], LoadedDocument]] = {
+    ".md": _load_markdown,
+    ".markdown": _load_markdown,
+    ".txt": _load_text,
+    ".pdf": _load_pdf,
+    ".docx": _load_docx,
+    ".html": _load_html,
+    ".htm": _load_html,
+}

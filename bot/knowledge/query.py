@@ -1,0 +1,72 @@
+"""Turn a question into what the index is searched with: weighted character and word terms,
+glossary widening, and the key terms whose coverage decides whether the knowledge base knows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.knowledge.glossary import Concept, Glossary
+from bot.knowledge.text import detect_language, normalize
+from bot.knowledge.tokenize import char_tokens, key_terms, word_tokens
+
+EXPANSION_WEIGHT = 0.35  # a synonym counts, but less than the user's own word
+HISTORY_WEIGHT = 0.5  # earlier question in a thread, for short follow-ups
+MAX_ALTERNATIVES = 5
+
+
+@dataclass(frozen=True)
+class KeyTerm:
+    text: str
+    alternatives: tuple[str, ...]  # normalised strings; any one present in a text covers the term
+    from_glossary: bool = False
+
+
+@dataclass
+class PreparedQuery:
+    text: str
+    lang: str  # "ja" | "en" | "other"
+    char_terms: list[tuple[str, float]] = field(default_factory=list)
+    word_terms: list[tuple[str, float]] = field(default_factory=list)
+    key_terms: list[KeyTerm] = field(default_factory=list)
+    vector_text: str = ""
+    concepts: list[Concept] = field(default_factory=list)
+
+
+def prepare_query(question: str, glossary: Glossary, history: list[str] | None = None) -> PreparedQuery:
+    lang = detect_language(question)
+    concepts = glossary.match(question)
+    q = PreparedQuery(text=question, lang=lang, concepts=concepts)
+    q.char_terms = [(t, 1.0) for t in char_tokens(question)]
+    q.word_terms = [(t, 1.0) for t in word_tokens(question)]
+    vector_parts = [question]
+
+    # Key terms: content words outside glossary matches, plus one key term per concept.
+    remainder = normalize(question)
+    for c in concepts:
+        remainder = remainder.replace(c.matched, "、")
+    for term in dict.fromkeys(key_terms(remainder)):
+        q.key_terms.append(KeyTerm(term, (normalize(term),)))
+    seen: set[str] = set()
+    for c in concepts:
+        if c.canonical in seen:
+            continue
+        seen.add(c.canonical)
+        q.key_terms.append(KeyTerm(c.canonical, (c.matched, *c.alternatives), from_glossary=True))
+        # An English word has no Japanese match of its own: its canonical form stands in for it.
+        canon_weight = 1.0 if c.matched not in c.alternatives else EXPANSION_WEIGHT
+        for i, alt in enumerate(a for a in c.alternatives if a != c.matched):
+            if i >= MAX_ALTERNATIVES:
+                break
+            w = canon_weight if i == 0 else EXPANSION_WEIGHT
+            q.char_terms.extend((t, w) for t in char_tokens(alt))
+            q.word_terms.extend((t, w) for t in word_tokens(alt))
+            if i == 0:
+                vector_parts.append(alt)
+
+    if history and len(q.key_terms) <= 2:
+        previous = history[-1]
+        q.char_terms.extend((t, HISTORY_WEIGHT) for t in char_tokens(previous))
+        q.word_terms.extend((t, HISTORY_WEIGHT) for t in word_tokens(previous))
+        vector_parts.append(previous)
+    q.vector_text = " ".join(vector_parts)
+    return q

@@ -1,0 +1,130 @@
+"""Tokenisers for Japanese retrieval.
+
+Two views of the same text, fused at search time (measured on JSQuAD, see README):
+- character n-grams: unigrams and bigrams of every Japanese run, whole words for Latin/digit runs;
+  robust to unknown words and spelling variants, no dictionary needed;
+- SudachiPy morphemes (mode C, normalised forms, content words only): whole words such as
+  個人情報保護法, with variants folded (漏洩 -> 漏えい style normalisation by the dictionary).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+from typing import Any
+
+from bot.knowledge.text import normalize
+
+_WORD = re.compile(r"[a-z0-9]+(?:[.'\-][a-z0-9]+)*")
+# Runs of Japanese letters (kana, kanji, iteration marks, prolonged sound mark).
+_JA_RUN = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc\u30fd\u30fe\u3005\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff]+")
+_HIRAGANA = re.compile(r"[\u3041-\u3096]")
+
+# Words that carry no topic in a question.
+EN_STOPWORDS = frozenset(
+    """a an the of to in on for at by with from as and or but if then than so is are was were be
+    been being am do does did doing done have has had having can could shall should will would may
+    might must need needs what which who whom whose when where why how that this these those there
+    here it its it's i me my we our us you your he she they them their his her about into over
+    under up down out any some all each every no not yes please tell explain know want let get got
+    give make made use used using like also just only very much many more most such own same other
+    there's what's how's is it does it happen happens case cases thing things way ok okay hi hello
+    thanks thank one two""".split()
+)
+
+JA_STOP_CONTENT = frozenset(
+    """為る 有る 居る 成る 出来る 言う 思う 良い 事 物 為 時 下さる 貰う 呉れる 頂く 致す 遣る 在る
+    何 なに 何か どう どの どれ どんな いつ 誰 だれ どこ なぜ 教える 知る 分かる わかる 思う 言う
+    する ある いる なる できる 出来る 良い よい いい 事 こと もの 物 為 ため 時 とき 場合 際 方 ほう
+    点 等 など 件 必要 第 条 項 号 くださる 下さる 願う 感じ 何故 っぽい みたい よう 様 的 ん の か ね よ""".split()
+)
+
+
+def char_tokens(text: str) -> list[str]:
+    """Character unigrams+bigrams of Japanese runs and whole Latin/digit words.
+
+    Hiragana-only unigrams are dropped: they are grammar (の, は, を), frequent in every chunk,
+    and only slow the index down."""
+    norm = normalize(text)
+    out: list[str] = [m.group(0) for m in _WORD.finditer(norm)]
+    for m in _JA_RUN.finditer(norm):
+        run = m.group(0)
+        out.extend(c for c in run if not _HIRAGANA.fullmatch(c))
+        out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+class _Sudachi:
+    """Lazily loaded SudachiPy tokenizer (the dictionary is memory-mapped once per process)."""
+
+    _lock = threading.Lock()
+    _tokenizer: Any = None
+    _mode: Any = None
+
+    @classmethod
+    def get(cls) -> tuple[Any, Any]:
+        if cls._tokenizer is None:
+            with cls._lock:
+                if cls._tokenizer is None:
+                    from sudachipy import Dictionary, SplitMode
+
+                    cls._mode = SplitMode.C
+                    cls._tokenizer = Dictionary(dict="core").create(cls._mode)
+        return cls._tokenizer, cls._mode
+
+
+_SKIP_POS = frozenset({"助詞", "助動詞", "補助記号", "空白", "記号"})
+_MAX_SUDACHI_CHARS = 40_000  # SudachiPy refuses inputs over ~49,149 bytes; we chunk below that
+
+
+@lru_cache(maxsize=4096)
+def _morphemes_cached(norm: str) -> tuple[tuple[str, str], ...]:
+    tok, _ = _Sudachi.get()
+    out: list[tuple[str, str]] = []
+    for piece in _pieces(norm):
+        for m in tok.tokenize(piece):
+            pos = m.part_of_speech()[0]
+            if pos in _SKIP_POS:
+                continue
+            out.append((m.normalized_form(), pos))
+    return tuple(out)
+
+
+def _pieces(text: str) -> list[str]:
+    # Sudachi limits input size in bytes; split long text at line breaks, then hard-cut.
+    if len(text.encode("utf-8")) < 40_000:
+        return [text]
+    pieces: list[str] = []
+    for line in text.split("\n"):
+        while len(line.encode("utf-8")) >= 40_000:
+            pieces.append(line[:10_000])
+            line = line[10_000:]
+        pieces.append(line)
+    return pieces
+
+
+def word_tokens(text: str) -> list[str]:
+    """Content-word morphemes (normalised forms) for the word-level index.
+
+    Latin-script words bypass Sudachi, whose normalised forms would turn "what" into ホワット."""
+    norm = normalize(text)[:_MAX_SUDACHI_CHARS]
+    words = [m.group(0) for m in _WORD.finditer(norm) if not m.group(0).isdigit()]
+    ja = _WORD.sub(lambda m: m.group(0) if m.group(0).isdigit() else " ", norm)
+    morphemes = [form for form, _pos in _morphemes_cached(ja) if form.strip()]
+    return morphemes + words
+
+
+def key_terms(text: str) -> list[str]:
+    """The terms of a question that carry its topic: content morphemes minus question words,
+    English stop words and single hiragana."""
+    out: list[str] = []
+    for form in word_tokens(text):
+        if form in JA_STOP_CONTENT or form in EN_STOPWORDS:
+            continue
+        if len(form) == 1 and _HIRAGANA.fullmatch(form):
+            continue
+        if not any(ch.isalnum() for ch in form):
+            continue
+        out.append(form)
+    return out

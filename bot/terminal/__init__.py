@@ -1,0 +1,1 @@
+"""Terminal adapter: `itaku ask` output and the `itaku chat` REPL."""
