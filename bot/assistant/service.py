@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.knowledge.embeddings import Embedder, HashingEmbedder, OpenAIEmbedder
 from bot.knowledge.glossary import Glossary
 from bot.knowledge.query import prepare_query
-from bot.knowledge.search import FusionWeights, HybridSearcher, KnowledgeBase
+from bot.knowledge.search import FusionWeights, Hit, HybridSearcher, KnowledgeBase
 from bot.knowledge.text import detect_language, strip_control
 from bot.knowledge.vectorstore import open_client
 
@@ -53,17 +53,21 @@ class Assistant:
 
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         """Answer a question from the knowledge base, with numbered citations, or abstain."""
+        return self.respond(question, history)[0]
+
+    def respond(self, question: str, history: list[str] | None = None) -> tuple[Answer, list[Hit]]:
+        """The answer and the ranked chunks it was drawn from (for traces and benchmarks)."""
         started = time.perf_counter()
-        answer = self._ask(question, history)
+        answer, hits = self._ask(question, history)
         answer.latency_ms = round((time.perf_counter() - started) * 1000, 2)
         log.info("answered chars=%d abstained=%s citations=%d ms=%.1f", len(question), answer.abstained,
                  len(answer.citations), answer.latency_ms)
-        return answer
+        return answer, hits
 
-    def _ask(self, question: str, history: list[str] | None) -> Answer:
+    def _ask(self, question: str, history: list[str] | None) -> tuple[Answer, list[Hit]]:
         cleaned = " ".join(strip_control(question).split())
         if not cleaned:
-            return abstention(question, "ja", messages.text("empty", "ja"), "empty")
+            return abstention(question, "ja", messages.text("empty", "ja"), "empty"), []
         notice = ""
         limit = self.settings.max_question_chars
         if len(cleaned) > limit:
@@ -72,14 +76,15 @@ class Assistant:
         lang = detect_language(cleaned)
         if lang == "other":
             both = messages.text("other_script", "ja") + "\n" + messages.text("other_script", "en")
-            return abstention(question, "ja", both, "unsupported_script")
+            return abstention(question, "ja", both, "unsupported_script"), []
         q = prepare_query(cleaned, self.glossary, history)
         if not q.key_terms:
-            return abstention(question, lang, messages.text("no_topic", lang), "no_topic")
+            return abstention(question, lang, messages.text("no_topic", lang), "no_topic"), []
         hits = self.searcher.search(q, k=self.settings.top_k)
         body, citations, confidence = compose_answer(q, hits, self.searcher, self.kb.docs, self.policy)
         if not body:
-            return abstention(question, lang, messages.text("not_found", lang), "not_covered", confidence)
+            return abstention(question, lang, messages.text("not_found", lang), "not_covered", confidence), hits
         parts = [p for p in (notice, messages.text("en_preface", lang), body) if p]
-        return Answer(question=question, answer="\n".join(parts), citations=citations, abstained=False, lang=lang,
-                      confidence=round(confidence, 3))
+        answer = Answer(question=question, answer="\n".join(parts), citations=citations, abstained=False,
+                        lang=lang, confidence=round(confidence, 3))
+        return answer, hits
