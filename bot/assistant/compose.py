@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.assistant.answer_type import answer_type
 from bot.assistant.models import Answer, Citation, Reference
 from bot.knowledge.models import Chunk, DocMeta
 from bot.knowledge.query import PreparedQuery
@@ -15,10 +16,12 @@ from bot.knowledge.text import normalize, split_sentences
 
 @dataclass(frozen=True)
 class ComposePolicy:
-    min_coverage: float = 0.6  # share of the question's key terms (by idf) the best chunk must hold
+    min_coverage: float = 0.45  # share of the question's key terms (by idf) the best chunk must hold
     max_sentences: int = 3
-    follow_ratio: float = 0.8  # extra sentences must score at least this share of the best one
+    follow_ratio: float = 0.75  # extra sentences must score at least this share of the best one
     chunks_considered: int = 3
+    answer_type_bonus: float = 0.15  # for a sentence that holds the kind of answer asked for
+    duplicate_jaccard: float = 0.5  # sentences this similar (character bigrams) count as one
 
 
 @dataclass
@@ -44,6 +47,7 @@ def compose_answer(
     if best_cov < policy.min_coverage:
         return "", [], best_cov
     scorer = SentenceScorer(q, searcher.kb.lexical)
+    expected = answer_type(q.text)
     weights = searcher.key_term_weights(q.key_terms)
     top_score = hits[0].score or 1.0
     candidates: list[_Candidate] = []
@@ -56,12 +60,23 @@ def compose_answer(
                 continue
             cov = searcher.coverage(q.key_terms, weights, heading + "\n" + normalize(sentence))
             score = 0.45 * cov + 0.45 * scorer.score(sentence) + 0.1 * (hit.score / top_score)
+            if expected is not None and expected.matches(sentence):
+                score += policy.answer_type_bonus
             candidates.append(_Candidate(rank, pos, sentence, score))
     if not candidates:
         return "", [], best_cov
     best = max(c.score for c in candidates)
-    chosen = sorted(candidates, key=lambda c: -c.score)[: policy.max_sentences]
-    chosen = [c for c in chosen if c.score >= policy.follow_ratio * best]
+    chosen: list[_Candidate] = []
+    chosen_grams: list[set[str]] = []
+    for c in sorted(candidates, key=lambda c: -c.score):
+        if len(chosen) >= policy.max_sentences or c.score < policy.follow_ratio * best:
+            break
+        grams = _bigrams(c.sentence)
+        # Several documents may state the same fact: say it once.
+        if any(_jaccard(grams, g) >= policy.duplicate_jaccard for g in chosen_grams):
+            continue
+        chosen.append(c)
+        chosen_grams.append(grams)
     chosen.sort(key=lambda c: (c.hit_rank, c.position))
 
     numbers: dict[str, int] = {}
@@ -75,6 +90,15 @@ def compose_answer(
             citations.append(_citation(numbers[key], chunk, docs.get(chunk.source)))
         lines.append(f"{c.sentence} [{numbers[key]}]")
     return "\n".join(lines), citations, best_cov
+
+
+def _bigrams(sentence: str) -> set[str]:
+    norm = normalize(sentence)
+    return {norm[i : i + 2] for i in range(len(norm) - 1)}
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def _citation(n: int, chunk: Chunk, meta: DocMeta | None) -> Citation:

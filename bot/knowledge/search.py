@@ -152,10 +152,16 @@ class HybridSearcher:
         return got / total
 
 
+UNSEEN_WEIGHT = 0.6  # share of the maximum idf given to a term the knowledge base never uses
+
+
 def _term_idf(index: BM25Index, text: str) -> float:
+    # A term absent from the whole knowledge base is evidence the question is out of scope,
+    # but colloquial words (スタッフ, ダメ) are absent too: weigh it high, not absolute.
+    unseen = index.max_idf * UNSEEN_WEIGHT
     toks = word_tokens(text) or [text]
     vals = [index.term_idf(t) for t in toks]
-    return float(np.mean([v if v is not None else index.max_idf for v in vals])) if vals else index.max_idf
+    return float(np.mean([v if v is not None else unseen for v in vals])) if vals else unseen
 
 
 class SentenceScorer:

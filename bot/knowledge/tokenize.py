@@ -30,7 +30,12 @@ EN_STOPWORDS = frozenset(
     under up down out any some all each every no not yes please tell explain know want let get got
     give make made use used using like also just only very much many more most such own same other
     there's what's how's is it does it happen happens case cases thing things way ok okay hi hello
-    thanks thank one two""".split()
+    thanks thank one two difference between check before after picking pick choose new old say says
+    send sent because another company companies due rank ranked major covers cover valid maximum
+    minimum affected people person make makes required require requires allowed allow allows
+    without within long many much time times day days first last next still even really actually
+    kind kinds type types good bad right wrong sure about around again already always never often
+    someone something anything everything need needed needs okay fine happen happened happening""".split()
 )
 
 JA_STOP_CONTENT = frozenset(
@@ -79,15 +84,15 @@ _MAX_SUDACHI_CHARS = 40_000  # SudachiPy refuses inputs over ~49,149 bytes; we c
 
 
 @lru_cache(maxsize=4096)
-def _morphemes_cached(norm: str) -> tuple[tuple[str, str], ...]:
+def _morphemes_cached(norm: str) -> tuple[tuple[str, str, str], ...]:
     tok, _ = _Sudachi.get()
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, str, str]] = []
     for piece in _pieces(norm):
         for m in tok.tokenize(piece):
-            pos = m.part_of_speech()[0]
-            if pos in _SKIP_POS:
+            pos = m.part_of_speech()
+            if pos[0] in _SKIP_POS:
                 continue
-            out.append((m.normalized_form(), pos))
+            out.append((m.normalized_form(), pos[0], pos[2]))
     return tuple(out)
 
 
@@ -111,20 +116,30 @@ def word_tokens(text: str) -> list[str]:
     norm = normalize(text)[:_MAX_SUDACHI_CHARS]
     words = [m.group(0) for m in _WORD.finditer(norm) if not m.group(0).isdigit()]
     ja = _WORD.sub(lambda m: m.group(0) if m.group(0).isdigit() else " ", norm)
-    morphemes = [form for form, _pos in _morphemes_cached(ja) if form.strip()]
+    morphemes = [form for form, _pos, _sub in _morphemes_cached(ja) if form.strip()]
     return morphemes + words
 
 
 def key_terms(text: str) -> list[str]:
-    """The terms of a question that carry its topic: content morphemes minus question words,
-    English stop words and single hiragana."""
-    out: list[str] = []
-    for form in word_tokens(text):
-        if form in JA_STOP_CONTENT or form in EN_STOPWORDS:
+    """The terms of a question that carry its topic: nouns (not pronouns, not adverb-like nouns
+    such as 毎回, not 何-words) and Latin-script words that are not stop words.
+
+    Verbs, adjectives and adverbs are left out: in questions they are mostly conversational
+    (〜しなきゃいけない, 気をつける, 大丈夫) and would make a covered question look uncovered."""
+    norm = normalize(text)[:_MAX_SUDACHI_CHARS]
+    out: list[str] = [
+        w for m in _WORD.finditer(norm) if (w := m.group(0)) not in EN_STOPWORDS and len(w) > 1
+    ]
+    ja = _WORD.sub(" ", norm)
+    for form, pos, sub in _morphemes_cached(ja):
+        if pos != "名詞" or sub in _WEAK_NOUNS:
             continue
-        if len(form) == 1 and _HIRAGANA.fullmatch(form):
+        if form in JA_STOP_CONTENT or form.startswith("何") or len(form) < 2:
             continue
         if not any(ch.isalnum() for ch in form):
             continue
         out.append(form)
     return out
+
+
+_WEAK_NOUNS = frozenset({"副詞可能", "助数詞可能", "数詞", "形状詞可能"})

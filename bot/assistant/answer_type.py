@@ -1,0 +1,39 @@
+"""What kind of answer a question expects (a number, a deadline, an article of law), so that
+the sentence that actually carries it is preferred over one that merely repeats the question."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.knowledge.text import normalize
+
+_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
+    # (name, question pattern, pattern a sentence that answers it contains)
+    ("deadline", re.compile(r"いつまで|期限|何日|締め切り|締切|how long|deadline|when|due|by when|within"),
+     re.compile(r"\d+\s*(日|か月|ヶ月|カ月|時間|年)|速やかに|直ちに|遅滞なく|以内|days?|hours?|months?")),
+    ("article", re.compile(r"何条|条文|根拠|which article|what article|article"),
+     re.compile(r"第?\d+条|article \d+")),
+    ("count", re.compile(r"何件|何人|何社|何名|何万|何項目|何位|どのくらい|どれくらい|どれだけ|規模|いくら|how many|how much|number of"),
+     re.compile(r"\d")),
+    ("year", re.compile(r"何年|いつ|when|what year"),
+     re.compile(r"\d{4}年|\d+月|\d{4}")),
+]
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    names: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+
+    def matches(self, sentence: str) -> bool:
+        norm = normalize(sentence)
+        return any(p.search(norm) for p in self.patterns)
+
+
+def answer_type(question: str) -> AnswerType | None:
+    norm = normalize(question)
+    found = [(name, ans) for name, q, ans in _TYPES if q.search(norm)]
+    if not found:
+        return None
+    return AnswerType(tuple(n for n, _ in found), tuple(a for _, a in found))
