@@ -46,7 +46,7 @@ class LexicalIndexes:
     def build(cls, chunks: list[Chunk]) -> LexicalIndexes:
         return cls(
             chars=BM25Index.build(char_tokens(c.text) for c in chunks),
-            words=BM25Index.build(word_tokens(c.text) for c in chunks),
+            words=BM25Index.build((word_tokens(c.text) for c in chunks), k1=1.2, b=0.75),
             titles=BM25Index.build(char_tokens(f"{c.title}\n{c.section}") for c in chunks),
         )
 

@@ -179,10 +179,11 @@ def _load_docx(path: Path, source: str) -> LoadedDocument:
     import zipfile
 
     import docx
+    from docx.opc.exceptions import PackageNotFoundError
 
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise LoadError(f"Word file cannot be read ({type(exc).__name__}); is it a real .docx?") from None
     title = document.core_properties.title or None
     blocks: list[Block] = []

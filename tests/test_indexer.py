@@ -1,0 +1,104 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge.embeddings import HashingEmbedder
+from bot.knowledge.index_store import IndexLayout, read_chunks, read_manifest
+from bot.knowledge.indexer import IndexBusyError, _exclusive, discover, run_index
+from bot.knowledge.vectorstore import VectorStore, collection_name, open_client
+from tests.conftest import index_into, write_doc
+
+
+def _sources(data_dir: Path) -> set[str]:
+    layout = IndexLayout(data_dir)
+    gen = layout.current_generation()
+    assert gen is not None
+    return {c.source for c in read_chunks(layout.gen_dir(gen))}
+
+
+def test_first_index_then_incremental_changes(small_kb: Path, data_dir: Path) -> None:
+    first = index_into([small_kb], data_dir)
+    assert sorted(first.added) == ["kb/breach.md", "kb/media.md", "kb/subcontract.md"]
+    assert first.embedded == first.chunks > 0
+
+    again = index_into([small_kb], data_dir)
+    assert not again.changed and again.generation == first.generation and again.embedded == 0
+
+    write_doc(small_kb, "subcontract.md", "再委託のルール", "## 承認\n再委託には書面の承認が必要である。\n")
+    (small_kb / "media.md").unlink()
+    write_doc(small_kb, "new/audit.md", "監査", "## 立入調査\n委託先に年1回立入調査を行う。\n")
+    third = index_into([small_kb], data_dir)
+    assert third.updated == ["kb/subcontract.md"]
+    assert third.removed == ["kb/media.md"]
+    assert third.added == ["kb/new/audit.md"]
+    assert third.unchanged == ["kb/breach.md"]
+    # Only the changed and new files were embedded again.
+    assert third.embedded == 2
+    assert _sources(data_dir) == {"kb/breach.md", "kb/subcontract.md", "kb/new/audit.md"}
+    client = open_client(data_dir, None)
+    assert client.get_collection(collection_name(third.generation)).count() == third.chunks  # type: ignore[arg-type]
+
+
+def test_unreadable_files_are_skipped_with_reasons(small_kb: Path, data_dir: Path) -> None:
+    (small_kb / "broken.md").write_text("---\ntitle: [oops\n---\n本文。", encoding="utf-8")
+    (small_kb / "binary.txt").write_bytes(b"\x00\x00\x00")
+    (small_kb / "corrupt.pdf").write_bytes(b"%PDF-1.4 nothing")
+    (small_kb / ".hidden.md").write_text("隠しファイル。", encoding="utf-8")
+    report = index_into([small_kb], data_dir)
+    skipped = dict(report.skipped)
+    assert set(skipped) == {"kb/broken.md", "kb/binary.txt", "kb/corrupt.pdf"}
+    assert "YAML" in skipped["kb/broken.md"] and "binary" in skipped["kb/binary.txt"]
+    assert len(report.added) == 3  # the good files are indexed
+
+
+def test_a_file_that_breaks_later_keeps_its_last_good_version(small_kb: Path, data_dir: Path) -> None:
+    index_into([small_kb], data_dir)
+    (small_kb / "breach.md").write_text("---\nkind: [\n---\n", encoding="utf-8")
+    report = index_into([small_kb], data_dir)
+    assert report.kept_previous == ["kb/breach.md"]
+    assert "kb/breach.md" in _sources(data_dir)
+
+
+class _FailingEmbedder(HashingEmbedder):
+    def embed_documents(self, texts: list[str]):  # type: ignore[no-untyped-def]
+        raise RuntimeError("embedding service down")
+
+
+def test_a_failed_run_leaves_the_previous_index_intact(small_kb: Path, data_dir: Path) -> None:
+    first = index_into([small_kb], data_dir)
+    write_doc(small_kb, "extra.md", "追加", "## 追加\n新しい文書である。\n")
+    with pytest.raises(RuntimeError):
+        run_index([small_kb], data_dir, _FailingEmbedder(), VectorStore(open_client(data_dir, None)))
+    layout = IndexLayout(data_dir)
+    assert layout.current_generation() == first.generation
+    assert "kb/extra.md" not in _sources(data_dir)
+    names = VectorStore(open_client(data_dir, None)).names()
+    assert names == [collection_name(first.generation)]  # type: ignore[arg-type]
+    # and the next good run succeeds
+    assert "kb/extra.md" in index_into([small_kb], data_dir).added
+
+
+def test_current_pointer_is_atomic_json(small_kb: Path, data_dir: Path) -> None:
+    report = index_into([small_kb], data_dir)
+    layout = IndexLayout(data_dir)
+    assert json.loads(layout.current_file.read_text()) == {"generation": report.generation}
+    assert read_manifest(layout.gen_dir(report.generation)).embedder == HashingEmbedder().name  # type: ignore[arg-type]
+
+
+def test_changing_the_embedder_re_embeds_everything(small_kb: Path, data_dir: Path) -> None:
+    first = index_into([small_kb], data_dir)
+    report = index_into([small_kb], data_dir, HashingEmbedder(dim=64))
+    assert report.embedded == first.chunks and report.generation != first.generation
+
+
+def test_concurrent_runs_are_refused(small_kb: Path, data_dir: Path) -> None:
+    with _exclusive(IndexLayout(data_dir)), pytest.raises(IndexBusyError):
+        index_into([small_kb], data_dir)
+
+
+def test_discover_reports_missing_and_unsupported_paths(tmp_path: Path) -> None:
+    (tmp_path / "a.xlsx").write_bytes(b"x")
+    files, problems = discover([tmp_path / "missing", tmp_path / "a.xlsx"])
+    assert files == []
+    assert [p[1] for p in problems] == ["no such file or folder", "unsupported file type '.xlsx'"]

@@ -1,0 +1,36 @@
+from bot.knowledge.text import detect_language, normalize, split_sentences, strip_control
+
+
+def test_split_keeps_quoted_sentences_whole() -> None:
+    text = "彼は「生命の起源は地球ではない。」と述べた。次の文です！本当？"
+    assert split_sentences(text) == ["彼は「生命の起源は地球ではない。」と述べた。", "次の文です！", "本当？"]
+
+
+def test_split_on_lines_and_brackets() -> None:
+    text = "第1条（目的。範囲）本契約の目的を定める。\n- 箇条書きの項目\n\n最後の文"
+    assert split_sentences(text) == ["第1条（目的。範囲）本契約の目的を定める。", "- 箇条書きの項目", "最後の文"]
+
+
+def test_split_english() -> None:
+    assert split_sentences("What is a DPA? It is an agreement, e.g. a contract. Done.") == [
+        "What is a DPA?",
+        "It is an agreement, e.g. a contract.",
+        "Done.",
+    ]
+
+
+def test_normalize_folds_width_case_and_thousands() -> None:
+    assert normalize("ＩＳＭＳ　1,000人 ｶﾀｶﾅ") == "isms 1000人 カタカナ"
+
+
+def test_strip_control_removes_invisible_characters() -> None:
+    assert strip_control("再\x00委\u200b託\x1b") == "再委託"
+    assert strip_control("行1\n行2\t") == "行1\n行2\t"
+
+
+def test_detect_language() -> None:
+    assert detect_language("再委託の条件は？") == "ja"
+    assert detect_language("NDAと再委託の関係は?") == "ja"
+    assert detect_language("What must a subcontracting request contain?") == "en"
+    assert detect_language("재위탁 조건은?") == "other"
+    assert detect_language("？？？") == "ja"

@@ -1,0 +1,31 @@
+from bot.knowledge.tokenize import char_tokens, key_terms, word_tokens
+
+
+def test_char_tokens_japanese_runs_and_latin_words() -> None:
+    toks = char_tokens("再委託とISMS 1,000人")
+    assert "再委" in toks and "委託" in toks and "託" in toks
+    assert "isms" in toks and "1000" in toks
+    assert "と" in toks and "3年" not in toks
+
+
+def test_word_tokens_keep_compounds_and_bypass_sudachi_for_latin() -> None:
+    toks = word_tokens("個人情報保護法とwhat")
+    assert "what" in toks
+    assert "ホワット" not in toks
+    assert any("個人" in t for t in toks)
+
+
+def test_key_terms_drop_question_words_and_chatter() -> None:
+    terms = key_terms("委託先の監査って、毎回現地に行かないとダメですか？何をすればいい？")
+    assert "監査" in terms and "委託先" in terms
+    for noise in ("何", "毎回", "する", "行く"):
+        assert noise not in terms
+
+
+def test_key_terms_english_stopwords() -> None:
+    assert key_terms("What is the deadline for the final report?") == ["deadline", "final", "report"]
+
+
+def test_sudachi_input_limit_is_respected() -> None:
+    long = "委託先の管理。" * 20000  # well over SudachiPy's input limit
+    assert word_tokens(long)
