@@ -26,7 +26,7 @@ def _build_parser() -> argparse.ArgumentParser:
     idx.add_argument("paths", nargs="*", type=Path, help="files or folders (default: knowledge/)")
 
     ask = sub.add_parser("ask", help="answer one question and exit")
-    ask.add_argument("question", help="the question, in Japanese or English")
+    ask.add_argument("question", help="the question, in Japanese or English ('-' reads it from stdin)")
     ask.add_argument("--json", action="store_true", help="print one JSON object (stable contract)")
 
     sub.add_parser("chat", help="interactive session (Ctrl-D to leave)")
@@ -136,6 +136,8 @@ def _cmd_ask(question: str, as_json: bool) -> int:
     except IndexMissingError:
         print(f"itaku ask: {messages.text('no_index', 'en')}", file=sys.stderr)
         return EXIT_NO_INDEX
+    if question == "-":
+        question = sys.stdin.read()
     answer = assistant.ask(question)
     if as_json:
         print(json.dumps(answer.model_dump(mode="json"), ensure_ascii=False))

@@ -1,0 +1,51 @@
+"""The bundled knowledge base itself: every file loads, has full front matter, and the glossary
+is well-formed."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.config import PROJECT_ROOT
+from bot.knowledge.glossary import Glossary
+from bot.knowledge.loaders import load_file, split_front_matter
+from bot.knowledge.text import normalize
+
+KNOWLEDGE = PROJECT_ROOT / "knowledge"
+FILES = sorted(KNOWLEDGE.rglob("*.md"))
+
+
+def test_there_is_content_of_every_kind() -> None:
+    kinds = {load_file(p, p.name).meta.kind for p in FILES}
+    assert kinds == {"guidance", "template", "checklist", "case", "law"}
+    assert len(FILES) >= 25
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_document_has_complete_front_matter(path: Path) -> None:
+    data, body = split_front_matter(path.read_text(encoding="utf-8"))
+    assert data is not None, "front matter missing"
+    assert set(data) == {"title", "kind", "tags", "sources", "as_of"}
+    doc = load_file(path, path.name)
+    assert doc.meta.tags and doc.meta.sources
+    assert len(body) > 500
+
+
+def test_glossary_terms_belong_to_one_group() -> None:
+    raw = yaml.safe_load((KNOWLEDGE / "glossary.yaml").read_text(encoding="utf-8"))
+    seen: dict[str, str] = {}
+    for group in raw["groups"]:
+        assert group["canonical"] in group["terms"]
+        for term in group["terms"]:
+            key = normalize(str(term))
+            assert key not in seen or seen[key] == group["canonical"], f"{term} in two groups"
+            seen[key] = group["canonical"]
+    assert len(raw["groups"]) >= 100
+
+
+def test_glossary_maps_the_issue_examples() -> None:
+    g = Glossary.load(KNOWLEDGE / "glossary.yaml")
+    for word, canonical in [("下請け", "再委託"), ("外注", "再委託"), ("subcontract", "再委託"), ("NDA", "秘密保持契約"),
+                            ("守秘義務契約", "秘密保持契約"), ("漏洩", "漏えい"), ("leak", "漏えい"), ("ベンダー", "委託先"),
+                            ("contractor", "委託先")]:
+        assert [c.canonical for c in g.match(word)] == [canonical], word
