@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Set-up and everyday tasks, with nothing but python3 on the machine.
 
-    python3 tasks.py demo    # venv + install, index the bundled knowledge base, answer, then chat
-    python3 tasks.py test    # venv + install, run the whole test suite
-    python3 tasks.py lint    # ruff and mypy on bot/
+python3 tasks.py demo    # venv + install, index the bundled knowledge base, answer, then chat
+python3 tasks.py test    # venv + install, run the whole test suite
+python3 tasks.py lint    # ruff and mypy on bot/
 """
 
 from __future__ import annotations

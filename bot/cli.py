@@ -8,6 +8,11 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported lazily at run time: `itaku --help` stays instant
+    from bot.assistant.service import Assistant
+    from bot.config import Settings
 
 EXIT_USAGE = 2
 EXIT_NO_INDEX = 3
@@ -18,15 +23,21 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="itaku",
         description="Itaku: answers about managing contractors' information security, with sources.",
     )
-    p.add_argument("--data-dir", type=Path, help="index folder (default: $ITAKU_DATA_DIR or ./data)")
-    p.add_argument("-v", "--verbose", action="store_true", help="log progress details (never message text)")
+    p.add_argument(
+        "--data-dir", type=Path, help="index folder (default: $ITAKU_DATA_DIR or ./data)"
+    )
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="log progress details (never message text)"
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     idx = sub.add_parser("index", help="index knowledge files (incremental)")
     idx.add_argument("paths", nargs="*", type=Path, help="files or folders (default: knowledge/)")
 
     ask = sub.add_parser("ask", help="answer one question and exit")
-    ask.add_argument("question", help="the question, in Japanese or English ('-' reads it from stdin)")
+    ask.add_argument(
+        "question", help="the question, in Japanese or English ('-' reads it from stdin)"
+    )
     ask.add_argument("--json", action="store_true", help="print one JSON object (stable contract)")
 
     sub.add_parser("chat", help="interactive session (Ctrl-D to leave)")
@@ -75,16 +86,16 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_USAGE
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> Settings:
     from bot.config import Settings
 
     return Settings()
 
 
 def _cmd_index(paths: list[Path]) -> int:
+    from bot.assistant.service import make_embedder
     from bot.knowledge.indexer import IndexBusyError, run_index
     from bot.knowledge.vectorstore import VectorStore, open_client
-    from bot.assistant.service import make_embedder
 
     settings = _settings()
     roots = paths or [settings.knowledge_dir]
@@ -94,13 +105,23 @@ def _cmd_index(paths: list[Path]) -> int:
         if total < 50 and stage != "embed":
             return
         if tty:
-            print(f"\r{stage}: {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+            print(
+                f"\r{stage}: {done}/{total}",
+                end="" if done < total else "\n",
+                file=sys.stderr,
+                flush=True,
+            )
         elif done == total or done % max(1, total // 10) == 0:
             print(f"{stage}: {done}/{total}", file=sys.stderr, flush=True)
 
     try:
-        report = run_index(roots, settings.data_dir, make_embedder(settings),
-                           VectorStore(open_client(settings.data_dir, settings.chroma_url)), progress)
+        report = run_index(
+            roots,
+            settings.data_dir,
+            make_embedder(settings),
+            VectorStore(open_client(settings.data_dir, settings.chroma_url)),
+            progress,
+        )
     except IndexBusyError as exc:
         print(f"itaku index: {exc}", file=sys.stderr)
         return 1
@@ -108,7 +129,10 @@ def _cmd_index(paths: list[Path]) -> int:
         kept = " (previous version kept in the index)" if source in report.kept_previous else ""
         print(f"skipped {source}: {reason}{kept}", file=sys.stderr)
     if report.files_total == 0:
-        print("itaku index: no indexable files found (Markdown, text, PDF, .docx, HTML)", file=sys.stderr)
+        print(
+            "itaku index: no indexable files found (Markdown, text, PDF, .docx, HTML)",
+            file=sys.stderr,
+        )
         return 1
     state = "updated" if report.changed or report.kept_previous else "up to date"
     print(
@@ -120,7 +144,7 @@ def _cmd_index(paths: list[Path]) -> int:
     return 0
 
 
-def _open_assistant():  # type: ignore[no-untyped-def]
+def _open_assistant() -> Assistant:
     from bot.assistant.service import Assistant
 
     return Assistant.from_settings(_settings())

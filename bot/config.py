@@ -32,10 +32,16 @@ class Settings(BaseSettings):
     )
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
     openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
-    embedding_model: str = Field(default="text-embedding-3-small", validation_alias="ITAKU_EMBEDDING_MODEL")
-    embedding_timeout_s: float = Field(default=20.0, gt=0, validation_alias="ITAKU_EMBEDDING_TIMEOUT")
+    embedding_model: str = Field(
+        default="text-embedding-3-small", validation_alias="ITAKU_EMBEDDING_MODEL"
+    )
+    embedding_timeout_s: float = Field(
+        default=20.0, gt=0, validation_alias="ITAKU_EMBEDDING_TIMEOUT"
+    )
     top_k: int = Field(default=5, ge=1, le=20, validation_alias="ITAKU_TOP_K")
-    max_question_chars: int = Field(default=2000, ge=50, validation_alias="ITAKU_MAX_QUESTION_CHARS")
+    max_question_chars: int = Field(
+        default=2000, ge=50, validation_alias="ITAKU_MAX_QUESTION_CHARS"
+    )
 
     @field_validator("chroma_url", "openai_base_url", "openai_api_key", mode="before")
     @classmethod

@@ -105,7 +105,9 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 def index_into(paths: list[Path], data_dir: Path, embedder: HashingEmbedder | None = None):  # type: ignore[no-untyped-def]
-    return run_index(paths, data_dir, embedder or HashingEmbedder(), VectorStore(open_client(data_dir, None)))
+    return run_index(
+        paths, data_dir, embedder or HashingEmbedder(), VectorStore(open_client(data_dir, None))
+    )
 
 
 @pytest.fixture()

@@ -24,7 +24,11 @@ def test_english_question(small_assistant: Assistant) -> None:
 
 
 def test_out_of_scope_is_refused(small_assistant: Assistant) -> None:
-    for q in ("明日の東京の天気は？", "有給休暇の申請方法を教えて", "How do I reset my VPN password?"):
+    for q in (
+        "明日の東京の天気は？",
+        "有給休暇の申請方法を教えて",
+        "How do I reset my VPN password?",
+    ):
         a = small_assistant.ask(q)
         assert a.abstained, q
         assert a.citations == []

@@ -26,7 +26,9 @@ def test_overlong_sentence_is_cut_only_at_clause_boundaries() -> None:
 
 
 def test_chunks_keep_heading_path_and_do_not_cross_headings() -> None:
-    body = "# 文書\n## 契約\n### 廃棄\n書類はシュレッダーで裁断する。\n## 監査\n定期的に監査する。\n"
+    body = (
+        "# 文書\n## 契約\n### 廃棄\n書類はシュレッダーで裁断する。\n## 監査\n定期的に監査する。\n"
+    )
     blocks, title = markdown_blocks(body)
     assert title == "文書"
     doc = LoadedDocument(source="kb/a.md", meta=META, blocks=blocks)

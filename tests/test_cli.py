@@ -26,12 +26,16 @@ def itaku(*args: str, data_dir: Path, stdin: str | None = None) -> subprocess.Co
 
 
 def test_ask_json_contract_on_the_bundled_knowledge_base(bundled_data_dir: Path) -> None:
-    r = itaku("ask", "委託先が再委託するとき、委託元は何をすべき？", "--json", data_dir=bundled_data_dir)
+    r = itaku(
+        "ask", "委託先が再委託するとき、委託元は何をすべき？", "--json", data_dir=bundled_data_dir
+    )
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     assert data["abstained"] is False
     assert "再委託" in data["answer"]
-    assert data["citations"] and all(c["source"].startswith("knowledge/") and c["title"] for c in data["citations"])
+    assert data["citations"] and all(
+        c["source"].startswith("knowledge/") and c["title"] for c in data["citations"]
+    )
 
 
 def test_ask_plain_text_lists_sources(bundled_data_dir: Path) -> None:
@@ -42,9 +46,19 @@ def test_ask_plain_text_lists_sources(bundled_data_dir: Path) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["", "   ", "\x07\x1b[31m", ("再委託とは? " * 7200)[:50_000], "재위탁 조건은?", "😀😀😀", "明日の天気は？"],
+    [
+        "",
+        "   ",
+        "\x07\x1b[31m",
+        ("再委託とは? " * 7200)[:50_000],
+        "재위탁 조건은?",
+        "😀😀😀",
+        "明日の天気は？",
+    ],
 )
-def test_bad_questions_get_an_answer_never_a_traceback(bundled_data_dir: Path, question: str) -> None:
+def test_bad_questions_get_an_answer_never_a_traceback(
+    bundled_data_dir: Path, question: str
+) -> None:
     r = itaku("ask", question, "--json", data_dir=bundled_data_dir)
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr

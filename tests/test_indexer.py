@@ -25,7 +25,12 @@ def test_first_index_then_incremental_changes(small_kb: Path, data_dir: Path) ->
     again = index_into([small_kb], data_dir)
     assert not again.changed and again.generation == first.generation and again.embedded == 0
 
-    write_doc(small_kb, "subcontract.md", "再委託のルール", "## 承認\n再委託には書面の承認が必要である。\n")
+    write_doc(
+        small_kb,
+        "subcontract.md",
+        "再委託のルール",
+        "## 承認\n再委託には書面の承認が必要である。\n",
+    )
     (small_kb / "media.md").unlink()
     write_doc(small_kb, "new/audit.md", "監査", "## 立入調査\n委託先に年1回立入調査を行う。\n")
     third = index_into([small_kb], data_dir)
@@ -52,7 +57,9 @@ def test_unreadable_files_are_skipped_with_reasons(small_kb: Path, data_dir: Pat
     assert len(report.added) == 3  # the good files are indexed
 
 
-def test_a_file_that_breaks_later_keeps_its_last_good_version(small_kb: Path, data_dir: Path) -> None:
+def test_a_file_that_breaks_later_keeps_its_last_good_version(
+    small_kb: Path, data_dir: Path
+) -> None:
     index_into([small_kb], data_dir)
     (small_kb / "breach.md").write_text("---\nkind: [\n---\n", encoding="utf-8")
     report = index_into([small_kb], data_dir)
@@ -69,7 +76,9 @@ def test_a_failed_run_leaves_the_previous_index_intact(small_kb: Path, data_dir:
     first = index_into([small_kb], data_dir)
     write_doc(small_kb, "extra.md", "追加", "## 追加\n新しい文書である。\n")
     with pytest.raises(RuntimeError):
-        run_index([small_kb], data_dir, _FailingEmbedder(), VectorStore(open_client(data_dir, None)))
+        run_index(
+            [small_kb], data_dir, _FailingEmbedder(), VectorStore(open_client(data_dir, None))
+        )
     layout = IndexLayout(data_dir)
     assert layout.current_generation() == first.generation
     assert "kb/extra.md" not in _sources(data_dir)

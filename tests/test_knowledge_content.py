@@ -45,7 +45,15 @@ def test_glossary_terms_belong_to_one_group() -> None:
 
 def test_glossary_maps_the_issue_examples() -> None:
     g = Glossary.load(KNOWLEDGE / "glossary.yaml")
-    for word, canonical in [("下請け", "再委託"), ("外注", "再委託"), ("subcontract", "再委託"), ("NDA", "秘密保持契約"),
-                            ("守秘義務契約", "秘密保持契約"), ("漏洩", "漏えい"), ("leak", "漏えい"), ("ベンダー", "委託先"),
-                            ("contractor", "委託先")]:
+    for word, canonical in [
+        ("下請け", "再委託"),
+        ("外注", "再委託"),
+        ("subcontract", "再委託"),
+        ("NDA", "秘密保持契約"),
+        ("守秘義務契約", "秘密保持契約"),
+        ("漏洩", "漏えい"),
+        ("leak", "漏えい"),
+        ("ベンダー", "委託先"),
+        ("contractor", "委託先"),
+    ]:
         assert [c.canonical for c in g.match(word)] == [canonical], word

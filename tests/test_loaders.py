@@ -26,12 +26,17 @@ def _pdf_with_text(text: str) -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
     return bytes(out)
 
 
 def test_markdown_with_front_matter(tmp_path: Path) -> None:
-    path = write_doc(tmp_path, "a.md", "再委託", "# 再委託\n## 承認\n事前に承認を得る。\n", kind="law")
+    path = write_doc(
+        tmp_path, "a.md", "再委託", "# 再委託\n## 承認\n事前に承認を得る。\n", kind="law"
+    )
     doc = load_file(path, "kb/a.md")
     assert doc.meta.title == "再委託" and doc.meta.kind == "law"
     assert doc.meta.sources[0].url == "https://example.org/source"
@@ -50,7 +55,10 @@ def test_markdown_without_front_matter_gets_defaults(tmp_path: Path) -> None:
     [
         ("---\ntitle: [unclosed\n---\n本文。", "not valid YAML"),
         ("---\ntitle: x\n本文。", "never closed"),
-        ("---\ntitle: x\nkind: memo\nsources: [{title: s}]\nas_of: 2026-01-01\n---\n本文。", "kind"),
+        (
+            "---\ntitle: x\nkind: memo\nsources: [{title: s}]\nas_of: 2026-01-01\n---\n本文。",
+            "kind",
+        ),
         ("---\ntitle: x\nkind: law\nas_of: 2026-01-01\n---\n本文。", "sources"),
         ("---\n- a list\n---\n本文。", "mapping"),
     ],

@@ -14,6 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -63,7 +64,9 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def test_index_and_answer_through_a_chroma_server(chroma_url: str, small_kb: Path, tmp_path: Path) -> None:
+def test_index_and_answer_through_a_chroma_server(
+    chroma_url: str, small_kb: Path, tmp_path: Path
+) -> None:
     data = tmp_path / "data"
     client = open_client(data, chroma_url)
     report = run_index([small_kb], data, HashingEmbedder(), VectorStore(client))
@@ -72,18 +75,22 @@ def test_index_and_answer_through_a_chroma_server(chroma_url: str, small_kb: Pat
     settings = Settings(ITAKU_DATA_DIR=data, CHROMA_URL=chroma_url)  # type: ignore[call-arg]
     kb = KnowledgeBase.open(data, open_client(data, chroma_url))
     assert kb.collection is not None and kb.collection.count() == report.chunks
-    assistant = Assistant(kb, Glossary.load(small_kb / "glossary.yaml"), HashingEmbedder(), settings)
+    assistant = Assistant(
+        kb, Glossary.load(small_kb / "glossary.yaml"), HashingEmbedder(), settings
+    )
     a = assistant.ask("記録媒体の保管方法は？")
     assert not a.abstained and "施錠" in a.answer
 
 
 class _EmbeddingsStandIn(BaseHTTPRequestHandler):
-    calls: list[dict[str, object]] = []
+    calls: ClassVar[list[dict[str, object]]] = []
     fail_next = 0
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).calls.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+        type(self).calls.append(
+            {"path": self.path, "auth": self.headers.get("Authorization"), "body": body}
+        )
         if type(self).fail_next > 0:
             type(self).fail_next -= 1
             self.send_response(500)
@@ -91,10 +98,18 @@ class _EmbeddingsStandIn(BaseHTTPRequestHandler):
             return
         texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
         emb = HashingEmbedder(32)
-        data = [{"object": "embedding", "index": i, "embedding": emb.embed_query(t).tolist()}
-                for i, t in enumerate(texts)]
-        payload = json.dumps({"object": "list", "data": data, "model": body["model"],
-                              "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()
+        data = [
+            {"object": "embedding", "index": i, "embedding": emb.embed_query(t).tolist()}
+            for i, t in enumerate(texts)
+        ]
+        payload = json.dumps(
+            {
+                "object": "list",
+                "data": data,
+                "model": body["model"],
+                "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            }
+        ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -116,13 +131,21 @@ def embeddings_server() -> Iterator[str]:
     server.shutdown()
 
 
-def test_openai_compatible_embeddings_feed_chroma(embeddings_server: str, small_kb: Path, tmp_path: Path) -> None:
-    settings = Settings(ITAKU_DATA_DIR=tmp_path / "d", OPENAI_BASE_URL=embeddings_server,  # type: ignore[call-arg]
-                        OPENAI_API_KEY="test-key", ITAKU_EMBEDDING_MODEL="stand-in-embed")
+def test_openai_compatible_embeddings_feed_chroma(
+    embeddings_server: str, small_kb: Path, tmp_path: Path
+) -> None:
+    settings = Settings(
+        ITAKU_DATA_DIR=tmp_path / "d",
+        OPENAI_BASE_URL=embeddings_server,  # type: ignore[call-arg]
+        OPENAI_API_KEY="test-key",
+        ITAKU_EMBEDDING_MODEL="stand-in-embed",
+    )
     embedder = make_embedder(settings)
     assert isinstance(embedder, OpenAIEmbedder) and embedder.name == "openai:stand-in-embed"
     _EmbeddingsStandIn.fail_next = 1  # one 500: the client retries
-    report = run_index([small_kb], settings.data_dir, embedder, VectorStore(open_client(settings.data_dir, None)))
+    report = run_index(
+        [small_kb], settings.data_dir, embedder, VectorStore(open_client(settings.data_dir, None))
+    )
     assert report.embedded == report.chunks
     assert _EmbeddingsStandIn.calls[0]["path"] == "/v1/embeddings"
     assert _EmbeddingsStandIn.calls[0]["auth"] == "Bearer test-key"

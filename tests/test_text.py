@@ -3,12 +3,20 @@ from bot.knowledge.text import detect_language, normalize, split_sentences, stri
 
 def test_split_keeps_quoted_sentences_whole() -> None:
     text = "彼は「生命の起源は地球ではない。」と述べた。次の文です！本当？"
-    assert split_sentences(text) == ["彼は「生命の起源は地球ではない。」と述べた。", "次の文です！", "本当？"]
+    assert split_sentences(text) == [
+        "彼は「生命の起源は地球ではない。」と述べた。",
+        "次の文です！",
+        "本当？",
+    ]
 
 
 def test_split_on_lines_and_brackets() -> None:
     text = "第1条（目的。範囲）本契約の目的を定める。\n- 箇条書きの項目\n\n最後の文"
-    assert split_sentences(text) == ["第1条（目的。範囲）本契約の目的を定める。", "- 箇条書きの項目", "最後の文"]
+    assert split_sentences(text) == [
+        "第1条（目的。範囲）本契約の目的を定める。",
+        "- 箇条書きの項目",
+        "最後の文",
+    ]
 
 
 def test_split_english() -> None:

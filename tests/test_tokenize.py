@@ -23,7 +23,11 @@ def test_key_terms_drop_question_words_and_chatter() -> None:
 
 
 def test_key_terms_english_stopwords() -> None:
-    assert key_terms("What is the deadline for the final report?") == ["deadline", "final", "report"]
+    assert key_terms("What is the deadline for the final report?") == [
+        "deadline",
+        "final",
+        "report",
+    ]
 
 
 def test_sudachi_input_limit_is_respected() -> None:

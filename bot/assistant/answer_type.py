@@ -10,14 +10,26 @@ from bot.knowledge.text import normalize
 
 _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     # (name, question pattern, pattern a sentence that answers it contains)
-    ("deadline", re.compile(r"いつまで|期限|何日|締め切り|締切|how long|deadline|when|due|by when|within"),
-     re.compile(r"\d+\s*(日|か月|ヶ月|カ月|時間|年)|速やかに|直ちに|遅滞なく|以内|days?|hours?|months?")),
-    ("article", re.compile(r"何条|条文|根拠|which article|what article|article"),
-     re.compile(r"第?\d+条|article \d+")),
-    ("count", re.compile(r"何件|何人|何社|何名|何万|何項目|何位|どのくらい|どれくらい|どれだけ|規模|いくら|how many|how much|number of"),
-     re.compile(r"\d")),
-    ("year", re.compile(r"何年|いつ|when|what year"),
-     re.compile(r"\d{4}年|\d+月|\d{4}")),
+    (
+        "deadline",
+        re.compile(r"いつまで|期限|何日|締め切り|締切|how long|deadline|when|due|by when|within"),
+        re.compile(
+            r"\d+\s*(日|か月|ヶ月|カ月|時間|年)|速やかに|直ちに|遅滞なく|以内|days?|hours?|months?"
+        ),
+    ),
+    (
+        "article",
+        re.compile(r"何条|条文|根拠|which article|what article|article"),
+        re.compile(r"第?\d+条|article \d+"),
+    ),
+    (
+        "count",
+        re.compile(
+            r"何件|何人|何社|何名|何万|何項目|何位|どのくらい|どれくらい|どれだけ|規模|いくら|how many|how much|number of"
+        ),
+        re.compile(r"\d"),
+    ),
+    ("year", re.compile(r"何年|いつ|when|what year"), re.compile(r"\d{4}年|\d+月|\d{4}")),
 ]
 
 

@@ -16,7 +16,9 @@ from bot.knowledge.text import normalize, split_sentences
 
 @dataclass(frozen=True)
 class ComposePolicy:
-    min_coverage: float = 0.45  # share of the question's key terms (by idf) the best chunk must hold
+    min_coverage: float = (
+        0.45  # share of the question's key terms (by idf) the best chunk must hold
+    )
     max_sentences: int = 3
     follow_ratio: float = 0.75  # extra sentences must score at least this share of the best one
     chunks_considered: int = 3
@@ -116,6 +118,15 @@ def _citation(n: int, chunk: Chunk, meta: DocMeta | None) -> Citation:
     )
 
 
-def abstention(question: str, lang: str, message: str, reason: str, confidence: float = 0.0) -> Answer:
-    return Answer(question=question, answer=message, citations=[], abstained=True, lang=lang, reason=reason,
-                  confidence=round(confidence, 3))
+def abstention(
+    question: str, lang: str, message: str, reason: str, confidence: float = 0.0
+) -> Answer:
+    return Answer(
+        question=question,
+        answer=message,
+        citations=[],
+        abstained=True,
+        lang=lang,
+        reason=reason,
+        confidence=round(confidence, 3),
+    )

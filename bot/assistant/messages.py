@@ -5,7 +5,7 @@ from __future__ import annotations
 TEXTS: dict[str, dict[str, str]] = {
     "empty": {
         "ja": "質問が空です。委託先の管理について知りたいことを入力してください（例：「再委託の条件は？」）。",
-        "en": "The question is empty. Ask about managing contractors, e.g. \"What must a subcontracting request contain?\"",
+        "en": 'The question is empty. Ask about managing contractors, e.g. "What must a subcontracting request contain?"',
     },
     "not_found": {
         "ja": (
@@ -26,7 +26,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "en": (
             "I could not find a question about contractor security in that. Please ask something specific, "
-            "e.g. \"When must a breach at a contractor be reported?\""
+            'e.g. "When must a breach at a contractor be reported?"'
         ),
     },
     "other_script": {

@@ -13,13 +13,17 @@ class Reference(BaseModel):
 
 class Citation(BaseModel):
     n: int = Field(description="the number used in the answer text, [n]")
-    source: str = Field(description="knowledge-base file, e.g. knowledge/law/appi_breach_reporting.md")
+    source: str = Field(
+        description="knowledge-base file, e.g. knowledge/law/appi_breach_reporting.md"
+    )
     title: str
     section: str = ""
     kind: str = ""
     as_of: str = ""
     url: str | None = Field(default=None, description="first linked original source, if any")
-    references: list[Reference] = Field(default_factory=list, description="the document's own sources")
+    references: list[Reference] = Field(
+        default_factory=list, description="the document's own sources"
+    )
     quote: str = Field(default="", description="the retrieved text the answer drew on")
 
 

@@ -23,8 +23,12 @@ log = logging.getLogger(__name__)
 
 def make_embedder(settings: Settings) -> Embedder:
     if settings.uses_remote_embeddings:
-        return OpenAIEmbedder(settings.openai_base_url, settings.openai_api_key, settings.embedding_model,
-                              settings.embedding_timeout_s)
+        return OpenAIEmbedder(
+            settings.openai_base_url,
+            settings.openai_api_key,
+            settings.embedding_model,
+            settings.embedding_timeout_s,
+        )
     return HashingEmbedder()
 
 
@@ -60,8 +64,13 @@ class Assistant:
         started = time.perf_counter()
         answer, hits = self._ask(question, history)
         answer.latency_ms = round((time.perf_counter() - started) * 1000, 2)
-        log.info("answered chars=%d abstained=%s citations=%d ms=%.1f", len(question), answer.abstained,
-                 len(answer.citations), answer.latency_ms)
+        log.info(
+            "answered chars=%d abstained=%s citations=%d ms=%.1f",
+            len(question),
+            answer.abstained,
+            len(answer.citations),
+            answer.latency_ms,
+        )
         return answer, hits
 
     def _ask(self, question: str, history: list[str] | None) -> tuple[Answer, list[Hit]]:
@@ -81,10 +90,20 @@ class Assistant:
         if not q.key_terms:
             return abstention(question, lang, messages.text("no_topic", lang), "no_topic"), []
         hits = self.searcher.search(q, k=self.settings.top_k)
-        body, citations, confidence = compose_answer(q, hits, self.searcher, self.kb.docs, self.policy)
+        body, citations, confidence = compose_answer(
+            q, hits, self.searcher, self.kb.docs, self.policy
+        )
         if not body:
-            return abstention(question, lang, messages.text("not_found", lang), "not_covered", confidence), hits
+            return abstention(
+                question, lang, messages.text("not_found", lang), "not_covered", confidence
+            ), hits
         parts = [p for p in (notice, messages.text("en_preface", lang), body) if p]
-        answer = Answer(question=question, answer="\n".join(parts), citations=citations, abstained=False,
-                        lang=lang, confidence=round(confidence, 3))
+        answer = Answer(
+            question=question,
+            answer="\n".join(parts),
+            citations=citations,
+            abstained=False,
+            lang=lang,
+            confidence=round(confidence, 3),
+        )
         return answer, hits

@@ -53,7 +53,7 @@ def run_jsquad(data: Path, limit: int = 0, vectors: bool = True) -> int:
         t0 = time.perf_counter()
         report = run_index([root], data_dir, embedder, VectorStore(client))
         index_s = time.perf_counter() - t0
-        settings = Settings(ITAKU_DATA_DIR=data_dir, ITAKU_TOP_K=10)  # type: ignore[call-arg]
+        settings = Settings(ITAKU_DATA_DIR=data_dir, ITAKU_TOP_K=10)
         kb = KnowledgeBase.open(data_dir, client)
         # The domain glossary is for outsourcing security; JSQuAD is general Wikipedia.
         assistant = Assistant(kb, Glossary([]), embedder if vectors else None, settings)
@@ -86,8 +86,10 @@ def run_jsquad(data: Path, limit: int = 0, vectors: bool = True) -> int:
             if first and any(g in first for g in golds):
                 hit_first += 1
         n = len(questions)
-        print(f"JSQuAD validation: {len(paragraphs)} paragraphs ({report.chunks} chunks), {n} questions, "
-              f"vectors={'on' if vectors else 'off'}")
+        print(
+            f"JSQuAD validation: {len(paragraphs)} paragraphs ({report.chunks} chunks), {n} questions, "
+            f"vectors={'on' if vectors else 'off'}"
+        )
         print(f"R@1        {r1 / n:.3f}   (target >= 0.92)")
         print(f"R@5        {r5 / n:.3f}   (target >= 0.975)")
         print(f"MRR@10     {mrr / n:.3f}")

@@ -34,14 +34,23 @@ def _sentences() -> list[str]:
 def _write_corpus(root: Path, n_chunks: int, rng: random.Random, sentences: list[str]) -> None:
     root.mkdir(parents=True)
     for f in range(0, n_chunks, SECTIONS_PER_FILE):
-        lines = ["---", f"title: 合成文書{f // SECTIONS_PER_FILE}", "kind: guidance", "tags: [bench]",
-                 "sources: [{title: synthetic}]", "as_of: 2026-11-01", "---"]
+        lines = [
+            "---",
+            f"title: 合成文書{f // SECTIONS_PER_FILE}",
+            "kind: guidance",
+            "tags: [bench]",
+            "sources: [{title: synthetic}]",
+            "as_of: 2026-11-01",
+            "---",
+        ]
         for s in range(f, min(f + SECTIONS_PER_FILE, n_chunks)):
             # One section = one chunk: three sentences and a unique case number.
             body = "".join(rng.sample(sentences, 3))
             lines.append(f"## 事例{s}（管理番号{rng.randrange(10**6)}）")
             lines.append(body)
-        (root / f"doc{f // SECTIONS_PER_FILE:04d}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (root / f"doc{f // SECTIONS_PER_FILE:04d}.md").write_text(
+            "\n".join(lines) + "\n", encoding="utf-8"
+        )
 
 
 def run_one(n_chunks: int, n_queries: int) -> dict[str, float]:
@@ -63,13 +72,19 @@ def run_one(n_chunks: int, n_queries: int) -> dict[str, float]:
         t0 = time.perf_counter()
         report = run_index([root], data_dir, HashingEmbedder(), VectorStore(client))
         index_s = time.perf_counter() - t0
-        settings = Settings(ITAKU_DATA_DIR=data_dir)  # type: ignore[call-arg]
+        settings = Settings(ITAKU_DATA_DIR=data_dir)
         t1 = time.perf_counter()
         kb = KnowledgeBase.open(data_dir, client)
         load_s = time.perf_counter() - t1
-        assistant = Assistant(kb, Glossary.load(PROJECT_ROOT / "knowledge" / "glossary.yaml"), HashingEmbedder(),
-                              settings)
-        questions = [s[: rng.randrange(12, 30)] + "とは？" for s in rng.sample(sentences, n_queries)]
+        assistant = Assistant(
+            kb,
+            Glossary.load(PROJECT_ROOT / "knowledge" / "glossary.yaml"),
+            HashingEmbedder(),
+            settings,
+        )
+        questions = [
+            s[: rng.randrange(12, 30)] + "とは？" for s in rng.sample(sentences, n_queries)
+        ]
         assistant.ask(questions[0])
         lat: list[float] = []
         for q in questions:
@@ -91,14 +106,21 @@ def run_scale(sizes: list[int], n_queries: int) -> int:
     for n in sizes:
         proc = subprocess.run(
             [sys.executable, "-m", "bot.bench.scale", str(n), str(n_queries)],
-            capture_output=True, text=True, cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            cwd=PROJECT_ROOT,
         )
         if proc.returncode != 0:
-            print(f"{n:>8} failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr else proc.returncode}")
+            print(
+                f"{n:>8} failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr else proc.returncode}"
+            )
             return 1
         r = json.loads(proc.stdout.strip().splitlines()[-1])
-        print(f"{int(r['chunks']):>8} {r['index_s']:>9.1f} {r['load_s']:>7.2f} {r['p50_ms']:>7.1f} "
-              f"{r['p95_ms']:>7.1f} {r['peak_mb']:>8.0f}", flush=True)
+        print(
+            f"{int(r['chunks']):>8} {r['index_s']:>9.1f} {r['load_s']:>7.2f} {r['p50_ms']:>7.1f} "
+            f"{r['p95_ms']:>7.1f} {r['peak_mb']:>8.0f}",
+            flush=True,
+        )
     print("targets: p95 <= 30 ms at 1k chunks, <= 100 ms at 100k chunks (in process)")
     return 0
 

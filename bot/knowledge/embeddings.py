@@ -45,13 +45,17 @@ class HashingEmbedder:
 
     def _embed(self, text: str) -> Vectors:
         vec = np.zeros(self.dim, dtype=np.float32)
-        codes = np.frombuffer(normalize(text).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        codes = np.frombuffer(normalize(text).encode("utf-32-le"), dtype=np.uint32).astype(
+            np.uint64
+        )
         codes = codes[codes > 0x20]  # drop spaces and control characters
         if codes.size < 2:
             return vec
         grams = [codes[:-1] * np.uint64(1_000_003) + codes[1:]]
         if codes.size >= 3:
-            grams.append((codes[:-2] * np.uint64(999_983) + codes[1:-1]) * np.uint64(1_000_033) + codes[2:])
+            grams.append(
+                (codes[:-2] * np.uint64(999_983) + codes[1:-1]) * np.uint64(1_000_033) + codes[2:]
+            )
         h = np.concatenate(grams) * np.uint64(0x9E3779B97F4A7C15)
         h ^= h >> np.uint64(29)
         idx = (h % np.uint64(self.dim)).astype(np.int64)
@@ -65,10 +69,14 @@ class HashingEmbedder:
 class OpenAIEmbedder:
     """Embeddings from an OpenAI-compatible endpoint (OpenAI, Azure, vLLM, Ollama …)."""
 
-    def __init__(self, base_url: str | None, api_key: str | None, model: str, timeout_s: float) -> None:
+    def __init__(
+        self, base_url: str | None, api_key: str | None, model: str, timeout_s: float
+    ) -> None:
         from openai import OpenAI  # imported only when configured
 
-        self._client = OpenAI(base_url=base_url, api_key=api_key or "unused", timeout=timeout_s, max_retries=2)
+        self._client = OpenAI(
+            base_url=base_url, api_key=api_key or "unused", timeout=timeout_s, max_retries=2
+        )
         self._model = model
         self.name = f"openai:{model}"
         self.dim = 0  # learnt from the first response
@@ -76,7 +84,9 @@ class OpenAIEmbedder:
     def embed_documents(self, texts: list[str]) -> Vectors:
         rows: list[list[float]] = []
         for start in range(0, len(texts), 128):
-            resp = self._client.embeddings.create(model=self._model, input=texts[start : start + 128])
+            resp = self._client.embeddings.create(
+                model=self._model, input=texts[start : start + 128]
+            )
             rows.extend(d.embedding for d in sorted(resp.data, key=lambda d: d.index))
         arr = np.asarray(rows, dtype=np.float32)
         if arr.size:
@@ -84,4 +94,5 @@ class OpenAIEmbedder:
         return arr
 
     def embed_query(self, text: str) -> Vectors:
-        return self.embed_documents([text])[0]
+        vectors: Vectors = self.embed_documents([text])[0]
+        return vectors

@@ -53,7 +53,9 @@ class Glossary:
         en_terms.sort(key=len, reverse=True)
         self._ja = re.compile("|".join(re.escape(t) for t in ja_terms)) if ja_terms else None
         self._en = (
-            re.compile(r"(?<![a-z0-9])(?:" + "|".join(re.escape(t) for t in en_terms) + r")(?![a-z0-9])")
+            re.compile(
+                r"(?<![a-z0-9])(?:" + "|".join(re.escape(t) for t in en_terms) + r")(?![a-z0-9])"
+            )
             if en_terms
             else None
         )

@@ -106,14 +106,19 @@ class IndexLayout:
 
 
 def write_generation(
-    folder: Path, manifest: Manifest, chunks: list[Chunk], docs: dict[str, DocMeta], lexical: LexicalIndexes
+    folder: Path,
+    manifest: Manifest,
+    chunks: list[Chunk],
+    docs: dict[str, DocMeta],
+    lexical: LexicalIndexes,
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "chunks.jsonl", "w", encoding="utf-8") as fh:
         for c in chunks:
             fh.write(json.dumps(c.to_record(), ensure_ascii=False) + "\n")
     (folder / "docs.json").write_text(
-        json.dumps({k: v.model_dump(mode="json") for k, v in docs.items()}, ensure_ascii=False), encoding="utf-8"
+        json.dumps({k: v.model_dump(mode="json") for k, v in docs.items()}, ensure_ascii=False),
+        encoding="utf-8",
     )
     lexical.save(folder)
     # The manifest is written last: its presence marks the folder complete.

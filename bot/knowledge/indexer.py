@@ -185,7 +185,12 @@ def run_index(
         if prev_manifest is not None:
             report.removed = sorted(set(prev_manifest.files) - set(entries))
         report.chunks = len(chunks)
-        if prev_gen is not None and not report.changed and same_embedder and not report.kept_previous:
+        if (
+            prev_gen is not None
+            and not report.changed
+            and same_embedder
+            and not report.kept_previous
+        ):
             report.generation = prev_gen
             report.seconds = time.perf_counter() - started
             return report
@@ -200,11 +205,15 @@ def run_index(
             missing = [c for c in chunks if c.id not in vectors]
             if missing and len(missing) != len(new_chunks):
                 # Chunks that should have been reusable but were not found: embed them again.
-                log.warning("re-embedding %d chunks missing from the previous collection", len(missing))
+                log.warning(
+                    "re-embedding %d chunks missing from the previous collection", len(missing)
+                )
             batch = 256
             for start in range(0, len(missing), batch):
                 part = missing[start : start + batch]
-                for c, v in zip(part, embedder.embed_documents([_embed_text(c) for c in part]), strict=True):
+                for c, v in zip(
+                    part, embedder.embed_documents([_embed_text(c) for c in part]), strict=True
+                ):
                     vectors[c.id] = v
                 if progress:
                     progress("embed", min(start + batch, len(missing)), len(missing))
@@ -215,8 +224,15 @@ def run_index(
                     [c.id for c in chunks],
                     np.stack([vectors[c.id] for c in chunks]),
                     [c.text for c in chunks],
-                    [{"source": c.source, "title": c.title, "section": c.section, "position": c.position}
-                     for c in chunks],
+                    [
+                        {
+                            "source": c.source,
+                            "title": c.title,
+                            "section": c.section,
+                            "position": c.position,
+                        }
+                        for c in chunks
+                    ],
                 )
             if progress:
                 progress("lexical", 0, 1)
@@ -232,7 +248,9 @@ def run_index(
             layout.publish(generation)
         except BaseException:
             store.drop(name)
-            layout.prune(keep={g for g in (prev_gen,) if g is not None} | _other_complete(layout, generation))
+            layout.prune(
+                keep={g for g in (prev_gen,) if g is not None} | _other_complete(layout, generation)
+            )
             raise
         # Keep the previous generation one round, for readers that still have it open.
         keep = {generation} | ({prev_gen} if prev_gen is not None else set())

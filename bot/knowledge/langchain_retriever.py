@@ -22,7 +22,9 @@ class ItakuRetriever(BaseRetriever):
     glossary: Glossary
     k: int = 5
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
         hits = self.searcher.search(prepare_query(query, self.glossary), k=self.k)
         return [
             Document(

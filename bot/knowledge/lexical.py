@@ -59,7 +59,11 @@ class BM25Index:
         avg = float(dl.mean()) if n_docs and dl.mean() > 0 else 1.0
         df = np.bincount(terms, minlength=n_terms).astype(np.float32)
         idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
-        w = tfs * (k1 + 1) / (tfs + k1 * (1 - b + b * dl[dids] / avg)) * idf[terms] if n_docs else tfs
+        w = (
+            tfs * (k1 + 1) / (tfs + k1 * (1 - b + b * dl[dids] / avg)) * idf[terms]
+            if n_docs
+            else tfs
+        )
         order = np.argsort(terms, kind="stable")
         indptr = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(df.astype(np.int64), out=indptr[1:])
@@ -95,7 +99,9 @@ class BM25Index:
                 weights=self.weights,
                 idf=self.idf,
                 n_docs=np.asarray([self.n_docs]),
-                vocab=np.frombuffer(json.dumps(terms, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
+                vocab=np.frombuffer(
+                    json.dumps(terms, ensure_ascii=False).encode("utf-8"), dtype=np.uint8
+                ),
             )
 
     @classmethod

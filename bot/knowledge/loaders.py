@@ -91,7 +91,8 @@ def _meta_from(data: dict[str, object]) -> DocMeta:
         return DocMeta.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'front matter'}: {err['msg']}" for err in exc.errors()[:5]
+            f"{'.'.join(str(p) for p in err['loc']) or 'front matter'}: {err['msg']}"
+            for err in exc.errors()[:5]
         )
         raise LoadError(f"front matter is invalid ({problems})") from None
 
@@ -149,7 +150,9 @@ def _load_text(path: Path, source: str) -> LoadedDocument:
     text = _read_text(path)
     first = next((ln.strip() for ln in text.splitlines() if ln.strip()), None)
     title = first[:60] if first else None
-    return LoadedDocument(source=source, meta=_default_meta(path, title, source), blocks=[Block((), text)])
+    return LoadedDocument(
+        source=source, meta=_default_meta(path, title, source), blocks=[Block((), text)]
+    )
 
 
 def _load_pdf(path: Path, source: str) -> LoadedDocument:
@@ -184,7 +187,9 @@ def _load_docx(path: Path, source: str) -> LoadedDocument:
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise LoadError(f"Word file cannot be read ({type(exc).__name__}); is it a real .docx?") from None
+        raise LoadError(
+            f"Word file cannot be read ({type(exc).__name__}); is it a real .docx?"
+        ) from None
     title = document.core_properties.title or None
     blocks: list[Block] = []
     path_stack: list[tuple[int, str]] = []
@@ -217,7 +222,9 @@ def _load_docx(path: Path, source: str) -> LoadedDocument:
         lines.append(text)
     flush()
     for table in document.tables:
-        rows = ["　".join(c.text.strip() for c in row.cells if c.text.strip()) for row in table.rows]
+        rows = [
+            "　".join(c.text.strip() for c in row.cells if c.text.strip()) for row in table.rows
+        ]
         text = "\n".join(r for r in rows if r)
         if text:
             blocks.append(Block(("表",), text))
@@ -242,7 +249,9 @@ def _load_html(path: Path, source: str) -> LoadedDocument:
         lines.clear()
 
     root = soup.body or soup
-    for el in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "th", "pre", "blockquote"]):
+    for el in root.find_all(
+        ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "th", "pre", "blockquote"]
+    ):
         text = strip_control(el.get_text(" ", strip=True))
         if not text:
             continue

@@ -32,7 +32,9 @@ class PreparedQuery:
     concepts: list[Concept] = field(default_factory=list)
 
 
-def prepare_query(question: str, glossary: Glossary, history: list[str] | None = None) -> PreparedQuery:
+def prepare_query(
+    question: str, glossary: Glossary, history: list[str] | None = None
+) -> PreparedQuery:
     lang = detect_language(question)
     concepts = glossary.match(question)
     q = PreparedQuery(text=question, lang=lang, concepts=concepts)

@@ -13,7 +13,13 @@ from typing import Any
 import numpy as np
 
 from bot.knowledge.embeddings import Embedder
-from bot.knowledge.index_store import IndexLayout, LexicalIndexes, read_chunks, read_docs, read_manifest
+from bot.knowledge.index_store import (
+    IndexLayout,
+    LexicalIndexes,
+    read_chunks,
+    read_docs,
+    read_manifest,
+)
 from bot.knowledge.lexical import BM25Index, FloatArray
 from bot.knowledge.models import Chunk, DocMeta
 from bot.knowledge.query import KeyTerm, PreparedQuery
@@ -78,11 +84,19 @@ class KnowledgeBase:
         collection = None
         if client is not None:
             try:
-                collection = client.get_collection(name=collection_name(gen), embedding_function=None)
-            except Exception:  # noqa: BLE001 - answer from the lexical index alone
+                collection = client.get_collection(
+                    name=collection_name(gen), embedding_function=None
+                )
+            except Exception:
                 log.warning("vector collection for generation %d is unavailable", gen)
-        return cls(gen, read_chunks(folder), read_docs(folder), LexicalIndexes.load(folder), manifest.embedder,
-                   collection)
+        return cls(
+            gen,
+            read_chunks(folder),
+            read_docs(folder),
+            LexicalIndexes.load(folder),
+            manifest.embedder,
+            collection,
+        )
 
     def normalized_text(self, i: int) -> str:
         cached = self._norm_cache.get(i)
@@ -99,10 +113,14 @@ def _unit_max(x: FloatArray) -> FloatArray:
 
 
 class HybridSearcher:
-    def __init__(self, kb: KnowledgeBase, embedder: Embedder | None, weights: FusionWeights | None = None) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, embedder: Embedder | None, weights: FusionWeights | None = None
+    ) -> None:
         self.kb = kb
         self.weights = weights or FusionWeights()
-        use_vectors = embedder is not None and kb.collection is not None and embedder.name == kb.embedder_name
+        use_vectors = (
+            embedder is not None and kb.collection is not None and embedder.name == kb.embedder_name
+        )
         self.embedder = embedder if use_vectors else None
 
     # -- ranking
@@ -120,11 +138,13 @@ class HybridSearcher:
         if self.embedder is not None and w.vector > 0:
             vec_scores = np.zeros(n, dtype=np.float32)
             try:
-                for cid, sim in query(kb.collection, self.embedder.embed_query(q.vector_text), w.vector_k):
+                for cid, sim in query(
+                    kb.collection, self.embedder.embed_query(q.vector_text), w.vector_k
+                ):
                     pos = kb.position.get(cid)
                     if pos is not None:
                         vec_scores[pos] = max(sim, 0.0)
-            except Exception:  # noqa: BLE001 - a vector store fault must not lose the answer
+            except Exception:
                 log.warning("vector query failed; lexical ranking only")
             fused = fused + w.vector * _unit_max(vec_scores)
         m = min(w.candidates, n)
@@ -133,10 +153,16 @@ class HybridSearcher:
         if cand.size == 0:
             return []
         scorer = SentenceScorer(q, kb.lexical)
-        final = {int(i): float(fused[i]) + w.sentence * scorer.best_in(kb.chunks[int(i)].text) for i in cand}
+        final = {
+            int(i): float(fused[i]) + w.sentence * scorer.best_in(kb.chunks[int(i)].text)
+            for i in cand
+        }
         order = sorted(final, key=lambda i: -final[i])[:k]
         weights = self.key_term_weights(q.key_terms)
-        return [Hit(kb.chunks[i], final[i], self.coverage(q.key_terms, weights, kb.normalized_text(i))) for i in order]
+        return [
+            Hit(kb.chunks[i], final[i], self.coverage(q.key_terms, weights, kb.normalized_text(i)))
+            for i in order
+        ]
 
     # -- how much of the question a text covers
     def key_term_weights(self, terms: list[KeyTerm]) -> list[float]:
@@ -148,7 +174,11 @@ class HybridSearcher:
         total = sum(weights)
         if total <= 0:
             return 0.0
-        got = sum(wt for t, wt in zip(terms, weights, strict=True) if any(a in norm_text for a in t.alternatives))
+        got = sum(
+            wt
+            for t, wt in zip(terms, weights, strict=True)
+            if any(a in norm_text for a in t.alternatives)
+        )
         return got / total
 
 

@@ -9,7 +9,9 @@ import unicodedata
 _OPEN = "「『（(【〔［[“"
 _CLOSE = "」』）)】〕］]”"
 _TERMINALS = "。！？!?"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+)
 _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
 _SPACES = re.compile(r"[ \t\u3000]+")
 
@@ -46,7 +48,8 @@ def split_sentences(text: str) -> list[str]:
             elif ch in _CLOSE:
                 depth = max(0, depth - 1)
             elif depth == 0 and (
-                ch in _TERMINALS or (ch == "." and i + 1 < n and line[i + 1] == " " and _is_ascii_word_end(line, i))
+                ch in _TERMINALS
+                or (ch == "." and i + 1 < n and line[i + 1] == " " and _is_ascii_word_end(line, i))
             ):
                 j = i + 1
                 # keep trailing closers and repeated terminals with the sentence ("！？", "。」")
@@ -71,7 +74,9 @@ def _is_ascii_word_end(line: str, i: int) -> bool:
     while j > 0 and line[j - 1].isascii() and line[j - 1].isalpha():
         j -= 1
     word = line[j:i]
-    return len(word) >= 3 or (word.isalpha() and word.islower() and len(word) >= 2 and word not in {"eg", "ie", "no"})
+    return len(word) >= 3 or (
+        word.isalpha() and word.islower() and len(word) >= 2 and word not in {"eg", "ie", "no"}
+    )
 
 
 def japanese_ratio(text: str) -> float:

@@ -4,6 +4,7 @@ run never touches the collection that is being served."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,10 +47,9 @@ class VectorStore:
         self._client = client
 
     def create(self, name: str, embedder_name: str) -> Any:
-        try:
-            self._client.delete_collection(name)  # leftover of a crashed run with this number
-        except Exception:  # noqa: BLE001 - chroma raises different types per version/backend
-            pass
+        # A leftover of a crashed run with this number; Chroma raises different types per backend.
+        with contextlib.suppress(Exception):
+            self._client.delete_collection(name)
         return self._client.create_collection(
             name=name,
             embedding_function=None,  # we always pass vectors: never download Chroma's default model
@@ -62,14 +62,20 @@ class VectorStore:
     def drop(self, name: str) -> None:
         try:
             self._client.delete_collection(name)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.debug("collection already gone")
 
     def names(self) -> list[str]:
         return [c if isinstance(c, str) else c.name for c in self._client.list_collections()]
 
-    def add(self, collection: Any, ids: Sequence[str], vectors: Vectors, documents: Sequence[str],
-            metadatas: Sequence[dict[str, Any]]) -> None:
+    def add(
+        self,
+        collection: Any,
+        ids: Sequence[str],
+        vectors: Vectors,
+        documents: Sequence[str],
+        metadatas: Sequence[dict[str, Any]],
+    ) -> None:
         batch = self._max_batch()
         for start in range(0, len(ids), batch):
             end = start + batch
@@ -92,7 +98,7 @@ class VectorStore:
     def _max_batch(self) -> int:
         try:
             return max(1, min(int(self._client.get_max_batch_size()), 5000))
-        except Exception:  # noqa: BLE001
+        except Exception:
             return 1000
 
 
@@ -101,5 +107,9 @@ def query(collection: Any, vector: Vectors, k: int) -> list[tuple[str, float]]:
     count = collection.count()
     if count == 0:
         return []
-    res = collection.query(query_embeddings=[vector], n_results=min(k, count), include=["distances"])
-    return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+    res = collection.query(
+        query_embeddings=[vector], n_results=min(k, count), include=["distances"]
+    )
+    return [
+        (cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)
+    ]
