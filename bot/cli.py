@@ -134,7 +134,7 @@ def _cmd_index(paths: list[Path]) -> int:
             file=sys.stderr,
         )
         return 1
-    state = "updated" if report.changed or report.kept_previous else "up to date"
+    state = "updated" if report.changed else "rebuilt" if report.new_generation else "up to date"
     print(
         f"index {state}: generation {report.generation}, {report.files_total} files "
         f"({len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "

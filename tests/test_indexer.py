@@ -111,3 +111,12 @@ def test_discover_reports_missing_and_unsupported_paths(tmp_path: Path) -> None:
     files, problems = discover([tmp_path / "missing", tmp_path / "a.xlsx"])
     assert files == []
     assert [p[1] for p in problems] == ["no such file or folder", "unsupported file type '.xlsx'"]
+
+
+def test_an_index_of_an_older_format_is_rebuilt(small_kb: Path, data_dir: Path) -> None:
+    first = index_into([small_kb], data_dir)
+    folder = IndexLayout(data_dir).gen_dir(first.generation)  # type: ignore[arg-type]
+    manifest = read_manifest(folder)
+    (folder / "manifest.json").write_text(manifest.model_copy(update={"lexical_version": 1}).model_dump_json())
+    again = index_into([small_kb], data_dir)
+    assert again.generation != first.generation and again.embedded == 0  # vectors reused

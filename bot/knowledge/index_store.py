@@ -28,9 +28,14 @@ class FileEntry(BaseModel):
     chunk_ids: list[str]
 
 
+# Bump when tokenisation or BM25 parameters change: indexes of another version are rebuilt.
+LEXICAL_VERSION = 2
+
+
 class Manifest(BaseModel):
     generation: int
     embedder: str
+    lexical_version: int = 0
     roots: list[str]
     files: dict[str, FileEntry] = Field(default_factory=dict)
     created: str = ""

@@ -20,6 +20,7 @@ import numpy as np
 from bot.knowledge.chunking import chunk_document
 from bot.knowledge.embeddings import Embedder
 from bot.knowledge.index_store import (
+    LEXICAL_VERSION,
     FileEntry,
     IndexLayout,
     LexicalIndexes,
@@ -55,6 +56,8 @@ class IndexReport:
     chunks: int = 0
     embedded: int = 0
     seconds: float = 0.0
+
+    new_generation: bool = False
 
     @property
     def changed(self) -> bool:
@@ -185,8 +188,10 @@ def run_index(
         if prev_manifest is not None:
             report.removed = sorted(set(prev_manifest.files) - set(entries))
         report.chunks = len(chunks)
+        up_to_date = prev_manifest is not None and prev_manifest.lexical_version == LEXICAL_VERSION
         if (
             prev_gen is not None
+            and up_to_date
             and not report.changed
             and same_embedder
             and not report.kept_previous
@@ -240,6 +245,7 @@ def run_index(
             manifest = Manifest(
                 generation=generation,
                 embedder=embedder.name,
+                lexical_version=LEXICAL_VERSION,
                 roots=[str(p) for p in paths],
                 files=entries,
                 created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -261,6 +267,7 @@ def run_index(
             }:
                 store.drop(old_name)
         report.generation = generation
+        report.new_generation = True
         report.seconds = time.perf_counter() - started
         return report
 

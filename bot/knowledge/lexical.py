@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float32]
+MIN_IDF = 0.2  # idf of a term found in about 82% of documents
 
 
 class BM25Index:
@@ -74,7 +75,9 @@ class BM25Index:
         agg: dict[int, float] = {}
         for term, weight in weighted_terms:
             tid = self.vocab.get(term)
-            if tid is not None:
+            # A term in nearly every document (の, は) has idf ~0 and cannot change the ranking,
+            # but its posting list is the longest: skipping it keeps large indexes fast.
+            if tid is not None and self.idf[tid] >= MIN_IDF:
                 agg[tid] = max(agg.get(tid, 0.0), weight)
         if not agg or self.n_docs == 0:
             return np.zeros(self.n_docs, dtype=np.float32)
