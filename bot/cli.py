@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `itaku ask … | head`: the reader left; not an error of ours
+        sys.stderr.close()
+        return 0
     parser.print_help(sys.stderr)
     return EXIT_USAGE
 

@@ -117,6 +117,8 @@ def test_an_index_of_an_older_format_is_rebuilt(small_kb: Path, data_dir: Path) 
     first = index_into([small_kb], data_dir)
     folder = IndexLayout(data_dir).gen_dir(first.generation)  # type: ignore[arg-type]
     manifest = read_manifest(folder)
-    (folder / "manifest.json").write_text(manifest.model_copy(update={"lexical_version": 1}).model_dump_json())
+    (folder / "manifest.json").write_text(
+        manifest.model_copy(update={"lexical_version": 1}).model_dump_json()
+    )
     again = index_into([small_kb], data_dir)
     assert again.generation != first.generation and again.embedded == 0  # vectors reused

@@ -19,7 +19,7 @@ class ComposePolicy:
     min_coverage: float = (
         0.45  # share of the question's key terms (by idf) the best chunk must hold
     )
-    max_sentences: int = 3
+    max_sentences: int = 4
     follow_ratio: float = 0.75  # extra sentences must score at least this share of the best one
     chunks_considered: int = 3
     answer_type_bonus: float = 0.15  # for a sentence that holds the kind of answer asked for

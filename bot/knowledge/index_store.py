@@ -29,7 +29,7 @@ class FileEntry(BaseModel):
 
 
 # Bump when tokenisation or BM25 parameters change: indexes of another version are rebuilt.
-LEXICAL_VERSION = 2
+LEXICAL_VERSION = 3
 
 
 class Manifest(BaseModel):

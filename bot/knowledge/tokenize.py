@@ -347,7 +347,9 @@ def char_tokens(text: str) -> list[str]:
     Japanese. Measured on JSQuAD: keeping hiragana unigrams beats dropping them (R@1 +0.4 pt)."""
     norm = normalize(text)
     out: list[str] = [m.group(0) for m in _WORD.finditer(norm)]
-    for seg in _SEPARATORS.split(norm):
+    # Latin letters are matched as whole words above; their letter n-grams would only let any
+    # English text match any other.
+    for seg in _SEPARATORS.split(_LATIN.sub(" ", norm)):
         if not seg:
             continue
         out.extend(seg)
@@ -355,6 +357,7 @@ def char_tokens(text: str) -> list[str]:
     return out
 
 
+_LATIN = re.compile(r"[a-z]+")
 _SEPARATORS = re.compile(r"[\s、。，．,.!?！？「」『』（）()\[\]【】〔〕・:：;；\"'`〜~\-/|*#>]+")
 
 
