@@ -28,6 +28,38 @@ class LoadError(Exception):
     """A file that cannot be indexed; the message says why, in terms a curator can act on."""
 
 
+class _Sections:
+    """Collects lines under the current heading path; every format's loader feeds it."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self._path: list[tuple[int, str]] = []
+        self._lines: list[str] = []
+
+    @property
+    def empty(self) -> bool:
+        return not self.blocks and not self._path and not self._lines
+
+    def heading(self, level: int, title: str) -> None:
+        self._flush()
+        while self._path and self._path[-1][0] >= level:
+            self._path.pop()
+        self._path.append((level, title))
+
+    def line(self, text: str) -> None:
+        self._lines.append(text)
+
+    def done(self) -> list[Block]:
+        self._flush()
+        return self.blocks
+
+    def _flush(self) -> None:
+        text = "\n".join(self._lines).strip()
+        if text:
+            self.blocks.append(Block(tuple(h for _, h in self._path), text))
+        self._lines.clear()
+
+
 def load_file(path: Path, source: str) -> LoadedDocument:
     """Load one file. ``source`` is the stable name shown in citations."""
     suffix = path.suffix.lower()
@@ -107,32 +139,20 @@ def _load_markdown(path: Path, source: str) -> LoadedDocument:
 def markdown_blocks(body: str) -> tuple[list[Block], str | None]:
     """Split Markdown into blocks by heading. The first H1 is taken as the document title and
     not repeated in heading paths."""
-    blocks: list[Block] = []
-    path: list[tuple[int, str]] = []
-    lines: list[str] = []
+    sections = _Sections()
     first_h1: str | None = None
     in_fence = False
-
-    def flush() -> None:
-        text = "\n".join(lines).strip()
-        if text:
-            blocks.append(Block(tuple(h for _, h in path), text))
-        lines.clear()
-
     for raw in body.split("\n"):
         if _FENCE.match(raw):
             in_fence = not in_fence
             continue
         m = None if in_fence else _HEADING.match(raw)
         if m:
-            flush()
             level, title = len(m.group(1)), m.group(2).strip()
-            if level == 1 and first_h1 is None and not blocks and not path:
+            if level == 1 and first_h1 is None and sections.empty:
                 first_h1 = title
                 continue
-            while path and path[-1][0] >= level:
-                path.pop()
-            path.append((level, title))
+            sections.heading(level, title)
             continue
         line = _LIST_MARK.sub("", raw).strip()
         if line.startswith("|") and line.endswith("|"):
@@ -140,10 +160,8 @@ def markdown_blocks(body: str) -> tuple[list[Block], str | None]:
             if all(set(c) <= set("-: ") for c in cells):
                 continue
             line = "　".join(c for c in cells if c)
-        line = line.lstrip("> ").strip()
-        lines.append(line)
-    flush()
-    return blocks, first_h1
+        sections.line(line.lstrip("> ").strip())
+    return sections.done(), first_h1
 
 
 def _load_text(path: Path, source: str) -> LoadedDocument:
@@ -191,16 +209,7 @@ def _load_docx(path: Path, source: str) -> LoadedDocument:
             f"Word file cannot be read ({type(exc).__name__}); is it a real .docx?"
         ) from None
     title = document.core_properties.title or None
-    blocks: list[Block] = []
-    path_stack: list[tuple[int, str]] = []
-    lines: list[str] = []
-
-    def flush() -> None:
-        text = "\n".join(lines).strip()
-        if text:
-            blocks.append(Block(tuple(h for _, h in path_stack), text))
-        lines.clear()
-
+    sections = _Sections()
     for para in document.paragraphs:
         text = strip_control(para.text).strip()
         if not text:
@@ -214,13 +223,10 @@ def _load_docx(path: Path, source: str) -> LoadedDocument:
                 level = int(style.split()[-1])
             except ValueError:
                 level = 1
-            flush()
-            while path_stack and path_stack[-1][0] >= level:
-                path_stack.pop()
-            path_stack.append((level, text))
+            sections.heading(level, text)
             continue
-        lines.append(text)
-    flush()
+        sections.line(text)
+    blocks = sections.done()
     for table in document.tables:
         rows = [
             "　".join(c.text.strip() for c in row.cells if c.text.strip()) for row in table.rows
@@ -238,16 +244,7 @@ def _load_html(path: Path, source: str) -> LoadedDocument:
     for tag in soup(["script", "style", "noscript", "nav", "footer", "header"]):
         tag.decompose()
     title = soup.title.get_text(strip=True) if soup.title else None
-    blocks: list[Block] = []
-    path_stack: list[tuple[int, str]] = []
-    lines: list[str] = []
-
-    def flush() -> None:
-        text = "\n".join(lines).strip()
-        if text:
-            blocks.append(Block(tuple(h for _, h in path_stack), text))
-        lines.clear()
-
+    sections = _Sections()
     root = soup.body or soup
     for el in root.find_all(
         ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "th", "pre", "blockquote"]
@@ -257,18 +254,16 @@ def _load_html(path: Path, source: str) -> LoadedDocument:
             continue
         if el.name and el.name[0] == "h" and el.name[1:].isdigit():
             level = int(el.name[1:])
-            flush()
             if level == 1 and title is None:
                 title = text
-            while path_stack and path_stack[-1][0] >= level:
-                path_stack.pop()
-            path_stack.append((level, text))
+            sections.heading(level, text)
             continue
         if el.find_parent(["li", "td", "th", "blockquote"]) is not None and el.name in ("p", "li"):
             continue  # nested: its text came with the parent
-        lines.append(text)
-    flush()
-    return LoadedDocument(source=source, meta=_default_meta(path, title, source), blocks=blocks)
+        sections.line(text)
+    return LoadedDocument(
+        source=source, meta=_default_meta(path, title, source), blocks=sections.done()
+    )
 
 
 _LOADERS: dict[str, Callable[[Path, str], LoadedDocument]] = {
