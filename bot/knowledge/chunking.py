@@ -25,7 +25,10 @@ def chunk_document(doc: LoadedDocument, max_chars: int = DEFAULT_MAX_CHARS) -> l
     chunks: list[Chunk] = []
     key = source_key(doc.source)
     for block in doc.blocks:
-        section = " > ".join(block.heading_path)
+        path = block.heading_path
+        if path and path[0] == doc.meta.title:  # the title is shown anyway: not part of the section
+            path = path[1:]
+        section = " > ".join(path)
         for text in pack_sentences(split_sentences(block.text), max_chars):
             chunks.append(
                 Chunk(

@@ -28,8 +28,8 @@ class FileEntry(BaseModel):
     chunk_ids: list[str]
 
 
-# Bump when tokenisation or BM25 parameters change: indexes of another version are rebuilt.
-LEXICAL_VERSION = 3
+# Bump when tokenisation, chunking or BM25 parameters change: indexes of another version are rebuilt.
+LEXICAL_VERSION = 4
 
 
 class Manifest(BaseModel):

@@ -139,6 +139,8 @@ def run_index(
                 prev_chunks.setdefault(c.source, []).append(c)
             prev_docs = read_docs(folder)
         same_embedder = prev_manifest is not None and prev_manifest.embedder == embedder.name
+        # Another index format (tokeniser, chunker) means every file is read and chunked again.
+        same_format = prev_manifest is not None and prev_manifest.lexical_version == LEXICAL_VERSION
 
         chunks: list[Chunk] = []
         docs: dict[str, DocMeta] = {}
@@ -165,7 +167,7 @@ def run_index(
                 report.skipped.append((source, f"cannot be read ({exc.strerror or exc})"))
                 continue
             old = prev_manifest.files.get(source) if prev_manifest else None
-            if old is not None and old.sha256 == digest and source in prev_docs:
+            if old is not None and old.sha256 == digest and source in prev_docs and same_format:
                 carry_over(source, old)
                 report.unchanged.append(source)
                 continue
