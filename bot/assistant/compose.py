@@ -10,7 +10,7 @@ from bot.assistant.answer_type import answer_type
 from bot.assistant.models import Answer, Citation, Reference
 from bot.knowledge.models import Chunk, DocMeta
 from bot.knowledge.query import PreparedQuery
-from bot.knowledge.search import Hit, HybridSearcher, SentenceScorer
+from bot.knowledge.search import HybridSearcher, SearchResult
 from bot.knowledge.text import normalize, split_sentences
 
 
@@ -36,21 +36,19 @@ class _Candidate:
 
 def compose_answer(
     q: PreparedQuery,
-    hits: list[Hit],
-    searcher: HybridSearcher,
+    result: SearchResult,
     docs: dict[str, DocMeta],
     policy: ComposePolicy,
 ) -> tuple[str, list[Citation], float]:
     """Return (answer text, citations, confidence). Empty text means: abstain."""
+    hits, scorer, weights = result.hits, result.scorer, result.key_weights
     if not hits or not q.key_terms:
         return "", [], 0.0
     considered = hits[: policy.chunks_considered]
     best_cov = max(h.coverage for h in considered)
     if best_cov < policy.min_coverage:
         return "", [], best_cov
-    scorer = SentenceScorer(q, searcher.kb.lexical)
     expected = answer_type(q.text)
-    weights = searcher.key_term_weights(q.key_terms)
     top_score = hits[0].score or 1.0
     candidates: list[_Candidate] = []
     for rank, hit in enumerate(considered):
@@ -60,7 +58,9 @@ def compose_answer(
         for pos, sentence in enumerate(split_sentences(hit.chunk.text)):
             if len(sentence) < 4:
                 continue
-            cov = searcher.coverage(q.key_terms, weights, heading + "\n" + normalize(sentence))
+            cov = HybridSearcher.coverage(
+                q.key_terms, weights, heading + "\n" + normalize(sentence)
+            )
             score = 0.45 * cov + 0.45 * scorer.score(sentence) + 0.1 * (hit.score / top_score)
             if expected is not None and expected.matches(sentence):
                 score += policy.answer_type_bonus

@@ -89,10 +89,9 @@ class Assistant:
         q = prepare_query(cleaned, self.glossary, history)
         if not q.key_terms:
             return abstention(question, lang, messages.text("no_topic", lang), "no_topic"), []
-        hits = self.searcher.search(q, k=self.settings.top_k)
-        body, citations, confidence = compose_answer(
-            q, hits, self.searcher, self.kb.docs, self.policy
-        )
+        result = self.searcher.run(q, k=self.settings.top_k)
+        hits = result.hits
+        body, citations, confidence = compose_answer(q, result, self.kb.docs, self.policy)
         if not body:
             return abstention(
                 question, lang, messages.text("not_found", lang), "not_covered", confidence

@@ -52,6 +52,13 @@ class Hit:
     coverage: float  # share (by idf) of the question's key terms found in this chunk
 
 
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    scorer: SentenceScorer
+    key_weights: list[float]
+
+
 class KnowledgeBase:
     """A complete index generation, loaded for searching."""
 
@@ -125,10 +132,16 @@ class HybridSearcher:
 
     # -- ranking
     def search(self, q: PreparedQuery, k: int = 5) -> list[Hit]:
+        return self.run(q, k).hits
+
+    def run(self, q: PreparedQuery, k: int = 5) -> SearchResult:
+        """Ranked hits, with the sentence scorer and key-term weights the ranking computed, so
+        that composing the answer does not compute them again."""
         kb, w = self.kb, self.weights
+        result = SearchResult([], SentenceScorer(q, kb.lexical), self.key_term_weights(q.key_terms))
         n = len(kb.chunks)
         if n == 0:
-            return []
+            return result
         lex = kb.lexical
         fused = (
             w.chars * _unit_max(lex.chars.scores(q.char_terms))
@@ -151,18 +164,18 @@ class HybridSearcher:
         cand = np.argpartition(-fused, m - 1)[:m] if m < n else np.arange(n)
         cand = cand[fused[cand] > 0]
         if cand.size == 0:
-            return []
-        scorer = SentenceScorer(q, kb.lexical)
+            return result
+        scorer, weights = result.scorer, result.key_weights
         final = {
             int(i): float(fused[i]) + w.sentence * scorer.best_in(kb.chunks[int(i)].text)
             for i in cand
         }
         order = sorted(final, key=lambda i: -final[i])[:k]
-        weights = self.key_term_weights(q.key_terms)
-        return [
+        result.hits = [
             Hit(kb.chunks[i], final[i], self.coverage(q.key_terms, weights, kb.normalized_text(i)))
             for i in order
         ]
+        return result
 
     # -- how much of the question a text covers
     def key_term_weights(self, terms: list[KeyTerm]) -> list[float]:
@@ -207,11 +220,16 @@ class SentenceScorer:
                 continue
             weights[term] = max(weights.get(term, 0.0), idf * qw)
         self.weights = weights
-        self.total = sum(v for t, v in weights.items()) or 1.0
+        self.total = sum(weights.values()) or 1.0
+        self._cache: dict[str, float] = {}  # the rerank and the answer score the same sentences
 
     def score(self, sentence: str) -> float:
-        present = set(char_tokens(sentence))
-        return sum(v for t, v in self.weights.items() if t in present) / self.total
+        cached = self._cache.get(sentence)
+        if cached is None:
+            present = set(char_tokens(sentence))
+            cached = sum(v for t, v in self.weights.items() if t in present) / self.total
+            self._cache[sentence] = cached
+        return cached
 
     def best_in(self, text: str) -> float:
         return max((self.score(s) for s in split_sentences(text)), default=0.0)
