@@ -24,6 +24,7 @@ class ComposePolicy:
     chunks_considered: int = 3
     answer_type_bonus: float = 0.15  # for a sentence that holds the kind of answer asked for
     duplicate_jaccard: float = 0.5  # sentences this similar (character bigrams) count as one
+    placeholder_penalty: float = 0.3
 
 
 @dataclass
@@ -64,6 +65,8 @@ def compose_answer(
             score = 0.45 * cov + 0.45 * scorer.score(sentence) + 0.1 * (hit.score / top_score)
             if expected is not None and expected.matches(sentence):
                 score += policy.answer_type_bonus
+            if "{{" in sentence:  # a form's fill-in line is no answer in itself
+                score -= policy.placeholder_penalty
             candidates.append(_Candidate(rank, pos, sentence, score))
     if not candidates:
         return "", [], best_cov

@@ -38,9 +38,9 @@ class IndexMissingError(RuntimeError):
 class FusionWeights:
     chars: float = 0.6
     words: float = 0.4
-    titles: float = 0.1
+    titles: float = 0.2
     vector: float = 0.1
-    sentence: float = 0.2
+    sentence: float = 0.3
     candidates: int = 30
     vector_k: int = 50
 

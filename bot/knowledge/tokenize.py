@@ -339,6 +339,44 @@ JA_STOP_CONTENT = frozenset(
         "よ",
     ]
 )
+# Conversational and generic nouns: in a question they frame it, they do not name its topic.
+JA_STOP_CONTENT |= frozenset(
+    [
+        "駄目",
+        "大丈夫",
+        "本当",
+        "普通",
+        "結構",
+        "一般",
+        "一般的",
+        "具体的",
+        "基本的",
+        "実際",
+        "自分",
+        "自身",
+        "全部",
+        "全体",
+        "感じ",
+        "今回",
+        "今度",
+        "最近",
+        "来月",
+        "今月",
+        "先月",
+        "来年",
+        "今年",
+        "去年",
+        "毎回",
+        "毎月",
+        "以上",
+        "以下",
+        "可能",
+        "問題",
+        "関係",
+        "内容",
+        "状況",
+    ]
+)
 
 
 def char_tokens(text: str) -> list[str]:
