@@ -10,8 +10,8 @@ from bot.assistant.answer_type import answer_type
 from bot.assistant.models import Answer, Citation, Reference
 from bot.knowledge.models import Chunk, DocMeta
 from bot.knowledge.query import PreparedQuery
-from bot.knowledge.search import HybridSearcher, SearchResult
-from bot.knowledge.text import normalize, split_sentences
+from bot.knowledge.search import HybridSearcher, SearchResult, sentence_features
+from bot.knowledge.text import normalize
 
 
 @dataclass(frozen=True)
@@ -56,13 +56,13 @@ def compose_answer(
         if hit.coverage < policy.min_coverage * 0.75:
             continue
         heading = normalize(f"{hit.chunk.title}\n{hit.chunk.section}")
-        for pos, sentence in enumerate(split_sentences(hit.chunk.text)):
+        for pos, (sentence, tokens) in enumerate(sentence_features(hit.chunk.text)):
             if len(sentence) < 4:
                 continue
             cov = HybridSearcher.coverage(
                 q.key_terms, weights, heading + "\n" + normalize(sentence)
             )
-            score = 0.45 * cov + 0.45 * scorer.score(sentence) + 0.1 * (hit.score / top_score)
+            score = 0.45 * cov + 0.45 * scorer.score_tokens(tokens) + 0.1 * (hit.score / top_score)
             if expected is not None and expected.matches(sentence):
                 score += policy.answer_type_bonus
             if "{{" in sentence:  # a form's fill-in line is no answer in itself

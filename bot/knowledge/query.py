@@ -24,6 +24,9 @@ class KeyTerm:
     text: str
     alternatives: tuple[str, ...]  # normalised strings; any one present in a text covers the term
     from_glossary: bool = False
+    # A Latin-script name in a Japanese question (GDPR, VPN) names a specific thing: if the
+    # knowledge base never mentions it, that counts fully against coverage.
+    specific: bool = False
 
 
 @dataclass
@@ -54,7 +57,8 @@ def prepare_query(
     for c in concepts:
         remainder = remainder.replace(c.matched, "、")
     for term in dict.fromkeys(key_terms(remainder)):
-        q.key_terms.append(KeyTerm(term, (normalize(term),)))
+        specific = lang == "ja" and bool(_LATIN_WORD.match(term))
+        q.key_terms.append(KeyTerm(term, (normalize(term),), specific=specific))
     seen: set[str] = set()
     for c in concepts:
         if c.canonical in seen:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -180,7 +181,7 @@ class HybridSearcher:
     # -- how much of the question a text covers
     def key_term_weights(self, terms: list[KeyTerm]) -> list[float]:
         words = self.kb.lexical.words
-        return [min(_term_idf(words, alt) for alt in t.alternatives) for t in terms]
+        return [min(_term_idf(words, alt, t.specific) for alt in t.alternatives) for t in terms]
 
     @staticmethod
     def coverage(terms: list[KeyTerm], weights: list[float], norm_text: str) -> float:
@@ -198,13 +199,20 @@ class HybridSearcher:
 UNSEEN_WEIGHT = 0.6  # share of the maximum idf given to a term the knowledge base never uses
 
 
-def _term_idf(index: BM25Index, text: str) -> float:
+def _term_idf(index: BM25Index, text: str, specific: bool = False) -> float:
     # A term absent from the whole knowledge base is evidence the question is out of scope,
     # but colloquial words (スタッフ, ダメ) are absent too: weigh it high, not absolute.
-    unseen = index.max_idf * UNSEEN_WEIGHT
+    unseen = index.max_idf * (1.0 if specific else UNSEEN_WEIGHT)
     toks = word_tokens(text) or [text]
     vals = [index.term_idf(t) for t in toks]
     return float(np.mean([v if v is not None else unseen for v in vals])) if vals else unseen
+
+
+@lru_cache(maxsize=20_000)
+def sentence_features(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """A chunk's sentences with their character n-gram sets, cached: the same top chunks come
+    back for many questions, and splitting and tokenising them is most of a question's cost."""
+    return tuple((s, frozenset(char_tokens(s))) for s in split_sentences(text))
 
 
 class SentenceScorer:
@@ -221,15 +229,9 @@ class SentenceScorer:
             weights[term] = max(weights.get(term, 0.0), idf * qw)
         self.weights = weights
         self.total = sum(weights.values()) or 1.0
-        self._cache: dict[str, float] = {}  # the rerank and the answer score the same sentences
 
-    def score(self, sentence: str) -> float:
-        cached = self._cache.get(sentence)
-        if cached is None:
-            present = set(char_tokens(sentence))
-            cached = sum(v for t, v in self.weights.items() if t in present) / self.total
-            self._cache[sentence] = cached
-        return cached
+    def score_tokens(self, present: frozenset[str]) -> float:
+        return sum(v for t, v in self.weights.items() if t in present) / self.total
 
     def best_in(self, text: str) -> float:
-        return max((self.score(s) for s in split_sentences(text)), default=0.0)
+        return max((self.score_tokens(toks) for _, toks in sentence_features(text)), default=0.0)
