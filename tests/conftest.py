@@ -92,6 +92,8 @@ def small_kb(tmp_path: Path) -> Path:
                 terms: [期限, いつまで, deadline]
               - canonical: 記録媒体
                 terms: [記録媒体, USBメモリ, USB, storage media]
+              - canonical: 廃棄
+                terms: [廃棄, 破壊, destroy, destruction]
             """
         ),
         encoding="utf-8",

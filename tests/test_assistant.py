@@ -55,3 +55,10 @@ def test_answer_json_contract(small_assistant: Assistant) -> None:
     data = small_assistant.ask("記録媒体はどう保管する？").model_dump(mode="json")
     assert isinstance(data["answer"], str) and isinstance(data["abstained"], bool)
     assert all({"source", "title"} <= set(c) for c in data["citations"])
+
+
+def test_english_inflections_and_heading_lines(small_assistant: Assistant) -> None:
+    a = small_assistant.ask("How must storage media be destroyed?")
+    assert not a.abstained and "破壊" in a.answer
+    for line in a.answer.splitlines()[1:]:
+        assert len(line) > 24  # no bare headings or fragments as answers

@@ -42,3 +42,10 @@ def test_detect_language() -> None:
     assert detect_language("What must a subcontracting request contain?") == "en"
     assert detect_language("재위탁 조건은?") == "other"
     assert detect_language("？？？") == "ja"
+
+
+def test_stem_english_folds_inflections_consistently() -> None:
+    from bot.knowledge.text import stem_english
+
+    assert stem_english("destroying destroyed destroys") == "destroy destroy destroy"
+    assert stem_english("breaches policies process 再委託") == "breach policy process 再委託"

@@ -4,6 +4,7 @@ question's key terms, instead of stitching unrelated text together."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.assistant.answer_type import answer_type
@@ -12,6 +13,9 @@ from bot.knowledge.models import Chunk, DocMeta
 from bot.knowledge.query import PreparedQuery
 from bot.knowledge.search import HybridSearcher, SearchResult, sentence_features
 from bot.knowledge.text import normalize
+
+# A clause heading on its own line (第18条（有効期間及び残存条項）) says nothing by itself.
+_HEADING_LINE = re.compile(r"^第\d+条（[^）]*）$|^[^。！？!?]{0,24}$")
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ def compose_answer(
             continue
         heading = normalize(f"{hit.chunk.title}\n{hit.chunk.section}")
         for pos, (sentence, tokens) in enumerate(sentence_features(hit.chunk.text)):
-            if len(sentence) < 4:
+            if len(sentence) < 4 or _HEADING_LINE.match(sentence):
                 continue
             cov = HybridSearcher.coverage(
                 q.key_terms, weights, heading + "\n" + normalize(sentence)

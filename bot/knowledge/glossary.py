@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.knowledge.text import is_japanese_char, normalize
+from bot.knowledge.text import is_japanese_char, normalize, stem_english
 
 
 class _Group(BaseModel):
@@ -43,7 +43,7 @@ class Glossary:
             canon = normalize(canonical)
             alts = [canon] + [n for t in terms if (n := normalize(t)) != canon and _has_japanese(n)]
             alternatives = tuple(dict.fromkeys(alts))
-            for term in {normalize(t) for t in [canonical, *terms]}:
+            for term in {stem_english(normalize(t)) for t in [canonical, *terms]}:
                 if not term.strip():
                     continue
                 self._concepts.setdefault(term, (canonical, alternatives))
@@ -68,8 +68,9 @@ class Glossary:
         return cls([(g.canonical, g.terms) for g in data.groups])
 
     def match(self, text: str) -> list[Concept]:
-        """Concepts named in the text, longest matches first, without overlaps."""
-        norm = normalize(text)
+        """Concepts named in the text, longest matches first, without overlaps. `matched` is
+        in the form `prepare_text` gives: normalised, English inflections folded."""
+        norm = stem_english(normalize(text))
         found: list[Concept] = []
         taken: list[tuple[int, int]] = []
         for pattern in (self._ja, self._en):
@@ -83,6 +84,11 @@ class Glossary:
                 canonical, alternatives = self._concepts[m.group(0)]
                 found.append(Concept(canonical, m.group(0), alternatives))
         return found
+
+
+def prepare_text(text: str) -> str:
+    """The form of a question that glossary matches refer to."""
+    return stem_english(normalize(text))
 
 
 def _has_japanese(text: str) -> bool:

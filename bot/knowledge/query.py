@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.knowledge.glossary import Concept, Glossary
+from bot.knowledge.glossary import Concept, Glossary, prepare_text
 from bot.knowledge.text import detect_language, normalize
-from bot.knowledge.tokenize import char_tokens, key_terms, word_tokens
+from bot.knowledge.tokenize import EN_STOPWORDS, char_tokens, key_terms, word_tokens
 
 EXPANSION_WEIGHT = 0.35  # a synonym counts, but less than the user's own word
 HISTORY_WEIGHT = 0.5  # earlier question in a thread, for short follow-ups
@@ -46,14 +46,19 @@ def prepare_query(
     lang = detect_language(question)
     concepts = glossary.match(question)
     q = PreparedQuery(text=question, lang=lang, concepts=concepts)
+    # In a Japanese question a Latin word is a name (PKO, ISMS); in an English question it is
+    # just the question's language, found in the KB only in English titles: weigh it down.
+    latin_weight = LATIN_WORD_WEIGHT if lang == "ja" else 0.3
     q.char_terms = [
-        (t, LATIN_WORD_WEIGHT if _LATIN_WORD.match(t) else 1.0) for t in char_tokens(question)
+        (t, latin_weight if _LATIN_WORD.match(t) else 1.0)
+        for t in char_tokens(question)
+        if t not in EN_STOPWORDS
     ]
     q.word_terms = [(t, 1.0) for t in word_tokens(question)]
     vector_parts = [question]
 
     # Key terms: content words outside glossary matches, plus one key term per concept.
-    remainder = normalize(question)
+    remainder = prepare_text(question)
     for c in concepts:
         remainder = remainder.replace(c.matched, "、")
     for term in dict.fromkeys(key_terms(remainder)):

@@ -113,3 +113,27 @@ def detect_language(text: str) -> str:
     if latin / len(letters) >= 0.6:
         return "en"
     return "other"
+
+
+_LATIN_RUN = re.compile(r"[a-z]{4,}")
+
+
+def _stem(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("ing") and len(word) > 5:
+        return word[:-3]
+    if word.endswith("ed") and len(word) > 4:
+        return word[:-2]
+    if word.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def stem_english(norm: str) -> str:
+    """Fold English inflections in normalised text (destroying, destroyed -> destroy;
+    breaches -> breach), so that a glossary entry matches every form of its word. Applied the
+    same way to glossary terms and questions, so crude stems still agree."""
+    return _LATIN_RUN.sub(lambda m: _stem(m.group(0)), norm)

@@ -252,6 +252,7 @@ EN_STOPWORDS = frozenset(
         "happening",
     ]
 )
+EN_STOPWORDS |= frozenset(["end", "ends", "start", "begin", "beginning"])
 
 JA_STOP_CONTENT = frozenset(
     [
