@@ -62,3 +62,30 @@ def test_english_inflections_and_heading_lines(small_assistant: Assistant) -> No
     assert not a.abstained and "破壊" in a.answer
     for line in a.answer.splitlines()[1:]:
         assert len(line) > 24  # no bare headings or fragments as answers
+
+
+def test_a_sentence_that_announces_a_list_brings_the_list(tmp_path, data_dir) -> None:  # type: ignore[no-untyped-def]
+    from bot.config import Settings
+    from bot.knowledge.embeddings import HashingEmbedder
+    from bot.knowledge.glossary import Glossary
+    from bot.knowledge.search import KnowledgeBase
+    from bot.knowledge.vectorstore import open_client
+    from tests.conftest import index_into, write_doc
+
+    kb = tmp_path / "kb"
+    write_doc(
+        kb,
+        "form.md",
+        "申請書",
+        "## 申請書の記載事項\n再委託の申請書には次の事項を記載する。\n- 再委託先の名称と住所。\n- 業務の範囲。\n",
+    )
+    index_into([kb], data_dir)
+    settings = Settings(ITAKU_DATA_DIR=data_dir)  # type: ignore[call-arg]
+    assistant = Assistant(
+        KnowledgeBase.open(data_dir, open_client(data_dir, None)),
+        Glossary([]),
+        HashingEmbedder(),
+        settings,
+    )
+    a = assistant.ask("再委託の申請書の記載事項は？")
+    assert "・再委託先の名称と住所。" in a.answer and "・業務の範囲。" in a.answer

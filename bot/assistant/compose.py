@@ -15,6 +15,7 @@ from bot.knowledge.search import HybridSearcher, SearchResult, sentence_features
 from bot.knowledge.text import normalize
 
 # A clause heading on its own line (第18条（有効期間及び残存条項）) says nothing by itself.
+_INTRODUCES_LIST = re.compile(r"(次の|以下の)[^。]{0,20}(。|：|:)$")
 _HEADING_LINE = re.compile(r"^第\d+条（[^）]*）$|^[^。！？!?]{0,24}$")
 
 
@@ -29,6 +30,7 @@ class ComposePolicy:
     answer_type_bonus: float = 0.15  # for a sentence that holds the kind of answer asked for
     duplicate_jaccard: float = 0.5  # sentences this similar (character bigrams) count as one
     placeholder_penalty: float = 0.3
+    max_list_items: int = 8
 
 
 @dataclass
@@ -90,6 +92,7 @@ def compose_answer(
 
     numbers: dict[str, int] = {}
     citations: list[Citation] = []
+    shown = {(c.hit_rank, c.position) for c in chosen}
     lines: list[str] = []
     for c in chosen:
         chunk = considered[c.hit_rank].chunk
@@ -98,6 +101,16 @@ def compose_answer(
             numbers[key] = len(numbers) + 1
             citations.append(_citation(numbers[key], chunk, docs.get(chunk.source)))
         lines.append(f"{c.sentence} [{numbers[key]}]")
+        if _INTRODUCES_LIST.search(c.sentence):
+            # "…次の事項を確認する。" announces a list: the answer is the list that follows.
+            sentences = sentence_features(chunk.text)
+            for pos in range(
+                c.position + 1, min(len(sentences), c.position + 1 + policy.max_list_items)
+            ):
+                if (c.hit_rank, pos) in shown:
+                    continue
+                shown.add((c.hit_rank, pos))
+                lines.append(f"・{sentences[pos][0]}")
     return "\n".join(lines), citations, best_cov
 
 
