@@ -7,8 +7,9 @@ import re
 from dataclasses import dataclass, field
 
 from bot.knowledge.glossary import Concept, Glossary, prepare_text
+from bot.knowledge.stopwords import EN_STOPWORDS
 from bot.knowledge.text import detect_language, normalize
-from bot.knowledge.tokenize import EN_STOPWORDS, char_tokens, key_terms, word_tokens
+from bot.knowledge.tokenize import char_tokens, key_terms, word_tokens
 
 EXPANSION_WEIGHT = 0.35  # a synonym counts, but less than the user's own word
 HISTORY_WEIGHT = 0.5  # earlier question in a thread, for short follow-ups

@@ -1,0 +1,34 @@
+"""Stop words for key-term extraction: words that frame a question without naming its topic."""
+
+from __future__ import annotations
+
+# English question words, function words and generic verbs/nouns.
+EN_STOPWORDS = frozenset(
+    """
+    a about actually affected after again all allow allowed allows already also always am an and
+    another any anything are around as at bad be because been before begin beginning being
+    between but by can case cases check choose companies company could cover covers day days did
+    difference do does doing done down due each end ends even every everything explain fine
+    first for from get give good got had happen happened happening happens has have having he
+    hello her here hi his how how's i if in into is it it's its just kind kinds know last let
+    like long made major make makes many maximum may me might minimum more most much must my
+    need needed needs never new next no not of often ok okay old on one only or other our out
+    over own people person pick picking please rank ranked really require required requires
+    right same say says send sent shall she should so some someone something start still such
+    sure tell than thank thanks that the their them then there there's these they thing things
+    this those time times to two type types under up us use used using valid very want was way
+    we were what what's when where which who whom whose why will with within without would wrong
+    yes you your
+    """.split()
+)
+
+# Japanese question words, light verbs (in Sudachi's normalised forms: 為る, 有る), and
+# conversational or generic nouns (駄目, 大丈夫, 来月, 関係).
+JA_STOP_CONTENT = frozenset(
+    """
+    ある いい いつ いる か くださる こと する ため だれ っぽい できる とき どう どこ どの どれ どんな なぜ など なに なる ね の ほう みたい もの よ よい よう
+    わかる ん 一般 一般的 下さる 事 今回 今年 今度 今月 以上 以下 件 何 何か 何故 先月 全体 全部 具体的 内容 出来る 分かる 去年 可能 号 呉れる 問題 在る 基本的
+    場合 大丈夫 実際 居る 必要 思う 感じ 成る 教える 方 時 普通 最近 有る 本当 条 来年 来月 様 毎回 毎月 点 為 為る 物 状況 的 知る 第 等 結構 自分 自身
+    致す 良い 言う 誰 貰う 遣る 関係 際 頂く 項 願う 駄目
+    """.split()
+)
