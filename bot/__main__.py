@@ -1,3 +1,7 @@
+"""`python -m bot` is `itaku`."""
+
+import sys
+
 from bot.cli import main
 
-raise SystemExit(main())
+sys.exit(main())

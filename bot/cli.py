@@ -42,6 +42,18 @@ def _build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("chat", help="interactive session (Ctrl-D to leave)")
 
+    serve = sub.add_parser("serve", help="run the Slack app (Socket Mode, or HTTP with --http)")
+    serve.add_argument("--http", action="store_true", help="HTTP mode: POST /slack/events")
+    serve.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to bind")
+    serve.add_argument("--port", type=int, default=3000, help="HTTP mode: port (0: any free)")
+
+    report = sub.add_parser("report", help="reports for the knowledge-base curator")
+    rsub = report.add_subparsers(dest="report", metavar="REPORT")
+    rg = rsub.add_parser("gaps", help="questions refused or voted unhelpful, most frequent first")
+    rg.add_argument("--limit", type=int, default=20)
+    rg.add_argument("--days", type=int, default=0, help="only the last N days (0: all)")
+    rg.add_argument("--json", action="store_true", help="one JSON object per line")
+
     bench = sub.add_parser("bench", help="benchmarks that print figures")
     bsub = bench.add_subparsers(dest="bench", metavar="BENCH")
     bj = bsub.add_parser("jsquad", help="retrieval and answer quality on JSQuAD")
@@ -54,6 +66,12 @@ def _build_parser() -> argparse.ArgumentParser:
     bk = bsub.add_parser("kb", help="the bundled question set against the bundled knowledge base")
     bk.add_argument("--questions", type=Path, default=None)
     bk.add_argument("--show-failures", action="store_true")
+    bsl = bsub.add_parser("slack", help="the Slack app in HTTP mode under concurrent signed events")
+    bsl.add_argument("--questions", type=int, default=600, help="questions to send")
+    bsl.add_argument("--in-flight", type=int, default=20, help="questions unanswered at once")
+    bsl.add_argument(
+        "--retries", type=float, default=0.1, help="share of events re-sent as Slack retries"
+    )
     return p
 
 
@@ -79,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_chat()
         if args.command == "bench":
             return _cmd_bench(args, parser)
+        if args.command == "serve":
+            return _cmd_serve(args.http, args.host, args.port)
+        if args.command == "report":
+            return _cmd_report(args, parser)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -195,9 +217,71 @@ def _cmd_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         from bot.bench.scale import run_scale
 
         return run_scale([int(s) for s in args.sizes.split(",") if s.strip()], args.queries)
+    if args.bench == "slack":
+        from bot.bench.slack import run_slack_bench
+
+        return run_slack_bench(args.questions, args.in_flight, args.retries)
     if args.bench == "kb":
         from bot.bench.kb import run_kb
 
         return run_kb(args.questions, show_failures=args.show_failures)
     parser.parse_args(["bench", "--help"])
     return EXIT_USAGE
+
+
+def _cmd_serve(http: bool, host: str, port: int) -> int:
+    from bot.knowledge.search import IndexMissingError
+    from bot.slack.app import ConfigError
+    from bot.slack.serve import run_http, run_socket
+
+    settings = _settings()
+    try:
+        if http:
+            run_http(settings, host, port)
+        else:
+            run_socket(settings)
+    except ConfigError as e:
+        print(f"itaku serve: {e} See .env.sample.", file=sys.stderr)
+        return EXIT_USAGE
+    except IndexMissingError:
+        print("itaku serve: no index yet; run `itaku index` first.", file=sys.stderr)
+        return EXIT_NO_INDEX
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.report != "gaps":
+        parser.parse_args(["report", "--help"])
+        return EXIT_USAGE
+    from datetime import UTC, datetime, timedelta
+
+    from bot.store.answers import AnswerLog
+    from bot.store.db import open_database
+
+    db = open_database(_settings().resolved_database_url)
+    since = datetime.now(UTC) - timedelta(days=args.days) if args.days > 0 else None
+    gaps = AnswerLog(db).gaps(args.limit, since)
+    if args.json:
+        for g in gaps:
+            print(
+                json.dumps(
+                    {
+                        "question": g.question,
+                        "asked": g.asked,
+                        "refused": g.refused,
+                        "unhelpful": g.unhelpful,
+                        "helpful": g.helpful,
+                        "last_asked": g.last_asked.isoformat(),
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        return 0
+    if not gaps:
+        print("No refused or unhelpful questions on record.")
+        return 0
+    print(f"{'asked':>5} {'refused':>7} {'unhelpful':>9}  last asked        question")
+    for g in gaps:
+        last = g.last_asked.strftime("%Y-%m-%d %H:%M")
+        print(f"{g.asked:>5} {g.refused:>7} {g.unhelpful:>9}  {last}  {g.question}")
+    return 0

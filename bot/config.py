@@ -43,12 +43,59 @@ class Settings(BaseSettings):
         default=2000, ge=50, validation_alias="ITAKU_MAX_QUESTION_CHARS"
     )
 
-    @field_validator("chroma_url", "openai_base_url", "openai_api_key", mode="before")
+    database_url: str | None = Field(
+        default=None,
+        validation_alias="DATABASE_URL",
+        description="SQLAlchemy URL (postgresql+psycopg://...); unset means SQLite in the data folder.",
+    )
+
+    # Slack
+    slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_app_token: str | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_signing_secret: str | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_api_url: str = Field(
+        default="https://slack.com/api/",
+        validation_alias="SLACK_API_URL",
+        description="Slack Web API base URL; a local stand-in in tests and benchmarks.",
+    )
+    slack_workers: int = Field(default=4, ge=1, le=64, validation_alias="ITAKU_SLACK_WORKERS")
+    slack_http_threads: int = Field(default=16, ge=2, le=256, validation_alias="ITAKU_HTTP_THREADS")
+    slack_max_body_bytes: int = Field(
+        default=256 * 1024, ge=4096, validation_alias="ITAKU_MAX_BODY_BYTES"
+    )
+    slack_api_retries: int = Field(default=4, ge=0, le=10, validation_alias="ITAKU_SLACK_RETRIES")
+    event_lease_s: float = Field(
+        default=120.0,
+        gt=0,
+        validation_alias="ITAKU_EVENT_LEASE",
+        description="Seconds after which an unfinished event may be taken over by a retry or a replica.",
+    )
+    thread_history: int = Field(default=3, ge=0, le=20, validation_alias="ITAKU_THREAD_HISTORY")
+
+    @field_validator(
+        "chroma_url",
+        "openai_base_url",
+        "openai_api_key",
+        "database_url",
+        "slack_bot_token",
+        "slack_app_token",
+        "slack_signing_secret",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
         return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'itaku.db'}"
 
     @property
     def uses_remote_embeddings(self) -> bool:

@@ -126,3 +126,18 @@ def bundled_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("bundled") / "data"
     index_into([PROJECT_ROOT / "knowledge"], data)
     return data
+
+
+@pytest.fixture(scope="session")
+def bundled_assistant(bundled_data_dir: Path) -> Assistant:
+    settings = Settings(ITAKU_DATA_DIR=bundled_data_dir)  # type: ignore[call-arg]
+    return Assistant.from_settings(settings)
+
+
+@pytest.fixture()
+def slack(tmp_path: Path, bundled_assistant: Assistant):  # type: ignore[no-untyped-def]
+    from tests.slack_harness import SlackHarness, sqlite_url
+
+    harness = SlackHarness(bundled_assistant, sqlite_url(tmp_path))
+    yield harness
+    harness.close()

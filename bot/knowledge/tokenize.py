@@ -43,22 +43,26 @@ _SEPARATORS = re.compile(r"[\s、。，．,.!?！？「」『』（）()\[\]【�
 
 
 class _Sudachi:
-    """Lazily loaded SudachiPy tokenizer (the dictionary is memory-mapped once per process)."""
+    """SudachiPy, loaded lazily: the dictionary once per process (memory-mapped), a tokenizer per
+    thread (a SudachiPy tokenizer must not be used by two threads at once)."""
 
     _lock = threading.Lock()
-    _tokenizer: Any = None
+    _dictionary: Any = None
     _mode: Any = None
+    _local = threading.local()
 
     @classmethod
     def get(cls) -> tuple[Any, Any]:
-        if cls._tokenizer is None:
+        tok = getattr(cls._local, "tokenizer", None)
+        if tok is None:
             with cls._lock:
-                if cls._tokenizer is None:
+                if cls._dictionary is None:
                     from sudachipy import Dictionary, SplitMode
 
                     cls._mode = SplitMode.C
-                    cls._tokenizer = Dictionary(dict="core").tokenizer(mode=cls._mode)
-        return cls._tokenizer, cls._mode
+                    cls._dictionary = Dictionary(dict="core")
+            tok = cls._local.tokenizer = cls._dictionary.tokenizer(mode=cls._mode)
+        return tok, cls._mode
 
 
 _SKIP_POS = frozenset({"助詞", "助動詞", "補助記号", "空白", "記号"})

@@ -1,0 +1,72 @@
+"""Answering inside a conversation: the thread's earlier questions give follow-ups their context,
+and every answer is recorded with its retrieval trace so votes and the gap report can use it.
+Platform-neutral: Slack, the terminal and Teams pass plain strings and ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.assistant.models import Answer
+from bot.assistant.service import Assistant
+from bot.knowledge.search import Hit
+from bot.store.answers import AnswerLog, Gap
+
+
+@dataclass(frozen=True)
+class RecordedAnswer:
+    answer: Answer
+    answer_id: str
+
+
+def trace_of(answer: Answer, hits: list[Hit], generation: int) -> dict[str, object]:
+    return {
+        "generation": generation,
+        "latency_ms": answer.latency_ms,
+        "confidence": answer.confidence,
+        "cited": [c.source for c in answer.citations],
+        "hits": [
+            {
+                "chunk": h.chunk.id,
+                "source": h.chunk.source,
+                "section": h.chunk.section,
+                "score": round(h.score, 4),
+                "coverage": round(h.coverage, 3),
+            }
+            for h in hits
+        ],
+    }
+
+
+class ConversationDesk:
+    def __init__(self, assistant: Assistant, log: AnswerLog, history_turns: int = 3) -> None:
+        self.assistant = assistant
+        self.log = log
+        self.history_turns = history_turns
+
+    def answer(self, question: str, *, surface: str, conversation: str | None) -> RecordedAnswer:
+        history = (
+            self.log.history(conversation, self.history_turns) if conversation is not None else []
+        )
+        answer, hits = self.assistant.respond(question, history or None)
+        answer_id = self.log.record(
+            surface=surface,
+            conversation=conversation,
+            question=question,
+            lang=answer.lang,
+            abstained=answer.abstained,
+            reason=answer.reason,
+            confidence=answer.confidence,
+            answer=answer.model_dump(mode="json"),
+            trace=trace_of(answer, hits, self.assistant.kb.generation),
+        )
+        return RecordedAnswer(answer, answer_id)
+
+    def stored(self, answer_id: str) -> Answer | None:
+        record = self.log.get(answer_id)
+        return Answer.model_validate(record.answer) if record is not None else None
+
+    def vote(self, answer_id: str, user_id: str, helpful: bool) -> bool:
+        return self.log.vote(answer_id, user_id, helpful)
+
+    def gaps(self, limit: int = 20) -> list[Gap]:
+        return self.log.gaps(limit)

@@ -1,0 +1,277 @@
+"""`itaku bench slack`: the Slack app in HTTP mode (a real `itaku serve --http` process) against
+the Web API stand-in, fed signed events by concurrent senders. Prints ack latency, answered
+questions per second, lost and duplicated replies, and the app's peak memory."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot.bench import median, percentile
+from bot.bench.kb import DEFAULT_QUESTIONS
+from bot.bench.slack_requests import SlackSender, dm_event, mention_event
+from bot.bench.slack_standin import SlackStandIn
+
+SECRET = "bench-signing-secret"
+ACK_P99_TARGET_MS = 200.0
+RATE_TARGET = 30.0
+
+
+@dataclass
+class _Tally:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    acks_ms: list[float] = field(default_factory=list)
+    bad_status: Counter[int] = field(default_factory=Counter)
+    sent_at: dict[str, float] = field(default_factory=dict)  # thread ts -> when sent
+    answered_at: dict[str, float] = field(default_factory=dict)
+    retries: int = 0
+
+
+def _questions() -> list[str]:
+    items = yaml.safe_load(DEFAULT_QUESTIONS.read_text(encoding="utf-8"))["questions"]
+    return [str(item["q"]) for item in items]
+
+
+def _index(data_dir: Path) -> None:
+    from bot.config import Settings
+    from bot.knowledge.embeddings import HashingEmbedder
+    from bot.knowledge.indexer import run_index
+    from bot.knowledge.vectorstore import VectorStore, open_client
+
+    settings = Settings(ITAKU_DATA_DIR=data_dir)  # type: ignore[call-arg]
+    run_index(
+        [settings.knowledge_dir],
+        data_dir,
+        HashingEmbedder(),
+        VectorStore(open_client(data_dir, None)),
+    )
+
+
+def _start_app(
+    standin: SlackStandIn, data_dir: Path, tmp: Path
+) -> tuple[subprocess.Popen[str], str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SLACK_", "CHROMA_"))
+    }
+    env.update(
+        SLACK_BOT_TOKEN=standin.bot_token,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=standin.api_url,
+        ITAKU_DATA_DIR=str(data_dir),
+        DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--http", "--host", "127.0.0.1", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if "http://" not in line:
+        proc.kill()
+        raise RuntimeError("the app did not start (see its messages above)")
+    url = line.split()[-1]
+    health = url.replace("/slack/events", "/healthz")
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(health, timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.05)
+    return proc, url
+
+
+def _peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+class _Watcher(threading.Thread):
+    """Follows the stand-in's record: a question is answered when its placeholder is updated."""
+
+    def __init__(self, standin: SlackStandIn, tally: _Tally) -> None:
+        super().__init__(daemon=True)
+        self.standin = standin
+        self.tally = tally
+        self.stop = threading.Event()
+        self.seen = 0
+        self.placeholder_of: dict[str, str] = {}  # placeholder ts -> thread ts
+        self.posts: Counter[str] = Counter()  # thread ts -> bot messages posted
+        self.updates: Counter[str] = Counter()  # thread ts -> answer updates
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.scan()
+            time.sleep(0.005)
+        self.scan()
+
+    def scan(self) -> None:
+        calls = self.standin.calls[self.seen :]
+        self.seen += len(calls)
+        now = time.perf_counter()
+        for call in calls:
+            p = call.params
+            if call.method == "chat.postMessage":
+                thread = str(p.get("thread_ts"))
+                self.posts[thread] += 1
+                for msg in self.standin.thread(str(p.get("channel")), thread):
+                    self.placeholder_of[msg.ts] = thread
+            elif call.method == "chat.update" and p.get("blocks"):
+                thread = self.placeholder_of.get(str(p.get("ts")), "?")
+                self.updates[thread] += 1
+                with self.tally.lock:
+                    self.tally.answered_at.setdefault(thread, now)
+
+
+def run_slack_bench(n_questions: int, in_flight: int, retry_share: float, senders: int = 8) -> int:
+    questions = _questions()
+    rng = random.Random(7)
+    tally = _Tally()
+    with tempfile.TemporaryDirectory(prefix="itaku-slack-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        data_dir = tmp / "data"
+        print("indexing the bundled knowledge base…", flush=True)
+        _index(data_dir)
+        with SlackStandIn() as standin:
+            proc, url = _start_app(standin, data_dir, tmp)
+            try:
+                sender = SlackSender(url, SECRET)
+                # warm-up: first answers pay for lazy loading; not counted
+                for i in range(3):
+                    sender.event(dm_event(questions[i], channel="D0WARM", ts=f"1.{i:06d}"))
+                standin.wait_for(lambda: len(standin.calls_to("chat.update")) >= 3, 30)
+                standin.reset()
+                watcher = _Watcher(standin, tally)
+                watcher.start()
+                slots = threading.BoundedSemaphore(in_flight)
+                todo = list(range(n_questions))
+                todo_lock = threading.Lock()
+                started = time.perf_counter()
+
+                def release_answered(pending: set[str]) -> None:
+                    with tally.lock:
+                        done = [t for t in pending if t in tally.answered_at]
+                    for t in done:
+                        pending.discard(t)
+                        slots.release()
+
+                def send_loop(worker: int) -> None:
+                    pending: set[str] = set()
+                    while True:
+                        with todo_lock:
+                            if not todo:
+                                break
+                            i = todo.pop()
+                        while not slots.acquire(timeout=0.005):
+                            release_answered(pending)
+                        question = questions[i % len(questions)]
+                        ts = f"{1_800_000_000 + i}.{worker:06d}"
+                        if i % 2:
+                            event = dm_event(question, channel=f"D{worker:04d}", ts=ts)
+                        else:
+                            event = mention_event(question, channel=f"C{worker:04d}", ts=ts)
+                        event_id = f"EvB{i:08d}"
+                        with tally.lock:
+                            tally.sent_at[ts] = time.perf_counter()
+                        reply = sender.event(event, event_id=event_id)
+                        _count(tally, reply.status, reply.seconds)
+                        pending.add(ts)
+                        if rng.random() < retry_share:  # Slack thinks the first was lost
+                            again = sender.event(event, event_id=event_id, retry_num=1)
+                            _count(tally, again.status, again.seconds)
+                            with tally.lock:
+                                tally.retries += 1
+                        release_answered(pending)
+                    deadline = time.perf_counter() + 60
+                    while pending and time.perf_counter() < deadline:
+                        release_answered(pending)
+                        time.sleep(0.005)
+
+                threads = [threading.Thread(target=send_loop, args=(w,)) for w in range(senders)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                elapsed = max(tally.answered_at.values(), default=started) - started
+                time.sleep(0.5)  # late duplicates would show up now
+                watcher.stop.set()
+                watcher.join()
+                rss = _peak_rss_mb(proc.pid)
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        return _report(tally, watcher, n_questions, in_flight, senders, elapsed, rss)
+
+
+def _count(tally: _Tally, status: int, seconds: float) -> None:
+    with tally.lock:
+        tally.acks_ms.append(seconds * 1000)
+        if status != 200:
+            tally.bad_status[status] += 1
+
+
+def _report(
+    tally: _Tally,
+    watcher: _Watcher,
+    n: int,
+    in_flight: int,
+    senders: int,
+    elapsed: float,
+    rss: float,
+) -> int:
+    answered = len([t for t in tally.sent_at if t in tally.answered_at])
+    lost = n - answered
+    duplicated = sum(1 for c in watcher.posts.values() if c > 1) + sum(
+        1 for c in watcher.updates.values() if c > 1
+    )
+    acks = tally.acks_ms
+    p50, p99 = median(acks), percentile(acks, 99)
+    rate = answered / elapsed if elapsed > 0 else 0.0
+    latencies = [
+        (tally.answered_at[t] - tally.sent_at[t]) * 1000
+        for t in tally.sent_at
+        if t in tally.answered_at
+    ]
+    print(
+        f"questions sent        {n} ({tally.retries} re-sent as Slack retries), {senders} senders, "
+        f"up to {in_flight} in flight"
+    )
+    print(
+        f"ack latency           p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {max(acks):.1f} ms "
+        f"(target p99 <= {ACK_P99_TARGET_MS:.0f} ms)"
+    )
+    print(
+        f"answered              {answered} in {elapsed:.2f} s = {rate:.1f} questions/s "
+        f"(target >= {RATE_TARGET:.0f}/s)"
+    )
+    print(
+        f"question to answer    p50 {median(latencies):.0f} ms, p99 {percentile(latencies, 99):.0f} ms"
+    )
+    print(f"lost replies          {lost}")
+    print(f"duplicated replies    {duplicated}")
+    print(f"non-200 acks          {dict(tally.bad_status) or 0}")
+    print(f"app peak RSS          {rss:.0f} MB")
+    met = p99 <= ACK_P99_TARGET_MS and rate >= RATE_TARGET and lost == 0 and duplicated == 0
+    print("targets               " + ("met" if met else "MISSED"))
+    return 0 if lost == 0 and duplicated == 0 and not tally.bad_status else 1

@@ -1,0 +1,84 @@
+"""Assembling the Slack app: core services, clients, ledger, Bolt listeners."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+
+from bot.assistant.conversation import ConversationDesk
+from bot.assistant.service import Assistant
+from bot.config import Settings
+from bot.slack import actions, commands, events
+from bot.slack.client import web_client
+from bot.slack.runner import JobRunner
+from bot.slack.runtime import SlackRuntime
+from bot.store.answers import AnswerLog
+from bot.store.db import Database, open_database
+from bot.store.events import EventLedger
+
+log = logging.getLogger(__name__)
+
+
+class _BoltNoise(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN (which it reads from the environment itself) is unused when
+    a client is given; the client carries that very token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("As you gave `client`")
+
+
+_bolt_log = logging.getLogger("slack_bolt")
+_bolt_log.addFilter(_BoltNoise())
+
+
+class ConfigError(Exception):
+    """A setting needed for this mode is missing; the message names it."""
+
+
+def build_runtime(
+    settings: Settings, assistant: Assistant | None = None, db: Database | None = None
+) -> SlackRuntime:
+    if not settings.slack_bot_token:
+        raise ConfigError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-…).")
+    db = db or open_database(settings.resolved_database_url)
+    assistant = assistant or Assistant.from_settings(settings)
+    client = web_client(
+        settings.slack_bot_token, settings.slack_api_url, settings.slack_api_retries
+    )
+    auth = client.auth_test()
+    rt = SlackRuntime(
+        settings=settings,
+        desk=ConversationDesk(assistant, AnswerLog(db), settings.thread_history),
+        ledger=EventLedger(db, settings.event_lease_s),
+        client=client,
+        runner=JobRunner(settings.slack_workers),
+        bot_user_id=str(auth.get("user_id") or ""),
+    )
+    log.info("slack runtime ready bot_user=%s team=%s", rt.bot_user_id, auth.get("team_id"))
+    return rt
+
+
+def create_app(rt: SlackRuntime, *, socket_mode: bool = False) -> App:
+    if not socket_mode and not rt.settings.slack_signing_secret:
+        raise ConfigError("SLACK_SIGNING_SECRET is not set (needed to verify Slack's requests).")
+    app = App(
+        client=rt.client,
+        signing_secret=rt.settings.slack_signing_secret,
+        request_verification_enabled=not socket_mode,
+        token_verification_enabled=False,  # build_runtime already called auth.test
+        process_before_response=True,  # listeners only claim and enqueue: ack is immediate
+        ignoring_self_events_enabled=False,  # done in the listeners, without extra API calls
+        logger=_bolt_log,
+    )
+    events.register(app, rt)
+    commands.register(app, rt)
+    actions.register(app, rt)
+    return app
+
+
+def start_background(rt: SlackRuntime) -> None:
+    """Resume what a crashed replica left unfinished, now and every so often."""
+    interval = max(1.0, min(30.0, rt.settings.event_lease_s / 2))
+    rt.runner.sweep_once(rt.ledger, rt.resume)
+    rt.runner.start_sweeper(rt.ledger, rt.resume, interval)

@@ -1,0 +1,185 @@
+"""What the listeners share: the core services, the Slack clients, the ledger of processed events,
+and the work done after each acknowledgement (placeholder, answer, share, thanks, App Home)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.assistant.conversation import ConversationDesk
+from bot.config import Settings
+from bot.knowledge.text import detect_language
+from bot.slack import blocks
+from bot.slack.client import post_response
+from bot.slack.runner import JobRunner
+from bot.slack.texts import text
+from bot.store.events import ClaimResult, EventLedger
+
+log = logging.getLogger(__name__)
+
+
+def ui_lang(question: str) -> str:
+    return "en" if detect_language(question) == "en" else "ja"
+
+
+def conversation_key(team: str, channel: str, thread_ts: str) -> str:
+    return f"slack:{team}:{channel}:{thread_ts}"
+
+
+@dataclass
+class SlackRuntime:
+    settings: Settings
+    desk: ConversationDesk
+    ledger: EventLedger
+    client: WebClient
+    runner: JobRunner
+    bot_user_id: str = ""
+
+    # -- questions from messages (DM, @mention) ------------------------------------------------
+
+    def take_question(self, event_id: str, team: str, event: dict[str, Any], text_: str) -> bool:
+        """Claim a question event and queue its answer. False when it is a duplicate (a Slack
+        retry, or a second event about the same message)."""
+        channel = str(event["channel"])
+        ts = str(event["ts"])
+        payload = {
+            "team": team,
+            "channel": channel,
+            "thread_ts": str(event.get("thread_ts") or ts),
+            "question": text_,
+            "surface": "dm" if event.get("channel_type") == "im" else "mention",
+        }
+        claim = self.ledger.claim(event_id, "question", payload, f"msg:{team}:{channel}:{ts}")
+        if claim is ClaimResult.DUPLICATE:
+            log.info("duplicate event %s ignored", event_id)
+            return False
+        self.runner.submit(self.answer_event, event_id)
+        return True
+
+    def answer_event(self, key: str) -> None:
+        pending = self.ledger.resolve(key)
+        if pending is None:  # finished meanwhile
+            return
+        p = pending.payload
+        question, channel, thread_ts = p["question"], p["channel"], p["thread_ts"]
+        lang = ui_lang(question)
+        ref = pending.reply_ref
+        if ref is None:
+            posted = self.client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=text("placeholder", lang)
+            )
+            ref = str(posted["ts"])
+            self.ledger.set_reply_ref(key, ref)
+        try:
+            recorded = self.desk.answer(
+                question,
+                surface=p["surface"],
+                conversation=conversation_key(p["team"], channel, thread_ts),
+            )
+        except Exception:
+            self.client.chat_update(channel=channel, ts=ref, text=text("failed", lang))
+            self.ledger.finish(key, "failed")
+            raise
+        self.client.chat_update(
+            channel=channel,
+            ts=ref,
+            text=blocks.fallback(recorded.answer),
+            blocks=blocks.answer_blocks(recorded.answer, recorded.answer_id),
+        )
+        self.ledger.finish(key)
+        log.info(
+            "answered event %s abstained=%s answer=%s",
+            key,
+            recorded.answer.abstained,
+            recorded.answer_id,
+        )
+
+    # -- slash command ---------------------------------------------------------------------------
+
+    def answer_command(self, question: str, response_url: str) -> None:
+        lang = ui_lang(question)
+        try:
+            recorded = self.desk.answer(question, surface="command", conversation=None)
+        except Exception:
+            self._respond(response_url, {"replace_original": True, "text": text("failed", lang)})
+            raise
+        self._respond(
+            response_url,
+            {
+                "response_type": "ephemeral",
+                "replace_original": True,
+                "text": blocks.fallback(recorded.answer),
+                "blocks": blocks.answer_blocks(recorded.answer, recorded.answer_id, shareable=True),
+            },
+        )
+        log.info(
+            "answered command abstained=%s answer=%s", recorded.answer.abstained, recorded.answer_id
+        )
+
+    # -- buttons -----------------------------------------------------------------------------------
+
+    def vote(self, answer_id: str, user_id: str, helpful: bool, response_url: str | None) -> None:
+        known = self.desk.vote(answer_id, user_id, helpful)
+        log.info("vote answer=%s helpful=%s known=%s", answer_id, helpful, known)
+        if response_url is None:
+            return
+        stored = self.desk.stored(answer_id) if known else None
+        lang = stored.lang if stored is not None else "ja"
+        key = "thanks_helpful" if helpful else "thanks_unhelpful"
+        message = text(key, lang) if known else text("answer_gone", lang)
+        self.runner.submit(
+            self._respond,
+            response_url,
+            {"response_type": "ephemeral", "replace_original": False, "text": message},
+        )
+
+    def share(self, answer_id: str, user_id: str, response_url: str) -> None:
+        stored = self.desk.stored(answer_id)
+        if stored is None:
+            self._respond(
+                response_url,
+                {
+                    "response_type": "ephemeral",
+                    "replace_original": False,
+                    "text": text("answer_gone", "ja"),
+                },
+            )
+            return
+        if self.ledger.claim(f"share:{answer_id}", "share") is ClaimResult.DUPLICATE:
+            return  # a double click, or a Slack retry: shared once
+        self._respond(
+            response_url,
+            {
+                "response_type": "in_channel",
+                "replace_original": False,
+                "text": blocks.fallback(stored),
+                "blocks": blocks.answer_blocks(stored, answer_id, shared_by=user_id),
+            },
+        )
+        self._respond(response_url, {"delete_original": True})
+        self.ledger.finish(f"share:{answer_id}")
+
+    # -- App Home ----------------------------------------------------------------------------------
+
+    def publish_home(self, user_id: str) -> None:
+        self.client.views_publish(user_id=user_id, view=blocks.home_view("ja"))
+
+    # -- plumbing ------------------------------------------------------------------------------------
+
+    def _respond(self, response_url: str, body: dict[str, Any]) -> None:
+        status = post_response(response_url, body, self.settings.slack_api_retries)
+        if status >= 400:
+            log.warning("response_url answered HTTP %d", status)
+
+    def resume(self, key: str) -> None:
+        """Resume an event taken over from a crashed owner (see JobRunner.start_sweeper)."""
+        pending = self.ledger.resolve(key)
+        if pending is None:
+            return
+        if pending.kind == "question":
+            self.answer_event(key)
+        else:  # other kinds carry no work worth redoing late
+            self.ledger.finish(key, "expired")

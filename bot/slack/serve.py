@@ -1,0 +1,82 @@
+"""`itaku serve`: Socket Mode by default (no public URL), or HTTP mode behind a load balancer."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from bot.config import Settings
+from bot.slack.app import ConfigError, build_runtime, create_app, start_background
+from bot.slack.http import SlackWsgi, serve_http
+from bot.slack.runtime import SlackRuntime
+
+log = logging.getLogger(__name__)
+
+
+def health(rt: SlackRuntime) -> dict[str, Any]:
+    try:
+        with rt.ledger.db.session() as s:
+            s.connection().exec_driver_sql("SELECT 1")
+        db_ok = True
+    except Exception:
+        db_ok = False
+    return {
+        "ok": db_ok,
+        "database": db_ok,
+        "kb_generation": rt.desk.assistant.kb.generation,
+        "jobs_in_flight": rt.runner.in_flight,
+    }
+
+
+def run_http(settings: Settings, host: str, port: int) -> None:
+    rt = build_runtime(settings)
+    app = create_app(rt)
+    assert settings.slack_signing_secret is not None
+    wsgi = SlackWsgi(
+        app, settings.slack_signing_secret, settings.slack_max_body_bytes, lambda: health(rt)
+    )
+    server = serve_http(
+        wsgi, host, port, settings.slack_http_threads, settings.slack_max_body_bytes
+    )
+    start_background(rt)
+    _on_stop(server.close)
+    # the one line a supervisor (or the benchmark) reads to learn the port
+    print(f"itaku: serving Slack on http://{host}:{server.effective_port}/slack/events", flush=True)
+    try:
+        server.run()
+    except (OSError, ValueError):
+        pass  # closed by the signal handler
+    finally:
+        rt.runner.shutdown()
+        log.info("stopped")
+
+
+def run_socket(settings: Settings) -> None:
+    if not settings.slack_app_token:
+        raise ConfigError(
+            "SLACK_APP_TOKEN is not set (the app-level token, xapp-…, for Socket Mode)."
+        )
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    rt = build_runtime(settings)
+    app = create_app(rt, socket_mode=True)
+    handler = SocketModeHandler(app, settings.slack_app_token)
+    start_background(rt)
+    stopped = threading.Event()
+    _on_stop(stopped.set)
+    handler.connect()  # type: ignore[no-untyped-call]
+    print("itaku: connected to Slack (Socket Mode)", flush=True)
+    stopped.wait()
+    handler.close()  # type: ignore[no-untyped-call]
+    rt.runner.shutdown()
+
+
+def _on_stop(stop: Any) -> None:
+    def handle(_sig: int, _frame: FrameType | None) -> None:
+        stop()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handle)

@@ -1,0 +1,176 @@
+"""Answered questions, their retrieval traces, votes, and the knowledge-gap report."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.knowledge.text import normalize
+from bot.store.db import Database
+from bot.store.tables import AnswerRecord, Vote, utcnow
+
+_NOT_KEY = re.compile(r"[\s\W_]+")
+
+
+def question_key(question: str) -> str:
+    """Questions that differ only in spacing, width, case or punctuation group together."""
+    return _NOT_KEY.sub("", normalize(question).lower())[:200] or "-"
+
+
+def voter_pseudonym(answer_id: str, user_id: str) -> str:
+    """One-way, per answer: the same person votes once on an answer, and nobody can tell from
+    the table who voted or link one person's votes across answers."""
+    return hashlib.sha256(f"itaku-vote:{answer_id}:{user_id}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    id: str
+    surface: str
+    conversation: str | None
+    lang: str
+    question: str
+    abstained: bool
+    answer: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Gap:
+    question: str
+    asked: int
+    refused: int
+    unhelpful: int
+    helpful: int
+    last_asked: datetime
+
+    @property
+    def weight(self) -> int:
+        return self.refused + self.unhelpful
+
+
+class AnswerLog:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def record(
+        self,
+        *,
+        surface: str,
+        conversation: str | None,
+        question: str,
+        lang: str,
+        abstained: bool,
+        reason: str | None,
+        confidence: float,
+        answer: dict[str, Any],
+        trace: dict[str, Any],
+        answer_id: str | None = None,
+    ) -> str:
+        answer_id = answer_id or uuid.uuid4().hex
+        with self.db.session() as s:
+            s.add(
+                AnswerRecord(
+                    id=answer_id,
+                    surface=surface,
+                    conversation=conversation,
+                    question=question,
+                    question_key=question_key(question),
+                    lang=lang,
+                    abstained=abstained,
+                    reason=reason,
+                    confidence=confidence,
+                    answer=answer,
+                    trace=trace,
+                    created_at=utcnow(),
+                )
+            )
+        return answer_id
+
+    def get(self, answer_id: str) -> StoredAnswer | None:
+        with self.db.session() as s:
+            row = s.get(AnswerRecord, answer_id)
+            if row is None:
+                return None
+            return StoredAnswer(
+                row.id,
+                row.surface,
+                row.conversation,
+                row.lang,
+                row.question,
+                row.abstained,
+                row.answer,
+            )
+
+    def history(self, conversation: str, limit: int = 3) -> list[str]:
+        """The conversation's earlier questions, oldest first."""
+        if limit <= 0:
+            return []
+        with self.db.session() as s:
+            rows = s.execute(
+                select(AnswerRecord.question)
+                .where(AnswerRecord.conversation == conversation)
+                .order_by(AnswerRecord.created_at.desc())
+                .limit(limit)
+            ).scalars()
+            return list(rows)[::-1]
+
+    def vote(self, answer_id: str, user_id: str, helpful: bool) -> bool:
+        """Record (or change) one person's vote on an answer. False if the answer is unknown."""
+        voter = voter_pseudonym(answer_id, user_id)
+        values = {"answer_id": answer_id, "voter": voter, "helpful": helpful, "voted_at": utcnow()}
+        insert = postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert
+        stmt = insert(Vote).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[Vote.answer_id, Vote.voter],
+            set_={"helpful": helpful, "voted_at": values["voted_at"]},
+        )
+        with self.db.session() as s:
+            if s.get(AnswerRecord, answer_id) is None:
+                return False
+            s.execute(stmt)
+        return True
+
+    def gaps(self, limit: int = 20, since: datetime | None = None) -> list[Gap]:
+        """Questions refused or voted unhelpful, most frequent first."""
+        votes = (
+            select(
+                Vote.answer_id,
+                func.sum(case((Vote.helpful.is_(False), 1), else_=0)).label("down"),
+                func.sum(case((Vote.helpful.is_(True), 1), else_=0)).label("up"),
+            )
+            .group_by(Vote.answer_id)
+            .subquery()
+        )
+        refused = func.sum(case((AnswerRecord.abstained.is_(True), 1), else_=0))
+        down = func.coalesce(func.sum(votes.c.down), 0)
+        up = func.coalesce(func.sum(votes.c.up), 0)
+        stmt = (
+            select(
+                AnswerRecord.question_key,
+                func.min(AnswerRecord.question),
+                func.count(AnswerRecord.id),
+                refused,
+                down,
+                up,
+                func.max(AnswerRecord.created_at),
+            )
+            .outerjoin(votes, votes.c.answer_id == AnswerRecord.id)
+            .group_by(AnswerRecord.question_key)
+            .having((refused + down) > 0)
+            .order_by((refused + down).desc(), func.count(AnswerRecord.id).desc())
+            .limit(limit)
+        )
+        if since is not None:
+            stmt = stmt.where(AnswerRecord.created_at >= since)
+        with self.db.session() as s:
+            return [
+                Gap(q, int(n), int(r), int(d), int(u), last)
+                for _, q, n, r, d, u, last in s.execute(stmt).all()
+            ]
