@@ -18,9 +18,12 @@ class RecordedAnswer:
     answer_id: str
 
 
-def trace_of(answer: Answer, hits: list[Hit], generation: int) -> dict[str, object]:
+def trace_of(
+    answer: Answer, hits: list[Hit], generation: int, context_turns: int = 0
+) -> dict[str, object]:
     return {
         "generation": generation,
+        "context_turns": context_turns,
         "latency_ms": answer.latency_ms,
         "confidence": answer.confidence,
         "cited": [c.source for c in answer.citations],
@@ -57,7 +60,7 @@ class ConversationDesk:
             reason=answer.reason,
             confidence=answer.confidence,
             answer=answer.model_dump(mode="json"),
-            trace=trace_of(answer, hits, self.assistant.kb.generation),
+            trace=trace_of(answer, hits, self.assistant.kb.generation, len(history)),
         )
         return RecordedAnswer(answer, answer_id)
 

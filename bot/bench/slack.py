@@ -49,7 +49,7 @@ def _index(data_dir: Path) -> None:
     from bot.knowledge.indexer import run_index
     from bot.knowledge.vectorstore import VectorStore, open_client
 
-    settings = Settings(ITAKU_DATA_DIR=data_dir)  # type: ignore[call-arg]
+    settings = Settings(ITAKU_DATA_DIR=data_dir)
     run_index(
         [settings.knowledge_dir],
         data_dir,

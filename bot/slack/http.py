@@ -57,24 +57,29 @@ class SlackWsgi:
         raw = environ["wsgi.input"].read(min(length, self.max_body + 1)) if length else b""
         if len(raw) > self.max_body:
             return _reply(start_response, 413, "payload too large")
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            log.info("refused a body that is not UTF-8 bytes=%d", len(raw))
+            return _reply(start_response, 400, "malformed payload")
         headers = {
             "x-slack-signature": environ.get("HTTP_X_SLACK_SIGNATURE", ""),
             "x-slack-request-timestamp": environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""),
         }
-        if not self.verifier.is_valid_request(raw, headers):
+        if not self.verifier.is_valid_request(body, headers):
             log.info("refused request with a bad signature or timestamp bytes=%d", len(raw))
             return _reply(start_response, 401, "invalid signature")
         try:
-            body = raw.decode("utf-8")
             request = BoltRequest(
                 body=body,
                 headers=_headers(environ),
                 query=environ.get("QUERY_STRING", ""),
             )
-        except (UnicodeDecodeError, ValueError):
+        except Exception:  # not JSON, not a form, or a shape Bolt cannot read
             log.info("refused malformed payload bytes=%d", len(raw))
             return _reply(start_response, 400, "malformed payload")
-        if not isinstance(request.body, dict):
+        if not well_formed(request.body):
+            log.info("refused payload of an unexpected shape bytes=%d", len(raw))
             return _reply(start_response, 400, "malformed payload")
         try:
             response = self.app.dispatch(request)
@@ -100,6 +105,26 @@ class SlackWsgi:
         out_headers.append(("Content-Length", str(len(body_bytes))))
         start_response(_status_line(status), out_headers)
         return [body_bytes]
+
+
+# fields Bolt reads without checking their type: a forged-but-signed or buggy payload must not
+# turn into a 500
+_OBJECT_FIELDS = ("event", "container", "view", "message")
+_OBJECT_OR_ID_FIELDS = ("user", "team", "channel", "enterprise")
+
+
+def well_formed(body: object) -> bool:
+    if not isinstance(body, dict):
+        return False
+    if any(k in body and not isinstance(body[k], dict) for k in _OBJECT_FIELDS):
+        return False
+    if any(k in body and not isinstance(body[k], dict | str | None) for k in _OBJECT_OR_ID_FIELDS):
+        return False
+    actions = body.get("actions", [])
+    if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
+        return False
+    event = body.get("event")
+    return event is None or isinstance(event.get("type", ""), str)
 
 
 def _headers(environ: dict[str, Any]) -> dict[str, str | Sequence[str]]:
