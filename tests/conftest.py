@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -141,3 +144,43 @@ def slack(tmp_path: Path, bundled_assistant: Assistant):  # type: ignore[no-unty
     harness = SlackHarness(bundled_assistant, sqlite_url(tmp_path))
     yield harness
     harness.close()
+
+
+POSTGRES_URL = os.environ.get(
+    "ITAKU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture()
+def postgres_url() -> Iterator[str]:
+    """A fresh schema in the PostgreSQL test database, dropped afterwards. Skips where no server
+    is reachable (a laptop), fails instead where ITAKU_REQUIRE_POSTGRES is set (CI)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    engine = create_engine(POSTGRES_URL)
+    try:
+        conn = engine.connect()
+    except OperationalError as e:
+        reason = f"PostgreSQL is not reachable at {engine.url.render_as_string(hide_password=True)}: {type(e).__name__}"
+        if os.environ.get("ITAKU_REQUIRE_POSTGRES"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    schema = f"itaku_t_{uuid.uuid4().hex[:12]}"
+    with conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+        conn.commit()
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            conn.commit()
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'itaku.db'}"
+    return str(request.getfixturevalue("postgres_url"))

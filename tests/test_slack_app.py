@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -452,3 +453,32 @@ def test_logs_carry_no_message_text_or_tokens(
     assert logged  # something was logged
     for needle in ("機密プロジェクト鷹", slack.standin.bot_token, SECRET, "U0ALICE"):
         assert needle not in logged
+
+
+# -- several replicas -------------------------------------------------------------------------------------
+
+
+def test_two_replicas_answer_a_retried_event_once(
+    database_url: str, bundled_assistant: Any
+) -> None:
+    """The load balancer sends the original to one replica and Slack's retry to another, at once."""
+    import threading
+
+    replicas = [SlackHarness(bundled_assistant, database_url) for _ in range(2)]
+    try:
+        event = dm_event(QUESTION, ts="1700001400.1")
+        start = threading.Barrier(2)
+
+        def send(i: int) -> int:
+            start.wait()
+            return replicas[i].sender.event(event, event_id="EvREPL", retry_num=i or None).status
+
+        with ThreadPoolExecutor(2) as pool:
+            assert list(pool.map(send, range(2))) == [200, 200]
+        assert all(r.settle() for r in replicas)
+        posted = sum(len(r.standin.calls_to("chat.postMessage")) for r in replicas)
+        updated = sum(len(r.standin.calls_to("chat.update")) for r in replicas)
+        assert (posted, updated) == (1, 1)
+    finally:
+        for r in replicas:
+            r.close()

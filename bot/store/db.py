@@ -17,13 +17,13 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _MIGRATE_LOCK_ID = 7_355_608  # PostgreSQL advisory lock held while migrating (several replicas)
+_ALEMBIC = threading.Lock()  # Alembic keeps its context in module globals: one run per process
 
 
 class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
-        self._migrated = threading.Event()
 
     @property
     def dialect(self) -> str:
@@ -42,7 +42,7 @@ class Database:
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.connect() as conn:
+        with _ALEMBIC, _sqlite_file_lock(self.engine), self.engine.connect() as conn:
             if self.dialect == "postgresql":
                 conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATE_LOCK_ID})
             try:
@@ -53,10 +53,30 @@ class Database:
                 if self.dialect == "postgresql":
                     conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATE_LOCK_ID})
                     conn.commit()
-        self._migrated.set()
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """Several processes on one SQLite file migrate one at a time (PostgreSQL uses an advisory
+    lock instead)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # Windows: one process per data folder is the rule there
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -1,0 +1,172 @@
+"""The relational store on SQLite and PostgreSQL: migrations, once-only claims under
+concurrency (threads and separate engines, as several replicas), votes and the gap report."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import inspect, select
+
+from bot.store.answers import AnswerLog, question_key, voter_pseudonym
+from bot.store.db import open_database
+from bot.store.events import ClaimResult, EventLedger
+from bot.store.tables import ProcessedEvent
+
+
+def test_migrations_create_the_schema_and_are_idempotent(database_url: str) -> None:
+    db = open_database(database_url)
+    open_database(database_url).dispose()  # a second replica starting: nothing to do
+    tables = set(inspect(db.engine).get_table_names())
+    assert {"answers", "votes", "processed_events", "alembic_version"} <= tables
+    db.dispose()
+
+
+def test_replicas_migrating_at_once(database_url: str) -> None:
+    with ThreadPoolExecutor(4) as pool:
+        dbs = list(pool.map(lambda _: open_database(database_url), range(4)))
+    assert all("answers" in inspect(d.engine).get_table_names() for d in dbs)
+    for d in dbs:
+        d.dispose()
+
+
+def test_one_claim_wins_among_replicas(database_url: str) -> None:
+    """Eight replicas (own engines) receive the same event at the same moment."""
+    replicas = [EventLedger(open_database(database_url, migrate=i == 0)) for i in range(8)]
+    start = threading.Barrier(len(replicas))
+
+    def claim(ledger: EventLedger) -> ClaimResult:
+        start.wait()
+        return ledger.claim("EvSAME", "question", {"q": 1}, "msg:T:C:1")
+
+    with ThreadPoolExecutor(len(replicas)) as pool:
+        results = list(pool.map(claim, replicas))
+    assert results.count(ClaimResult.NEW) == 1
+    assert results.count(ClaimResult.DUPLICATE) == 7
+    for ledger in replicas:
+        ledger.db.dispose()
+
+
+def test_dedupe_key_catches_a_second_event_about_one_message(database_url: str) -> None:
+    ledger = EventLedger(open_database(database_url))
+    assert ledger.claim("Ev1", "question", None, "msg:T:D:1") is ClaimResult.NEW
+    assert ledger.claim("Ev2", "question", None, "msg:T:D:1") is ClaimResult.DUPLICATE
+    assert ledger.claim("Ev3", "question", None, "msg:T:D:2") is ClaimResult.NEW
+
+
+def test_expired_lease_is_taken_over_by_exactly_one(database_url: str) -> None:
+    db = open_database(database_url)
+    ledger = EventLedger(db, lease_s=0.2)
+    ledger.claim("EvLOST", "question", {"question": "q"})
+    assert ledger.claim("EvLOST", "question") is ClaimResult.DUPLICATE  # still leased
+    assert ledger.stale() == []
+    time.sleep(0.3)
+    assert ledger.stale() == ["EvLOST"]
+    others = [
+        EventLedger(open_database(database_url, migrate=False), lease_s=0.2) for _ in range(6)
+    ]
+    start = threading.Barrier(len(others))
+
+    def take(led: EventLedger) -> bool:
+        start.wait()
+        return led.take_over("EvLOST")
+
+    with ThreadPoolExecutor(len(others)) as pool:
+        assert sum(pool.map(take, others)) == 1
+    pending = ledger.resolve("EvLOST")
+    assert pending is not None and pending.attempts == 2 and pending.payload == {"question": "q"}
+    ledger.set_reply_ref("EvLOST", "1.000001")
+    assert ledger.resolve("EvLOST").reply_ref == "1.000001"  # type: ignore[union-attr]
+    ledger.finish("EvLOST")
+    assert ledger.resolve("EvLOST") is None
+    time.sleep(0.3)
+    assert ledger.claim("EvLOST", "question") is ClaimResult.DUPLICATE  # finished stays finished
+    with db.session() as s:
+        row = s.execute(select(ProcessedEvent)).scalar_one()
+        assert row.payload is None and row.status == "done"
+    for o in others:
+        o.db.dispose()
+
+
+def test_purge_forgets_old_finished_events(database_url: str) -> None:
+    db = open_database(database_url)
+    ledger = EventLedger(db)
+    ledger.claim("EvOLD", "question")
+    ledger.claim("EvPENDING", "question")
+    ledger.finish("EvOLD")
+    with db.session() as s:
+        for row in s.execute(select(ProcessedEvent)).scalars():
+            row.claimed_at = datetime.now(UTC) - timedelta(days=40)
+    assert ledger.purge(30) == 1
+    assert ledger.resolve("EvPENDING") is not None
+
+
+def _record(log: AnswerLog, question: str, abstained: bool, conversation: str | None = None) -> str:
+    return log.record(
+        surface="dm",
+        conversation=conversation,
+        question=question,
+        lang="ja",
+        abstained=abstained,
+        reason="not_covered" if abstained else None,
+        confidence=0.1,
+        answer={"answer": "…"},
+        trace={"hits": []},
+    )
+
+
+def test_votes_one_per_person_and_pseudonymous(database_url: str) -> None:
+    log = AnswerLog(open_database(database_url))
+    answer_id = _record(log, "再委託の条件は？", False)
+    with ThreadPoolExecutor(8) as pool:  # a burst of double clicks
+        assert all(pool.map(lambda _: log.vote(answer_id, "U0ALICE", False), range(16)))
+    assert log.vote(answer_id, "U0ALICE", True)
+    assert not log.vote("f" * 32, "U0ALICE", True)
+    [gap] = [g for g in log.gaps() if g.question == "再委託の条件は？"] or [None]
+    assert gap is None  # helpful now: not a gap
+    assert voter_pseudonym(answer_id, "U0ALICE") != voter_pseudonym("0" * 32, "U0ALICE")
+
+
+def test_gap_report_most_frequent_first(database_url: str) -> None:
+    log = AnswerLog(open_database(database_url))
+    for _ in range(3):
+        _record(log, "GDPRの制裁金は？", True)
+    _record(log, "ＧＤＰＲの制裁金は?", True)  # same question, other width and punctuation
+    weak = _record(log, "監査の頻度は？", False)
+    log.vote(weak, "U1", False)
+    _record(log, "NDAの期間は？", False)  # answered, no votes: not a gap
+    gaps = log.gaps()
+    assert [(g.asked, g.refused, g.unhelpful) for g in gaps] == [(4, 4, 0), (1, 0, 1)]
+    assert question_key(gaps[0].question) == question_key("gdprの制裁金は")
+    assert log.gaps(since=datetime.now(UTC) + timedelta(minutes=1)) == []
+
+
+def test_thread_history_oldest_first(database_url: str) -> None:
+    log = AnswerLog(open_database(database_url))
+    for q in ("一つ目", "二つ目", "三つ目", "四つ目"):
+        _record(log, q, False, conversation="slack:T:C:1")
+        time.sleep(0.002)
+    _record(log, "別スレッド", False, conversation="slack:T:C:2")
+    assert log.history("slack:T:C:1", 3) == ["二つ目", "三つ目", "四つ目"]
+    assert log.history("slack:T:C:1", 0) == []
+
+
+def _claim_in_a_process(url: str) -> str:
+    from bot.store.db import open_database
+    from bot.store.events import EventLedger
+
+    db = open_database(url)  # each process migrates too, as a starting replica does
+    try:
+        return EventLedger(db).claim("EvPROC", "question", None, "msg:T:C:9").value
+    finally:
+        db.dispose()
+
+
+def test_one_claim_wins_among_processes(database_url: str) -> None:
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        results = pool.map(_claim_in_a_process, [database_url] * 4)
+    assert sorted(results) == ["duplicate", "duplicate", "duplicate", "new"]
