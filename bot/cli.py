@@ -47,6 +47,11 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to bind")
     serve.add_argument("--port", type=int, default=3000, help="HTTP mode: port (0: any free)")
 
+    man = sub.add_parser("manifest", help="print the Slack app manifest (HTTP mode with --url)")
+    man.add_argument(
+        "--url", help="public https:// base URL of HTTP mode, e.g. https://itaku.example.com"
+    )
+
     report = sub.add_parser("report", help="reports for the knowledge-base curator")
     rsub = report.add_subparsers(dest="report", metavar="REPORT")
     rg = rsub.add_parser("gaps", help="questions refused or voted unhelpful, most frequent first")
@@ -99,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_bench(args, parser)
         if args.command == "serve":
             return _cmd_serve(args.http, args.host, args.port)
+        if args.command == "manifest":
+            return _cmd_manifest(args.url)
         if args.command == "report":
             return _cmd_report(args, parser)
     except KeyboardInterrupt:
@@ -284,4 +291,16 @@ def _cmd_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     for g in gaps:
         last = g.last_asked.strftime("%Y-%m-%d %H:%M")
         print(f"{g.asked:>5} {g.refused:>7} {g.unhelpful:>9}  {last}  {g.question}")
+    return 0
+
+
+def _cmd_manifest(url: str | None) -> int:
+    from bot.slack import manifest
+
+    try:
+        data = manifest.for_http(url) if url else manifest.load()
+    except ValueError as e:
+        print(f"itaku manifest: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(data, ensure_ascii=False, indent=2))
     return 0

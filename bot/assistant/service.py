@@ -32,6 +32,25 @@ def make_embedder(settings: Settings) -> Embedder:
     return HashingEmbedder()
 
 
+def index_if_missing(settings: Settings) -> bool:
+    """Index the knowledge folder when the data folder has no index yet (a container's first
+    start on an empty volume). True if it indexed."""
+    from bot.knowledge.index_store import IndexLayout
+    from bot.knowledge.indexer import run_index
+    from bot.knowledge.vectorstore import VectorStore
+
+    if IndexLayout(settings.data_dir).current_generation() is not None:
+        return False
+    log.warning("no index in the data folder: indexing the knowledge folder first")
+    run_index(
+        [settings.knowledge_dir],
+        settings.data_dir,
+        make_embedder(settings),
+        VectorStore(open_client(settings.data_dir, settings.chroma_url)),
+    )
+    return True
+
+
 class Assistant:
     def __init__(
         self,

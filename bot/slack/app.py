@@ -7,7 +7,7 @@ import logging
 from slack_bolt import App
 
 from bot.assistant.conversation import ConversationDesk
-from bot.assistant.service import Assistant
+from bot.assistant.service import Assistant, index_if_missing
 from bot.config import Settings
 from bot.slack import actions, commands, events
 from bot.slack.client import web_client
@@ -42,7 +42,9 @@ def build_runtime(
     if not settings.slack_bot_token:
         raise ConfigError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-…).")
     db = db or open_database(settings.resolved_database_url)
-    assistant = assistant or Assistant.from_settings(settings)
+    if assistant is None:
+        index_if_missing(settings)
+        assistant = Assistant.from_settings(settings)
     client = web_client(
         settings.slack_bot_token, settings.slack_api_url, settings.slack_api_retries
     )
