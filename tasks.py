@@ -29,7 +29,7 @@ def _run(*cmd: str | Path) -> None:
 
 def _fingerprint() -> str:
     h = hashlib.sha256()
-    for name in ("pyproject.toml", "requirements.lock"):
+    for name in ("pyproject.toml", "requirements.lock", "requirements-dev.lock"):
         h.update((ROOT / name).read_bytes())
     return h.hexdigest()
 
@@ -42,7 +42,7 @@ def ensure_env() -> None:
         print(f"creating virtual environment in {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     pip = (BIN / "python", "-m", "pip")
-    _run(*pip, "install", "--quiet", "--disable-pip-version-check", "-r", "requirements.lock")
+    _run(*pip, "install", "--quiet", "--disable-pip-version-check", "-r", "requirements-dev.lock")
     _run(*pip, "install", "--quiet", "--disable-pip-version-check", "--no-deps", "-e", ".[dev]")
     STAMP.write_text(_fingerprint())
 

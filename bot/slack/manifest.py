@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,7 +16,9 @@ MANIFEST = PROJECT_ROOT / "manifest.json"
 
 
 def load() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    """manifest.json of the checkout (or of the working folder, in an installed image)."""
+    path = MANIFEST if MANIFEST.exists() else Path.cwd() / "manifest.json"
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
 
