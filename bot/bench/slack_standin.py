@@ -221,8 +221,12 @@ class SlackStandIn:
         bot_id: str = "B0ITAKU",
         team_id: str = "T0TEST",
         bot_token: str = "xoxb-test-token",
+        app_token: str = "xapp-test-token",
     ) -> None:
         self.bot_user_id = bot_user_id
+        self.app_token = app_token
+        # what apps.connections.open hands out (Socket Mode): set it to a ws:// URL of a test server
+        self.socket_url: str | None = None
         self.bot_id = bot_id
         self.team_id = team_id
         self.bot_token = bot_token
@@ -408,6 +412,14 @@ class SlackStandIn:
         auth = lower.get("authorization", "")
         if auth[:7].lower() == "bearer ":
             token = auth[7:].strip()
+        if method == "apps.connections.open":  # Socket Mode: the app-level token, not the bot's
+            if token != self.app_token:
+                return _json_reply(_error("invalid_auth"))
+            with self._lock:
+                self.calls.append(Call(method, params, token, None, time.monotonic()))
+            if self.socket_url is None:
+                return _json_reply(_error("not_allowed_token_type"))
+            return _json_reply({"ok": True, "url": self.socket_url})
         if token != self.bot_token:
             return _json_reply(_error("invalid_auth"))
 

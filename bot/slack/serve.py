@@ -54,23 +54,28 @@ def run_http(settings: Settings, host: str, port: int) -> None:
         log.info("stopped")
 
 
+def connect_socket(rt: SlackRuntime, app_token: str) -> Any:
+    """Open the Socket Mode connection for a runtime; returns the handler (call .close())."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(create_app(rt, socket_mode=True), app_token)
+    handler.connect()  # type: ignore[no-untyped-call]
+    return handler
+
+
 def run_socket(settings: Settings) -> None:
     if not settings.slack_app_token:
         raise ConfigError(
             "SLACK_APP_TOKEN is not set (the app-level token, xapp-…, for Socket Mode)."
         )
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
     rt = build_runtime(settings)
-    app = create_app(rt, socket_mode=True)
-    handler = SocketModeHandler(app, settings.slack_app_token)
+    handler = connect_socket(rt, settings.slack_app_token)
     start_background(rt)
     stopped = threading.Event()
     _on_stop(stopped.set)
-    handler.connect()  # type: ignore[no-untyped-call]
     print("itaku: connected to Slack (Socket Mode)", flush=True)
     stopped.wait()
-    handler.close()  # type: ignore[no-untyped-call]
+    handler.close()
     rt.runner.shutdown()
 
 
