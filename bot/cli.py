@@ -77,6 +77,9 @@ def _build_parser() -> argparse.ArgumentParser:
     bsl.add_argument(
         "--retries", type=float, default=0.1, help="share of events re-sent as Slack retries"
     )
+    bsl.add_argument(
+        "--faults", type=int, default=0, help="Web API faults to inject during the run"
+    )
     return p
 
 
@@ -227,7 +230,7 @@ def _cmd_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     if args.bench == "slack":
         from bot.bench.slack import run_slack_bench
 
-        return run_slack_bench(args.questions, args.in_flight, args.retries)
+        return run_slack_bench(args.questions, args.in_flight, args.retries, args.faults)
     if args.bench == "kb":
         from bot.bench.kb import run_kb
 

@@ -164,6 +164,7 @@ def test_unfinished_event_is_resumed_once_without_a_second_placeholder(
         ITAKU_EVENT_LEASE=0.2,
         ITAKU_SLACK_RETRIES=1,
     )
+    slack.rt.reattempt_delays = ()  # straight to the lease
     try:
         slack.standin.fail("chat.update", 503, times=2)
         slack.sender.event(dm_event(QUESTION, ts="1700001100.1"), event_id="EvDOWN")
@@ -177,6 +178,32 @@ def test_unfinished_event_is_resumed_once_without_a_second_placeholder(
         assert slack.rt.runner.sweep_once(slack.rt.ledger, slack.rt.resume) == 0
     finally:
         slack.close()
+
+
+def test_slack_down_longer_than_the_retries_is_tried_again_in_process(
+    bundled_assistant: Any, tmp_path: Any
+) -> None:
+    slack = SlackHarness(bundled_assistant, f"sqlite:///{tmp_path / 'db'}", ITAKU_SLACK_RETRIES=1)
+    slack.rt.reattempt_delays = (0.05, 0.05)
+    try:
+        slack.standin.fail("chat.postMessage", drop=True, times=2)  # 1 try + 1 client retry
+        slack.standin.fail("chat.update", 503, times=2)
+        slack.sender.event(dm_event(QUESTION, ts="1700001150.1"), event_id="EvLONG")
+        message = answered(slack, "D0ALICE", "1700001150.1")
+        assert message.updates == 1 and len(slack.standin.calls_to("chat.postMessage")) == 1
+        assert len(slack.standin.failures) == 4
+        with slack.db.session() as s:
+            assert s.execute(select(ProcessedEvent.status)).scalar_one() == "done"
+    finally:
+        slack.close()
+
+
+def test_slack_refusing_for_good_is_recorded_and_not_retried(slack: SlackHarness) -> None:
+    slack.sender.event(dm_event(QUESTION, channel="", ts="1700001160.1"), event_id="EvGONE")
+    assert slack.settle()
+    with slack.db.session() as s:
+        assert s.execute(select(ProcessedEvent.status)).scalar_one() == "failed"
+    assert slack.rt.runner.sweep_once(slack.rt.ledger, slack.rt.resume) == 0
 
 
 # -- Slack Web API faults -------------------------------------------------------------------------------
@@ -275,7 +302,26 @@ def test_malformed_or_unexpected_payloads_never_crash(
 
 
 def test_oversized_payload_is_refused_before_reading(slack: SlackHarness) -> None:
-    body = slack.sender.event_body(dm_event("あ" * 200_000))
+    """Only the headers are sent: the size alone gets a 413, the body is never waited for."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", slack.server.effective_port, timeout=10)
+    conn.putrequest("POST", "/slack/events")
+    conn.putheader("Content-Type", "application/json")
+    conn.putheader("Content-Length", str(10 * 1024 * 1024))
+    conn.putheader("X-Slack-Request-Timestamp", str(int(time.time())))
+    conn.putheader("X-Slack-Signature", "v0=" + "0" * 64)
+    conn.endheaders()
+    assert conn.getresponse().status == 413
+    conn.close()
+    _no_effect(slack)
+
+
+def test_payload_just_over_the_limit_is_refused(slack: SlackHarness) -> None:
+    limit = slack.settings.slack_max_body_bytes
+    event = dm_event("あ" * (limit // 3 + 10))
+    body = slack.sender.event_body(event)
+    assert limit < len(body) < 2 * limit
     assert slack.sender.post(body, "application/json").status == 413
     _no_effect(slack)
 

@@ -75,13 +75,15 @@ def _start_app(
         [sys.executable, "-m", "bot", "serve", "--http", "--host", "127.0.0.1", "--port", "0"],
         env=env,
         stdout=subprocess.PIPE,
+        stderr=(tmp / "app.log").open("w"),
         text=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if "http://" not in line:
         proc.kill()
-        raise RuntimeError("the app did not start (see its messages above)")
+        sys.stderr.write((tmp / "app.log").read_text())
+        raise RuntimeError("the app did not start (its messages are above)")
     url = line.split()[-1]
     health = url.replace("/slack/events", "/healthz")
     for _ in range(100):
@@ -141,7 +143,31 @@ class _Watcher(threading.Thread):
                     self.tally.answered_at.setdefault(thread, now)
 
 
-def run_slack_bench(n_questions: int, in_flight: int, retry_share: float, senders: int = 8) -> int:
+_FAULTS = (
+    ("chat.postMessage", {"status": 503}),
+    ("chat.update", {"status": 429, "retry_after": 0}),
+    ("chat.postMessage", {"drop": True}),
+    ("chat.update", {"status": 500}),
+)
+
+
+def _inject_faults(
+    standin: SlackStandIn, count: int, every_s: float, stop: threading.Event
+) -> None:
+    """One fault at a time, each as soon as the previous one has hit a call: scattered faults
+    as a flaky network or a rate limit gives them, not one long outage."""
+    injected = 0
+    while injected < count and not stop.wait(every_s):
+        if len(standin.failures) < injected:
+            continue
+        method, fault = _FAULTS[injected % len(_FAULTS)]
+        standin.fail(method, **fault)
+        injected += 1
+
+
+def run_slack_bench(
+    n_questions: int, in_flight: int, retry_share: float, faults: int = 0, senders: int = 8
+) -> int:
     questions = _questions()
     rng = random.Random(7)
     tally = _Tally()
@@ -161,6 +187,10 @@ def run_slack_bench(n_questions: int, in_flight: int, retry_share: float, sender
                 standin.reset()
                 watcher = _Watcher(standin, tally)
                 watcher.start()
+                stop_faults = threading.Event()
+                threading.Thread(
+                    target=_inject_faults, args=(standin, faults, 0.02, stop_faults), daemon=True
+                ).start()
                 slots = threading.BoundedSemaphore(in_flight)
                 todo = list(range(n_questions))
                 todo_lock = threading.Lock()
@@ -211,6 +241,7 @@ def run_slack_bench(n_questions: int, in_flight: int, retry_share: float, sender
                 for t in threads:
                     t.join()
                 elapsed = max(tally.answered_at.values(), default=started) - started
+                stop_faults.set()
                 time.sleep(0.5)  # late duplicates would show up now
                 watcher.stop.set()
                 watcher.join()
@@ -221,7 +252,12 @@ def run_slack_bench(n_questions: int, in_flight: int, retry_share: float, sender
                     proc.wait(10)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-        return _report(tally, watcher, n_questions, in_flight, senders, elapsed, rss)
+            faulted = len(standin.failures)
+            app_errors = sum(" bot." in line for line in (tmp / "app.log").read_text().splitlines())
+            print(
+                f"app log               {app_errors} warnings/errors of Itaku's own (no text, ids only)"
+            )
+        return _report(tally, watcher, n_questions, in_flight, senders, elapsed, rss, faulted)
 
 
 def _count(tally: _Tally, status: int, seconds: float) -> None:
@@ -239,6 +275,7 @@ def _report(
     senders: int,
     elapsed: float,
     rss: float,
+    faulted: int,
 ) -> int:
     answered = len([t for t in tally.sent_at if t in tally.answered_at])
     lost = n - answered
@@ -268,6 +305,7 @@ def _report(
     print(
         f"question to answer    p50 {median(latencies):.0f} ms, p99 {percentile(latencies, 99):.0f} ms"
     )
+    print(f"Web API faults        {faulted} injected (503, 429, dropped connection, 500), retried")
     print(f"lost replies          {lost}")
     print(f"duplicated replies    {duplicated}")
     print(f"non-200 acks          {dict(tally.bad_status) or 0}")

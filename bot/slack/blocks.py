@@ -113,13 +113,19 @@ def notice_blocks(message: str) -> list[Block]:
     return [_section(message)]
 
 
-def help_blocks(lang: str = "ja") -> list[Block]:
-    examples = "\n".join(f"• {escape(q)}" for q in EXAMPLES[lang])
-    return [
-        _section(text("intro", lang)),
-        _section(text("how_to", lang)),
-        _section(f"{text('examples_title', lang)}\n{examples}"),
-    ]
+def help_blocks() -> list[Block]:
+    """Japanese first, then the same in short English (help is not a question with a language)."""
+    out: list[Block] = []
+    for lang in ("ja", "en"):
+        examples = "\n".join(f"• {escape(q)}" for q in EXAMPLES[lang])
+        if out:
+            out.append({"type": "divider"})
+        out += [
+            _section(text("intro", lang)),
+            _section(text("how_to", lang)),
+            _section(f"{text('examples_title', lang)}\n{examples}"),
+        ]
+    return out
 
 
 def home_view(lang: str = "ja") -> Block:

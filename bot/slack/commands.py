@@ -23,8 +23,7 @@ def register(app: App, rt: SlackRuntime) -> None:
     def on_itaku(ack: Callable[..., None], command: dict[str, Any]) -> None:
         question = " ".join(str(command.get("text") or "").split())
         if question.lower() in HELP_WORDS:
-            lang = "en" if question.lower() in {"help", "-h", "--help"} else "ja"
-            ack(text=text("intro", lang), blocks=blocks.help_blocks(lang))
+            ack(text=text("intro", "ja"), blocks=blocks.help_blocks())
             return
         lang = ui_lang(question)
         response_url = command.get("response_url")

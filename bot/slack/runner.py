@@ -33,6 +33,27 @@ class JobRunner:
             self._in_flight += 1
         self._pool.submit(self._run, fn, args)
 
+    def submit_later(self, delay_s: float, fn: Callable[..., None], *args: Any) -> None:
+        """Run a job after a delay (counted as in flight while it waits)."""
+        with self._lock:
+            self._in_flight += 1
+
+        def fire() -> None:
+            if self._stopping.is_set():
+                self._done()
+                return
+            self._pool.submit(self._run, fn, args)
+
+        timer = threading.Timer(delay_s, fire)
+        timer.daemon = True
+        timer.start()
+
+    def _done(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.notify_all()
+
     def _run(self, fn: Callable[..., None], args: tuple[Any, ...]) -> None:
         try:
             fn(*args)
@@ -40,10 +61,7 @@ class JobRunner:
             log.error("job %s failed: %s", getattr(fn, "__name__", "?"), type(e).__name__)
             log.debug("job failure", exc_info=True)
         finally:
-            with self._lock:
-                self._in_flight -= 1
-                if self._in_flight == 0:
-                    self._idle.notify_all()
+            self._done()
 
     def wait_idle(self, timeout: float) -> bool:
         with self._lock:

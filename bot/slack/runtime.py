@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.assistant.conversation import ConversationDesk
 from bot.config import Settings
@@ -19,6 +20,11 @@ from bot.slack.texts import text
 from bot.store.events import ClaimResult, EventLedger
 
 log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5  # an event taken over this many times is given up (and logged)
+# after the client's own retries, a still-failing answer is tried again in this process after
+# these pauses, before it is left to the lease (a Slack retry or another replica's sweeper)
+REATTEMPT_DELAYS_S = (2.0, 8.0, 30.0)
 
 
 def ui_lang(question: str) -> str:
@@ -37,6 +43,7 @@ class SlackRuntime:
     client: WebClient
     runner: JobRunner
     bot_user_id: str = ""
+    reattempt_delays: tuple[float, ...] = REATTEMPT_DELAYS_S
 
     # -- questions from messages (DM, @mention) ------------------------------------------------
 
@@ -59,7 +66,30 @@ class SlackRuntime:
         self.runner.submit(self.answer_event, event_id)
         return True
 
-    def answer_event(self, key: str) -> None:
+    def answer_event(self, key: str, attempt: int = 0) -> None:
+        try:
+            self._answer_event(key)
+        except SlackApiError as e:
+            status = e.response.status_code
+            if status == 429 or status >= 500:
+                self._reattempt(key, attempt, f"HTTP {status}")
+                return
+            # Slack refused for good (channel gone, bot removed, message too long...): retrying
+            # cannot help, so record it and stop
+            self.ledger.finish(key, "failed")
+            log.error("event %s refused by Slack: %s", key, e.response.get("error", "?"))
+        except OSError as e:  # connection refused, reset, timed out
+            self._reattempt(key, attempt, type(e).__name__)
+
+    def _reattempt(self, key: str, attempt: int, why: str) -> None:
+        if attempt < len(self.reattempt_delays):
+            delay = self.reattempt_delays[attempt]
+            log.warning("event %s: Slack unavailable (%s); trying again in %.0f s", key, why, delay)
+            self.runner.submit_later(delay, self.answer_event, key, attempt + 1)
+        else:  # still pending: the lease lets a Slack retry or a sweeper finish it
+            log.error("event %s: Slack unavailable (%s); left for a later attempt", key, why)
+
+    def _answer_event(self, key: str) -> None:
         pending = self.ledger.resolve(key)
         if pending is None:  # finished meanwhile
             return
@@ -179,7 +209,10 @@ class SlackRuntime:
         pending = self.ledger.resolve(key)
         if pending is None:
             return
-        if pending.kind == "question":
+        if pending.attempts > MAX_ATTEMPTS:
+            self.ledger.finish(key, "failed")
+            log.error("event %s given up after %d attempts", key, pending.attempts)
+        elif pending.kind == "question":
             self.answer_event(key)
         else:  # other kinds carry no work worth redoing late
             self.ledger.finish(key, "expired")
