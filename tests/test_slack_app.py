@@ -497,7 +497,8 @@ def test_logs_carry_no_message_text_or_tokens(
     assert slack.settle()
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert logged  # something was logged
-    for needle in ("機密プロジェクト鷹", slack.standin.bot_token, SECRET, "U0ALICE"):
+    answer_text = slack.standin.calls_to("chat.update")[0].params["text"][:20]
+    for needle in ("機密プロジェクト鷹", answer_text, slack.standin.bot_token, SECRET, "U0ALICE"):
         assert needle not in logged
 
 

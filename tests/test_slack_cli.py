@@ -148,3 +148,14 @@ def test_report_gaps(tmp_path: Path) -> None:
     assert [(x["asked"], x["refused"], x["unhelpful"]) for x in rows] == [(2, 2, 0), (1, 0, 1)]
     empty = itaku("report", "gaps", data_dir=tmp_path / "none")
     assert empty.returncode == 0 and "No refused" in empty.stdout
+
+
+def test_env_sample_documents_every_setting() -> None:
+    sample = (PROJECT_ROOT / ".env.sample").read_text(encoding="utf-8")
+    documented = {
+        line.split("=", 1)[0]
+        for line in sample.splitlines()
+        if "=" in line and not line.startswith("#")
+    }
+    expected = {str(field.validation_alias) for field in Settings.model_fields.values()}
+    assert expected <= documented, f"undocumented: {sorted(expected - documented)}"

@@ -30,6 +30,9 @@ class _BoltNoise(logging.Filter):
 
 _bolt_log = logging.getLogger("slack_bolt")
 _bolt_log.addFilter(_BoltNoise())
+# slack_sdk logs whole request bodies (message text) at DEBUG: never below INFO, whatever the root
+for _name in ("slack_sdk", "slack_bolt"):
+    logging.getLogger(_name).setLevel(logging.INFO)
 
 
 class ConfigError(Exception):
