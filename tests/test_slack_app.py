@@ -90,6 +90,22 @@ def test_follow_up_in_the_same_thread_carries_its_context(slack: SlackHarness) -
     )
 
 
+def test_dm_follow_up_without_a_thread_uses_recent_dm_questions(slack: SlackHarness) -> None:
+    slack.sender.event(dm_event("委託先で個人データが漏えいしたら報告は必要？", ts="1700000310.1"))
+    assert slack.settle()
+    slack.sender.event(dm_event("その期限は？", ts="1700000311.1"))
+    slack.sender.event(dm_event("その期限は？", user="U0BOB", channel="D0BOB", ts="1700000312.1"))
+    assert slack.settle()
+    with slack.db.session() as s:
+        rows = s.execute(select(AnswerRecord)).scalars().all()
+    turns = sorted((r.conversation, r.question, r.trace["context_turns"]) for r in rows)
+    assert turns == [
+        ("slack:T0TEST:D0ALICE:dm", "その期限は？", 1),
+        ("slack:T0TEST:D0ALICE:dm", "委託先で個人データが漏えいしたら報告は必要？", 0),
+        ("slack:T0TEST:D0BOB:dm", "その期限は？", 0),
+    ]
+
+
 def test_english_question_gets_english_interface(slack: SlackHarness) -> None:
     slack.sender.event(
         dm_event("When must a data breach at a contractor be reported?", ts="1700000500.1")

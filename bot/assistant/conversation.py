@@ -5,6 +5,7 @@ Platform-neutral: Slack, the terminal and Teams pass plain strings and ids."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from bot.assistant.models import Answer
 from bot.assistant.service import Assistant
@@ -46,9 +47,25 @@ class ConversationDesk:
         self.log = log
         self.history_turns = history_turns
 
-    def answer(self, question: str, *, surface: str, conversation: str | None) -> RecordedAnswer:
+    def answer(
+        self,
+        question: str,
+        *,
+        surface: str,
+        conversation: str | None,
+        context_window_s: float | None = None,
+    ) -> RecordedAnswer:
+        """`context_window_s` limits the context to recent questions (a DM's main channel, where
+        a question an hour later is a new subject); a thread's context has no time limit."""
+        since = (
+            datetime.now(UTC) - timedelta(seconds=context_window_s)
+            if context_window_s is not None
+            else None
+        )
         history = (
-            self.log.history(conversation, self.history_turns) if conversation is not None else []
+            self.log.history(conversation, self.history_turns, since)
+            if conversation is not None
+            else []
         )
         answer, hits = self.assistant.respond(question, history or None)
         answer_id = self.log.record(

@@ -31,8 +31,17 @@ def ui_lang(question: str) -> str:
     return "en" if detect_language(question) == "en" else "ja"
 
 
-def conversation_key(team: str, channel: str, thread_ts: str) -> str:
-    return f"slack:{team}:{channel}:{thread_ts}"
+DM_CONTEXT_WINDOW_S = 15 * 60  # a DM's top-level follow-up refers to questions this recent
+
+
+def conversation_of(team: str, event: dict[str, Any]) -> tuple[str, float | None]:
+    """The conversation a message belongs to: its thread; for a DM's top-level messages, the DM
+    itself, recent questions only."""
+    channel = str(event["channel"])
+    thread = event.get("thread_ts")
+    if thread is None and event.get("channel_type") == "im":
+        return f"slack:{team}:{channel}:dm", DM_CONTEXT_WINDOW_S
+    return f"slack:{team}:{channel}:{thread or event['ts']}", None
 
 
 @dataclass
@@ -52,12 +61,14 @@ class SlackRuntime:
         retry, or a second event about the same message)."""
         channel = str(event["channel"])
         ts = str(event["ts"])
+        conversation, window = conversation_of(team, event)
         payload = {
-            "team": team,
             "channel": channel,
             "thread_ts": str(event.get("thread_ts") or ts),
             "question": text_,
             "surface": "dm" if event.get("channel_type") == "im" else "mention",
+            "conversation": conversation,
+            "context_window_s": window,
         }
         claim = self.ledger.claim(event_id, "question", payload, f"msg:{team}:{channel}:{ts}")
         if claim is ClaimResult.DUPLICATE:
@@ -107,7 +118,8 @@ class SlackRuntime:
             recorded = self.desk.answer(
                 question,
                 surface=p["surface"],
-                conversation=conversation_key(p["team"], channel, thread_ts),
+                conversation=p["conversation"],
+                context_window_s=p["context_window_s"],
             )
         except Exception:
             self.client.chat_update(channel=channel, ts=ref, text=text("failed", lang))

@@ -108,17 +108,17 @@ class AnswerLog:
                 row.answer,
             )
 
-    def history(self, conversation: str, limit: int = 3) -> list[str]:
-        """The conversation's earlier questions, oldest first."""
+    def history(
+        self, conversation: str, limit: int = 3, since: datetime | None = None
+    ) -> list[str]:
+        """The conversation's earlier questions (asked since `since`, if given), oldest first."""
         if limit <= 0:
             return []
+        stmt = select(AnswerRecord.question).where(AnswerRecord.conversation == conversation)
+        if since is not None:
+            stmt = stmt.where(AnswerRecord.created_at >= since)
         with self.db.session() as s:
-            rows = s.execute(
-                select(AnswerRecord.question)
-                .where(AnswerRecord.conversation == conversation)
-                .order_by(AnswerRecord.created_at.desc())
-                .limit(limit)
-            ).scalars()
+            rows = s.execute(stmt.order_by(AnswerRecord.created_at.desc()).limit(limit)).scalars()
             return list(rows)[::-1]
 
     def vote(self, answer_id: str, user_id: str, helpful: bool) -> bool:
