@@ -210,6 +210,7 @@ def test_slack_down_longer_than_the_retries_is_tried_again_in_process(
         assert len(slack.standin.failures) == 4
         with slack.db.session() as s:
             assert s.execute(select(ProcessedEvent.status)).scalar_one() == "done"
+            assert len(s.execute(select(AnswerRecord)).all()) == 1  # answered once, delivered later
     finally:
         slack.close()
 

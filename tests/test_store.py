@@ -170,3 +170,17 @@ def test_one_claim_wins_among_processes(database_url: str) -> None:
     with multiprocessing.get_context("spawn").Pool(4) as pool:
         results = pool.map(_claim_in_a_process, [database_url] * 4)
     assert sorted(results) == ["duplicate", "duplicate", "duplicate", "new"]
+
+
+def test_migrations_match_the_table_definitions(database_url: str) -> None:
+    """A change to tables.py without its migration would show here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.store.tables import Base
+
+    db = open_database(database_url)
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+    db.dispose()

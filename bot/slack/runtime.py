@@ -114,30 +114,30 @@ class SlackRuntime:
             )
             ref = str(posted["ts"])
             self.ledger.set_reply_ref(key, ref)
-        try:
-            recorded = self.desk.answer(
-                question,
-                surface=p["surface"],
-                conversation=p["conversation"],
-                context_window_s=p["context_window_s"],
-            )
-        except Exception:
-            self.client.chat_update(channel=channel, ts=ref, text=text("failed", lang))
-            self.ledger.finish(key, "failed")
-            raise
+        answer = self.desk.stored(pending.answer_id) if pending.answer_id else None
+        answer_id = pending.answer_id or ""
+        if answer is None:
+            try:
+                recorded = self.desk.answer(
+                    question,
+                    surface=p["surface"],
+                    conversation=p["conversation"],
+                    context_window_s=p["context_window_s"],
+                )
+            except Exception:
+                self.client.chat_update(channel=channel, ts=ref, text=text("failed", lang))
+                self.ledger.finish(key, "failed")
+                raise
+            answer, answer_id = recorded.answer, recorded.answer_id
+            self.ledger.set_answer(key, answer_id)
         self.client.chat_update(
             channel=channel,
             ts=ref,
-            text=blocks.fallback(recorded.answer),
-            blocks=blocks.answer_blocks(recorded.answer, recorded.answer_id),
+            text=blocks.fallback(answer),
+            blocks=blocks.answer_blocks(answer, answer_id),
         )
         self.ledger.finish(key)
-        log.info(
-            "answered event %s abstained=%s answer=%s",
-            key,
-            recorded.answer.abstained,
-            recorded.answer_id,
-        )
+        log.info("answered event %s abstained=%s answer=%s", key, answer.abstained, answer_id)
 
     # -- slash command ---------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ class PendingEvent:
     payload: dict[str, Any]
     reply_ref: str | None
     attempts: int
+    answer_id: str | None = None
 
 
 class EventLedger:
@@ -106,13 +107,23 @@ class EventLedger:
             )
             if row is None or row.status != "pending":
                 return None
-            return PendingEvent(row.key, row.kind, row.payload or {}, row.reply_ref, row.attempts)
+            return PendingEvent(
+                row.key, row.kind, row.payload or {}, row.reply_ref, row.attempts, row.answer_id
+            )
 
     def set_reply_ref(self, key: str, ref: str) -> None:
         """Remember the message posted for this event (a placeholder), so a retry edits it
         instead of posting another."""
         with self.db.session() as s:
             s.execute(update(ProcessedEvent).where(ProcessedEvent.key == key).values(reply_ref=ref))
+
+    def set_answer(self, key: str, answer_id: str) -> None:
+        """Remember the answer prepared for this event, so a later attempt delivers that answer
+        instead of answering (and recording) the question again."""
+        with self.db.session() as s:
+            s.execute(
+                update(ProcessedEvent).where(ProcessedEvent.key == key).values(answer_id=answer_id)
+            )
 
     def finish(self, key: str, status: str = "done") -> None:
         """Mark the event handled; the payload (it may hold message text) is dropped."""

@@ -40,6 +40,7 @@ class ProcessedEvent(Base):
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     payload: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     reply_ref: Mapped[str | None] = mapped_column(String(64), default=None)
+    answer_id: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class AnswerRecord(Base):

@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=True),
         sa.Column("reply_ref", sa.String(length=64), nullable=True),
+        sa.Column("answer_id", sa.String(length=32), nullable=True),
         sa.PrimaryKeyConstraint("key"),
         sa.UniqueConstraint("dedupe_key"),
     )
