@@ -58,7 +58,20 @@ class Settings(BaseSettings):
         validation_alias="SLACK_API_URL",
         description="Slack Web API base URL; a local stand-in in tests and benchmarks.",
     )
-    slack_workers: int = Field(default=4, ge=1, le=64, validation_alias="ITAKU_SLACK_WORKERS")
+    slack_workers: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        validation_alias="ITAKU_SLACK_WORKERS",
+        description="Threads that deliver answers (mostly waiting on Slack, and on its retries).",
+    )
+    answer_concurrency: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        validation_alias="ITAKU_ANSWER_CONCURRENCY",
+        description="Answers computed at once. Offline answering is CPU-bound Python: one at a time is fastest (the GIL); raise it for an LLM.",
+    )
     slack_http_threads: int = Field(default=16, ge=2, le=256, validation_alias="ITAKU_HTTP_THREADS")
     slack_max_body_bytes: int = Field(
         default=256 * 1024, ge=4096, validation_alias="ITAKU_MAX_BODY_BYTES"

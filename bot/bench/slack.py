@@ -253,10 +253,10 @@ def run_slack_bench(
                 except subprocess.TimeoutExpired:
                     proc.kill()
             faulted = len(standin.failures)
-            app_errors = sum(" bot." in line for line in (tmp / "app.log").read_text().splitlines())
-            print(
-                f"app log               {app_errors} warnings/errors of Itaku's own (no text, ids only)"
-            )
+            own = [line for line in (tmp / "app.log").read_text().splitlines() if " bot." in line]
+            print(f"app log               {len(own)} warnings/errors of Itaku's own (ids only):")
+            for line in own[:10]:
+                print(f"                      {line}")
         return _report(tally, watcher, n_questions, in_flight, senders, elapsed, rss, faulted)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from slack_bolt import App
 
@@ -59,6 +60,7 @@ def build_runtime(
         client=client,
         runner=JobRunner(settings.slack_workers),
         bot_user_id=str(auth.get("user_id") or ""),
+        compute=threading.BoundedSemaphore(settings.answer_concurrency),
     )
     log.info("slack runtime ready bot_user=%s team=%s", rt.bot_user_id, auth.get("team_id"))
     return rt

@@ -4,13 +4,14 @@ and the work done after each acknowledgement (placeholder, answer, share, thanks
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.assistant.conversation import ConversationDesk
+from bot.assistant.conversation import ConversationDesk, RecordedAnswer
 from bot.config import Settings
 from bot.knowledge.text import detect_language
 from bot.slack import blocks
@@ -53,6 +54,15 @@ class SlackRuntime:
     runner: JobRunner
     bot_user_id: str = ""
     reattempt_delays: tuple[float, ...] = REATTEMPT_DELAYS_S
+    # Answering is CPU-bound (offline) while delivering mostly waits on Slack: many delivery
+    # workers, few answers computed at once, so waiting never starves the acks of the CPU.
+    compute: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(1)
+    )
+
+    def _answer(self, question: str, **kwargs: Any) -> RecordedAnswer:
+        with self.compute:
+            return self.desk.answer(question, **kwargs)
 
     # -- questions from messages (DM, @mention) ------------------------------------------------
 
@@ -118,7 +128,7 @@ class SlackRuntime:
         answer_id = pending.answer_id or ""
         if answer is None:
             try:
-                recorded = self.desk.answer(
+                recorded = self._answer(
                     question,
                     surface=p["surface"],
                     conversation=p["conversation"],
@@ -144,7 +154,7 @@ class SlackRuntime:
     def answer_command(self, question: str, response_url: str) -> None:
         lang = ui_lang(question)
         try:
-            recorded = self.desk.answer(question, surface="command", conversation=None)
+            recorded = self._answer(question, surface="command", conversation=None)
         except Exception:
             self._respond(response_url, {"replace_original": True, "text": text("failed", lang)})
             raise
