@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -39,6 +39,8 @@ class DocMeta(BaseModel):
     tags: list[str] = Field(default_factory=list)
     sources: list[SourceRef] = Field(min_length=1)
     as_of: dt.date
+    # a template's machine-readable part (parameters, variants, explanation), read by bot/drafting
+    drafting: dict[str, Any] | None = None
 
     @field_validator("tags", mode="before")
     @classmethod

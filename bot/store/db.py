@@ -7,9 +7,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -106,3 +106,8 @@ def open_database(url: str, migrate: bool = True) -> Database:
         db.migrate()
     log.debug("database open dialect=%s", db.dialect)
     return db
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows matched by an UPDATE or DELETE (the compare-and-set checks rely on it)."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)

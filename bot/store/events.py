@@ -13,12 +13,12 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Result, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.store.db import Database
+from bot.store.db import Database, rowcount
 from bot.store.tables import ProcessedEvent, utcnow
 
 OWNER = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -86,7 +86,7 @@ class EventLedger:
                 .where(ProcessedEvent.key == row.key, ProcessedEvent.claimed_at == row.claimed_at)
                 .values(claimed_at=now, owner=OWNER, attempts=ProcessedEvent.attempts + 1)
             )
-            return _rowcount(won) == 1
+            return rowcount(won) == 1
 
     def _expired(self, claimed_at: datetime, now: datetime) -> bool:
         if claimed_at.tzinfo is None:  # SQLite hands datetimes back naive (they are UTC)
@@ -159,8 +159,4 @@ class EventLedger:
                     ProcessedEvent.status != "pending", ProcessedEvent.claimed_at < cutoff
                 )
             )
-            return _rowcount(result)
-
-
-def _rowcount(result: Result[Any]) -> int:
-    return int(cast(CursorResult[Any], result).rowcount or 0)
+            return rowcount(result)

@@ -74,3 +74,21 @@ class Vote(Base):
     voter: Mapped[str] = mapped_column(String(64), primary_key=True)
     helpful: Mapped[bool] = mapped_column(Boolean)
     voted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DialogRecord(Base):
+    """A guided dialog in progress (or finished): whose, which step, the answers so far.
+    `version` grows with every change, so a stale or doubled submission is refused."""
+
+    __tablename__ = "dialogs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    spec: Mapped[str] = mapped_column(String(40))
+    owner: Mapped[str] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    step: Mapped[str] = mapped_column(String(40))
+    answers: Mapped[dict[str, Any]] = mapped_column()
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
