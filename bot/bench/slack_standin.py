@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 # Params that slack_sdk sends as JSON strings in form bodies; decoded to objects in `Call.params`.
-JSON_PARAMS = frozenset({"blocks", "attachments", "view", "metadata"})
+JSON_PARAMS = frozenset({"blocks", "attachments", "view", "metadata", "files"})
 
 _TS_BASE = 1_700_000_000
 
@@ -212,6 +212,19 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+@dataclass
+class Upload:
+    """A file sent with files.uploadV2 (content set by the upload step, the rest on completion)."""
+
+    file_id: str
+    filename: str
+    content: bytes | None = None
+    title: str = ""
+    channel: str | None = None
+    initial_comment: str = ""
+    completed: bool = False
+
+
 class SlackStandIn:
     """A local HTTP server that behaves enough like Slack's Web API to run a Slack app offline."""
 
@@ -231,6 +244,7 @@ class SlackStandIn:
         self.team_id = team_id
         self.bot_token = bot_token
         self.calls: list[Call] = []
+        self.uploads: dict[str, Upload] = {}  # file id -> what was uploaded (files.uploadV2)
         self.failures: list[tuple[str, int]] = []
         self.messages: dict[tuple[str, str], Message] = {}
         self._lock = threading.Lock()
@@ -386,6 +400,14 @@ class SlackStandIn:
         if parts.path.startswith("/api/") and len(parts.path) > len("/api/"):
             method = parts.path[len("/api/") :]
             key = None
+        elif parts.path.startswith("/upload/") and command == "POST":
+            # files.uploadV2's second step: the bytes go to the URL files.getUploadURLExternal gave
+            file_id = unquote(parts.path[len("/upload/") :])
+            with self._lock:
+                if file_id not in self.uploads:
+                    return _Reply(404, b"not_found", "text/plain; charset=utf-8")
+                self.uploads[file_id].content = body
+            return _Reply(200, b"OK - " + str(len(body)).encode(), "text/plain; charset=utf-8")
         elif parts.path.startswith("/respond/") and len(parts.path) > len("/respond/"):
             if command != "POST":
                 return _Reply(405, b"method_not_allowed", "text/plain; charset=utf-8")
@@ -720,6 +742,42 @@ class SlackStandIn:
         view = self._view(p.get("view"))
         return _error("invalid_arguments") if view is None else {"ok": True, "view": view}
 
+    def _get_upload_url(self, p: dict[str, Any]) -> dict[str, Any]:
+        filename = p.get("filename")
+        if not isinstance(filename, str) or not filename or not str(p.get("length", "")).isdigit():
+            return _error("invalid_arguments")
+        self._counter += 1
+        file_id = f"F{self._counter:09d}"
+        self.uploads[file_id] = Upload(file_id, filename)
+        return {
+            "ok": True,
+            "file_id": file_id,
+            "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}",
+        }
+
+    def _complete_upload(self, p: dict[str, Any]) -> dict[str, Any]:
+        files = p.get("files")
+        if not isinstance(files, list) or not files:
+            return _error("invalid_arguments")
+        done = []
+        for item in files:
+            upload = self.uploads.get(str(item.get("id"))) if isinstance(item, dict) else None
+            if upload is None or upload.content is None:
+                return _error("file_not_found")
+            upload.title = str(item.get("title") or upload.filename)
+            upload.channel = _text(p.get("channel_id")) or None
+            upload.initial_comment = _text(p.get("initial_comment"))
+            upload.completed = True
+            done.append({"id": upload.file_id, "name": upload.filename, "title": upload.title})
+        if isinstance(p.get("channel_id"), str) and p["channel_id"]:
+            self._store(
+                self._channel_id(p["channel_id"]),
+                _text(p.get("initial_comment")),
+                [],
+                _text(p.get("thread_ts")) or None,
+            )
+        return {"ok": True, "files": done}
+
     _METHODS: ClassVar[dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]]] = {
         "auth.test": _auth_test,
         "chat.postMessage": _post_message,
@@ -736,4 +794,6 @@ class SlackStandIn:
         "conversations.open": _conversations_open,
         "conversations.replies": _conversations_replies,
         "users.info": _users_info,
+        "files.getUploadURLExternal": _get_upload_url,
+        "files.completeUploadExternal": _complete_upload,
     }
