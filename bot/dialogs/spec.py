@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError, create_model
+from pydantic import BaseModel, ValidationError, create_model, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -124,7 +124,18 @@ def _step_model(model: type[BaseModel], names: tuple[str, ...]) -> type[BaseMode
         definitions: dict[str, Any] = {
             n: (model.model_fields[n].annotation, model.model_fields[n]) for n in names
         }
-        cached = create_model(f"{model.__name__}_{'_'.join(names)}"[:60], **definitions)
+        # the model's own field validators, for the fields of this step
+        validators: dict[str, Any] = {}
+        for name, decorator in model.__pydantic_decorators__.field_validators.items():
+            fields = [f for f in decorator.info.fields if f in names]
+            if fields:
+                func = decorator.func.__func__ if hasattr(decorator.func, "__func__") else decorator.func
+                validators[name] = field_validator(*fields, mode=decorator.info.mode)(
+                    classmethod(func)
+                )
+        cached = create_model(
+            f"{model.__name__}_{'_'.join(names)}"[:60], __validators__=validators, **definitions
+        )
         _STEP_MODELS[key] = cached
     return cached
 
