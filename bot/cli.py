@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # imported lazily at run time: `itaku --help` stays instant
     from bot.assistant.service import Assistant
     from bot.config import Settings
+    from bot.terminal.dialog import TerminalDrafting
 
 EXIT_USAGE = 2
 EXIT_NO_INDEX = 3
@@ -215,7 +216,29 @@ def _cmd_chat() -> int:
     except IndexMissingError:
         print(f"itaku chat: {messages.text('no_index', 'en')}", file=sys.stderr)
         return EXIT_NO_INDEX
-    return run_chat(assistant)
+    return run_chat(assistant, drafting=_terminal_drafting(assistant))
+
+
+def _terminal_drafting(assistant: Assistant) -> TerminalDrafting:
+    import getpass
+
+    from bot.dialogs.engine import DialogEngine
+    from bot.dialogs.guidance import GuidanceLibrary
+    from bot.dialogs.specs import DIALOGS
+    from bot.drafting.clauses import ClauseLibrary
+    from bot.store.db import open_database
+    from bot.store.dialogs import DialogStore
+    from bot.terminal.dialog import TerminalDrafting
+
+    settings = assistant.settings
+    db = open_database(settings.resolved_database_url)
+    return TerminalDrafting(
+        DialogEngine(DIALOGS, DialogStore(db, settings.dialog_ttl_s)),
+        GuidanceLibrary(assistant.kb),
+        ClauseLibrary.load(settings.knowledge_dir),
+        settings.drafts_dir,
+        owner=f"terminal:{getpass.getuser()}",
+    )
 
 
 def _cmd_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

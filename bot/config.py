@@ -83,6 +83,17 @@ class Settings(BaseSettings):
         validation_alias="ITAKU_EVENT_LEASE",
         description="Seconds after which an unfinished event may be taken over by a retry or a replica.",
     )
+    dialog_ttl_s: float = Field(
+        default=7 * 24 * 3600,
+        gt=0,
+        validation_alias="ITAKU_DIALOG_TTL",
+        description="Seconds an unfinished dialog (an NDA half-way) is kept for resuming.",
+    )
+    drafts_dir: Path = Field(
+        default=Path("drafts"),
+        validation_alias="ITAKU_DRAFTS_DIR",
+        description="Where `itaku chat` writes finished drafts (.docx and .md).",
+    )
     thread_history: int = Field(default=3, ge=0, le=20, validation_alias="ITAKU_THREAD_HISTORY")
 
     @field_validator(

@@ -18,7 +18,7 @@ from bot.bench.slack_requests import SlackSender, dm_event
 from bot.bench.slack_standin import SlackStandIn
 from bot.config import PROJECT_ROOT, Settings
 from bot.slack import manifest
-from bot.slack.ids import COMMAND
+from bot.slack.ids import CLAUSE_COMMAND, COMMAND, NDA_COMMAND
 from bot.store.answers import AnswerLog
 from bot.store.db import open_database
 from tests.test_cli import itaku
@@ -92,11 +92,22 @@ def test_first_start_indexes_an_empty_data_folder(small_kb: Path, tmp_path: Path
 
 def test_manifest_matches_what_the_app_handles() -> None:
     data = manifest.load()
-    assert [c["command"] for c in data["features"]["slash_commands"]] == [COMMAND]
+    assert [c["command"] for c in data["features"]["slash_commands"]] == [
+        COMMAND,
+        NDA_COMMAND,
+        CLAUSE_COMMAND,
+    ]
     events = set(data["settings"]["event_subscriptions"]["bot_events"])
     assert events == {"app_mention", "message.im", "app_home_opened"}
     scopes = set(data["oauth_config"]["scopes"]["bot"])
-    assert {"app_mentions:read", "chat:write", "commands", "im:history"} <= scopes
+    assert {
+        "app_mentions:read",
+        "chat:write",
+        "commands",
+        "im:history",
+        "im:write",
+        "files:write",
+    } <= scopes
     assert data["settings"]["socket_mode_enabled"] is True
     assert data["settings"]["interactivity"]["is_enabled"] is True
     assert data["features"]["app_home"]["home_tab_enabled"] is True

@@ -113,6 +113,38 @@ class SlackSender:
         }
         return self.post(urlencode(form).encode(), "application/x-www-form-urlencoded", **kw)
 
+    def view_submission(self, view: dict[str, Any], user: str = "U0ALICE", **kw: Any) -> Reply:
+        payload = {
+            "type": "view_submission",
+            "team": {"id": self.team},
+            "user": {"id": user, "team_id": self.team},
+            "api_app_id": "A0ITAKU",
+            "trigger_id": f"{next(_counter)}.trigger",
+            "view": view,
+        }
+        return self.post(_interaction_form(payload), "application/x-www-form-urlencoded", **kw)
+
+    def view_action(
+        self, action: dict[str, Any], view: dict[str, Any], user: str = "U0ALICE", **kw: Any
+    ) -> Reply:
+        """A click inside a modal (a block_actions payload that carries the view), or on a
+        message button when `view` is empty."""
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "team": {"id": self.team},
+            "user": {"id": user},
+            "api_app_id": "A0ITAKU",
+            "trigger_id": f"{next(_counter)}.trigger",
+            "actions": [{"block_id": "b", "action_ts": f"{time.time():.6f}", **action}],
+        }
+        if view:
+            payload["container"] = {"type": "view", "view_id": view.get("id", "V0001")}
+            payload["view"] = {"id": "V0001", "hash": "h1", **view}
+        else:
+            payload["container"] = {"type": "message", "channel_id": "D0ALICE"}
+            payload["channel"] = {"id": "D0ALICE"}
+        return self.post(_interaction_form(payload), "application/x-www-form-urlencoded", **kw)
+
     def block_action(
         self,
         action_id: str,
@@ -143,6 +175,40 @@ class SlackSender:
         }
         body = urlencode({"payload": json.dumps(payload, ensure_ascii=False)}).encode()
         return self.post(body, "application/x-www-form-urlencoded", **kw)
+
+
+def _interaction_form(payload: dict[str, Any]) -> bytes:
+    return urlencode({"payload": json.dumps(payload, ensure_ascii=False)}).encode()
+
+
+def submitted_view(
+    view: dict[str, Any], values: dict[str, Any], view_id: str = "V0001"
+) -> dict[str, Any]:
+    """A modal as Slack sends it back on submit: the view we built, with the user's input in
+    state.values (text as `value`, choices as `selected_option(s)`, dates as `selected_date`)."""
+    state: dict[str, Any] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        name = element["action_id"]
+        if name not in values:
+            continue
+        value = values[name]
+        kind = element["type"]
+        if kind in ("radio_buttons", "static_select"):
+            entry: dict[str, Any] = {
+                "type": kind,
+                "selected_option": None if value is None else {"value": str(value)},
+            }
+        elif kind == "checkboxes":
+            entry = {"type": kind, "selected_options": [{"value": str(v)} for v in value]}
+        elif kind == "datepicker":
+            entry = {"type": kind, "selected_date": value}
+        else:
+            entry = {"type": kind, "value": value}
+        state[block["block_id"]] = {name: entry}
+    return {**view, "id": view_id, "hash": f"h{time.time_ns()}", "state": {"values": state}}
 
 
 def dm_event(

@@ -129,7 +129,11 @@ def _step_model(model: type[BaseModel], names: tuple[str, ...]) -> type[BaseMode
         for name, decorator in model.__pydantic_decorators__.field_validators.items():
             fields = [f for f in decorator.info.fields if f in names]
             if fields:
-                func = decorator.func.__func__ if hasattr(decorator.func, "__func__") else decorator.func
+                func = (
+                    decorator.func.__func__
+                    if hasattr(decorator.func, "__func__")
+                    else decorator.func
+                )
                 validators[name] = field_validator(*fields, mode=decorator.info.mode)(
                     classmethod(func)
                 )
@@ -262,14 +266,13 @@ def validate_step(
     # a blank optional field takes its default; a blank required one is reported missing
     given = {k: v for k, v in given.items() if v is not None and v != []}
     errors = check_markup(given)
-    if errors:
-        return {}, errors
     try:
         parsed = spec.step_model(step).model_validate(given)
     except ValidationError as e:
         for err in e.errors():
             loc = err.get("loc") or (GENERAL,)
             errors.setdefault(str(loc[0]), message_of(err))
+    if errors:
         return {}, errors
     values = parsed.model_dump(mode="json")
     general = check_rules(spec, {**earlier, **values})

@@ -10,12 +10,18 @@ from slack_bolt import App
 from bot.assistant.conversation import ConversationDesk
 from bot.assistant.service import Assistant, index_if_missing
 from bot.config import Settings
-from bot.slack import actions, commands, events
+from bot.dialogs.engine import DialogEngine
+from bot.dialogs.guidance import GuidanceLibrary
+from bot.dialogs.specs import DIALOGS
+from bot.drafting.clauses import ClauseLibrary
+from bot.slack import actions, commands, dialogs, events
 from bot.slack.client import web_client
 from bot.slack.runner import JobRunner
 from bot.slack.runtime import SlackRuntime
+from bot.slack.view_tokens import ViewSigner
 from bot.store.answers import AnswerLog
 from bot.store.db import Database, open_database
+from bot.store.dialogs import DialogStore
 from bot.store.events import EventLedger
 
 log = logging.getLogger(__name__)
@@ -53,9 +59,14 @@ def build_runtime(
         settings.slack_bot_token, settings.slack_api_url, settings.slack_api_retries
     )
     auth = client.auth_test()
+    secret = settings.slack_signing_secret or settings.slack_app_token or settings.slack_bot_token
     rt = SlackRuntime(
         settings=settings,
         desk=ConversationDesk(assistant, AnswerLog(db), settings.thread_history),
+        dialogs=DialogEngine(DIALOGS, DialogStore(db, settings.dialog_ttl_s)),
+        guidance=GuidanceLibrary(assistant.kb),
+        clauses=ClauseLibrary.load(settings.knowledge_dir),
+        signer=ViewSigner(secret),
         ledger=EventLedger(db, settings.event_lease_s),
         client=client,
         runner=JobRunner(settings.slack_workers),
@@ -79,6 +90,7 @@ def create_app(rt: SlackRuntime, *, socket_mode: bool = False) -> App:
         logger=_bolt_log,
     )
     events.register(app, rt)
+    dialogs.register(app, rt)  # before the catch-alls of commands and actions
     commands.register(app, rt)
     actions.register(app, rt)
     return app

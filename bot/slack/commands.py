@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.slack import blocks, ids
+from bot.slack import blocks, dialogs, ids
 from bot.slack.runtime import SlackRuntime, ui_lang
 from bot.slack.texts import text
 
@@ -22,6 +22,13 @@ def register(app: App, rt: SlackRuntime) -> None:
     @app.command(ids.COMMAND)
     def on_itaku(ack: Callable[..., None], command: dict[str, Any]) -> None:
         question = " ".join(str(command.get("text") or "").split())
+        first, _, rest = question.partition(" ")
+        if first.lower() in ("nda", "秘密保持契約"):
+            dialogs.open_nda(rt, ack, command, rest)
+            return
+        if first.lower() in ("clause", "条項"):
+            ack(response_type="ephemeral", **dialogs.clause_reply(rt, rest))
+            return
         if question.lower() in HELP_WORDS:
             ack(text=text("intro", "ja"), blocks=blocks.help_blocks())
             return

@@ -13,11 +13,15 @@ from slack_sdk.errors import SlackApiError
 
 from bot.assistant.conversation import ConversationDesk, RecordedAnswer
 from bot.config import Settings
+from bot.dialogs.engine import DialogEngine
+from bot.dialogs.guidance import GuidanceLibrary
+from bot.drafting.clauses import ClauseLibrary
 from bot.knowledge.text import detect_language
 from bot.slack import blocks
 from bot.slack.client import post_response
 from bot.slack.runner import JobRunner
 from bot.slack.texts import text
+from bot.slack.view_tokens import ViewSigner
 from bot.store.events import ClaimResult, EventLedger
 
 log = logging.getLogger(__name__)
@@ -52,6 +56,10 @@ class SlackRuntime:
     ledger: EventLedger
     client: WebClient
     runner: JobRunner
+    dialogs: DialogEngine
+    guidance: GuidanceLibrary
+    clauses: ClauseLibrary
+    signer: ViewSigner
     bot_user_id: str = ""
     reattempt_delays: tuple[float, ...] = REATTEMPT_DELAYS_S
     # Answering is CPU-bound (offline) while delivering mostly waits on Slack: many delivery

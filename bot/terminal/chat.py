@@ -9,24 +9,45 @@ import sys
 from typing import TextIO
 
 from bot.assistant.service import Assistant
+from bot.terminal.dialog import TerminalDrafting, wants_nda
 from bot.terminal.render import render_answer
 
 BANNER = (
     "Itaku — 委託先の情報セキュリティ管理アシスタント\n"
     "質問を入力してください（日本語・英語）。終了: Ctrl-D または /exit。履歴のクリア: /reset"
 )
+DRAFTING_HELP = (
+    "NDAの作成：「NDAを作りたい」または /nda（最初から：/nda new）。条項：/clause トピック キー=値"
+)
 MAX_HISTORY = 5
 
 
-def run_chat(assistant: Assistant, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+def run_chat(
+    assistant: Assistant,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    drafting: TerminalDrafting | None = None,
+) -> int:
     interactive = stdin.isatty() and stdout.isatty()
     if interactive:
         _enable_readline()
     print(BANNER, file=stdout)
+    if drafting is not None:
+        print(DRAFTING_HELP, file=stdout)
+
+    def read(prompt: str) -> str | None:
+        try:
+            return input(prompt) if interactive else _read_line(stdin, stdout, prompt)
+        except (EOFError, KeyboardInterrupt):
+            return None
+
+    def write(text: str) -> None:
+        print(text, file=stdout, flush=True)
+
     thread: list[str] = []
     while True:
         try:
-            line = input("\nitaku> ") if interactive else _read_line(stdin, stdout)
+            line = input("\nitaku> ") if interactive else _read_line(stdin, stdout, "\nitaku> ")
         except (EOFError, KeyboardInterrupt):
             print("", file=stdout)
             break
@@ -41,14 +62,21 @@ def run_chat(assistant: Assistant, stdin: TextIO = sys.stdin, stdout: TextIO = s
             thread.clear()
             print("会話の履歴をクリアしました。", file=stdout)
             continue
+        if drafting is not None and wants_nda(question):
+            fresh = question.strip().lower() in ("/nda new", "/nda 最初から")
+            drafting.nda(read, write, fresh=fresh)
+            continue
+        if drafting is not None and question.startswith("/clause"):
+            write(drafting.clause(question.removeprefix("/clause")))
+            continue
         answer = assistant.ask(question, history=thread[-MAX_HISTORY:])
         print(render_answer(answer), file=stdout, flush=True)
         thread.append(question)
     return 0
 
 
-def _read_line(stdin: TextIO, stdout: TextIO) -> str | None:
-    print("\nitaku> ", end="", file=stdout, flush=True)
+def _read_line(stdin: TextIO, stdout: TextIO, prompt: str) -> str | None:
+    print(prompt, end="", file=stdout, flush=True)
     line = stdin.readline()
     return None if line == "" else line
 
