@@ -48,6 +48,9 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to bind")
     serve.add_argument("--port", type=int, default=3000, help="HTTP mode: port (0: any free)")
 
+    cl = sub.add_parser("clause", help="a contract clause from the templates, filled with values")
+    cl.add_argument("args", nargs="*", help="TOPIC [key=value ...] (no topic: list the topics)")
+
     man = sub.add_parser("manifest", help="print the Slack app manifest (HTTP mode with --url)")
     man.add_argument(
         "--url", help="public https:// base URL of HTTP mode, e.g. https://itaku.example.com"
@@ -108,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_bench(args, parser)
         if args.command == "serve":
             return _cmd_serve(args.http, args.host, args.port)
+        if args.command == "clause":
+            return _cmd_clause(args.args)
         if args.command == "manifest":
             return _cmd_manifest(args.url)
         if args.command == "report":
@@ -330,3 +335,14 @@ def _cmd_manifest(url: str | None) -> int:
         return EXIT_USAGE
     print(json.dumps(data, ensure_ascii=False, indent=2))
     return 0
+
+
+def _cmd_clause(args: list[str]) -> int:
+    import shlex
+
+    from bot.drafting.clauses import ClauseLibrary
+    from bot.terminal.dialog import clause_text
+
+    text = clause_text(ClauseLibrary.load(_settings().knowledge_dir), shlex.join(args))
+    print(text)
+    return EXIT_USAGE if text.startswith("⚠") else 0

@@ -38,6 +38,32 @@ def wants_nda(text: str) -> bool:
     return bool(_NDA_INTENT.search(text)) or text.strip().lower().startswith("/nda")
 
 
+def clause_text(library: ClauseLibrary, args: str) -> str:
+    """`/clause [TOPIC] [key=value ...]` as terminal text: the filled clause, its explanation and
+    source; the topics when no topic is given; the reason when something is wrong."""
+    try:
+        topic, values = parse_clause_args(args)
+        if not topic:
+            lines = [f"・{t.topic}：{t.explanation}" for t in library.topics()]
+            return "条項のトピック（/clause トピック キー=値 …）\n" + "\n".join(lines)
+        filled = library.fill(topic, values)
+    except ClauseError as e:
+        return f"⚠ {e}"
+    t = filled.template
+    used = "、".join(f"{p.name}={filled.values.get(p.name, p.default)}" for p in t.params)
+    return "\n".join(
+        [
+            f"【{t.topic}】{t.title}",
+            "",
+            filled.text,
+            "",
+            f"解説：{t.explanation}",
+            f"出典：{t.source}",
+        ]
+        + ([f"使った値：{used}"] if used else [])
+    )
+
+
 class _Back(Exception):
     pass
 
@@ -64,27 +90,7 @@ class TerminalDrafting:
     # -- /clause ---------------------------------------------------------------------------------
 
     def clause(self, args: str) -> str:
-        try:
-            topic, values = parse_clause_args(args)
-            if not topic:
-                lines = [f"・{t.topic}：{t.explanation}" for t in self.clauses.topics()]
-                return "条項のトピック（/clause トピック キー=値 …）\n" + "\n".join(lines)
-            filled = self.clauses.fill(topic, values)
-        except ClauseError as e:
-            return f"⚠ {e}"
-        t = filled.template
-        used = "、".join(f"{p.name}={filled.values.get(p.name, p.default)}" for p in t.params)
-        return "\n".join(
-            [
-                f"【{t.topic}】{t.title}",
-                "",
-                filled.text,
-                "",
-                f"解説：{t.explanation}",
-                f"出典：{t.source}",
-            ]
-            + ([f"使った値：{used}"] if used else [])
-        )
+        return clause_text(self.clauses, args)
 
     # -- the NDA dialog ----------------------------------------------------------------------------
 
