@@ -184,3 +184,13 @@ def test_clause_topics_and_errors(slack: SlackHarness) -> None:
         "再委託 <!channel>=1", slack.standin.response_url("c"), command="/clause"
     ).json()
     assert "<!channel>" not in json.dumps(ping, ensure_ascii=False)
+
+
+def test_upload_failure_is_told_and_the_answers_can_be_reopened(slack: SlackHarness) -> None:
+    slack.standin.fail("files.getUploadURLExternal", 503, times=10)
+    review = walk(slack, start(slack))
+    submit(slack, review, {})
+    assert slack.settle(30)
+    [message] = [m for m in slack.standin.messages.values() if m.channel == "D0ALICE"]
+    assert "送れませんでした" in json.dumps(message.blocks, ensure_ascii=False)
+    assert ids.DRAFT_EDIT in json.dumps(message.blocks)

@@ -59,6 +59,30 @@ def error_blocks(message: str, topics: list[ClauseTemplate]) -> list[Block]:
     return [_section(f":warning: {escape(message)}"), _context(f"トピック：{names}")]
 
 
+def _edit_button(dialog_id: str) -> Block:
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": "編集する"},
+                "action_id": ids.DRAFT_EDIT,
+                "value": dialog_id,
+            }
+        ],
+    }
+
+
+def draft_failed_blocks(dialog_id: str) -> list[Block]:
+    return [
+        _section(
+            ":warning: ドラフトのファイルをSlackに送れませんでした。回答は保存されています。"
+            "「編集する」から内容を確認して、もう一度「作成する」を押してください。"
+        ),
+        _edit_button(dialog_id),
+    ]
+
+
 def draft_summary_blocks(
     title: str, summary: tuple[tuple[str, str], ...], notice: str, dialog_id: str
 ) -> list[Block]:
@@ -73,17 +97,5 @@ def draft_summary_blocks(
     if chunk:
         blocks.append(_section("\n".join(chunk)))
     blocks.append(_context(f":warning: {escape(notice)}"))
-    blocks.append(
-        {
-            "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "text": {"type": "plain_text", "text": "編集する"},
-                    "action_id": ids.DRAFT_EDIT,
-                    "value": dialog_id,
-                }
-            ],
-        }
-    )
+    blocks.append(_edit_button(dialog_id))
     return blocks[:50]

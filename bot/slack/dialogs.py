@@ -188,25 +188,35 @@ def _errors_for(state: DialogState) -> dict[str, str]:
 
 
 def deliver_nda(rt: SlackRuntime, dialog_id: str, user: str, answers: NdaAnswers) -> None:
-    """The finished draft to the user's DM: .docx and Markdown, a summary, an Edit button."""
+    """The finished draft to the user's DM: .docx and Markdown, a summary, an Edit button. If
+    Slack will not take the files, the user is told, and Edit reopens the answers."""
     files = nda_files(answers, rt.clauses)
     dm = str(rt.client.conversations_open(users=user)["channel"]["id"])
-    rt.client.files_upload_v2(
-        channel=dm,
-        file_uploads=[
-            {
-                "content": files.docx,
-                "filename": f"{files.basename}.docx",
-                "title": f"{files.title}（Word）",
-            },
-            {
-                "content": files.markdown.encode("utf-8"),
-                "filename": f"{files.basename}.md",
-                "title": f"{files.title}（Markdown）",
-            },
-        ],
-        initial_comment=f"{files.title}を作成しました。{files.notice}",
-    )
+    try:
+        rt.client.files_upload_v2(
+            channel=dm,
+            file_uploads=[
+                {
+                    "content": files.docx,
+                    "filename": f"{files.basename}.docx",
+                    "title": f"{files.title}（Word）",
+                },
+                {
+                    "content": files.markdown.encode("utf-8"),
+                    "filename": f"{files.basename}.md",
+                    "title": f"{files.title}（Markdown）",
+                },
+            ],
+            initial_comment=f"{files.title}を作成しました。{files.notice}",
+        )
+    except (SlackApiError, OSError) as e:
+        log.error("dialog %s: upload failed: %s", dialog_id, type(e).__name__)
+        rt.client.chat_postMessage(
+            channel=dm,
+            text="ドラフトのファイルを送れませんでした。",
+            blocks=clause_blocks.draft_failed_blocks(dialog_id),
+        )
+        return
     rt.client.chat_postMessage(
         channel=dm,
         text=f"{files.title}：選んだ内容",
