@@ -51,6 +51,28 @@ def _build_parser() -> argparse.ArgumentParser:
     cl = sub.add_parser("clause", help="a contract clause from the templates, filled with values")
     cl.add_argument("args", nargs="*", help="TOPIC [key=value ...] (no topic: list the topics)")
 
+    ap = sub.add_parser("approvals", help="subcontracting approval requests (list, show, decide)")
+    asub = ap.add_subparsers(dest="approvals", metavar="ACTION")
+    al = asub.add_parser("list", help="requests, newest first")
+    al.add_argument("--status", choices=["pending", "approved", "rejected", "changes_requested"])
+    al.add_argument("--waiting-for", metavar="ID", help="only those this approver may decide now")
+    ash = asub.add_parser("show", help="one request: answers, risk, decisions")
+    ash.add_argument("request_id")
+    ad = asub.add_parser("decide", help="approve, reject or request changes")
+    ad.add_argument("request_id")
+    ad.add_argument("outcome", choices=["approve", "reject", "changes"])
+    ad.add_argument(
+        "--as", dest="actor", required=True, help="your approver id (terminal:NAME or U…)"
+    )
+    ad.add_argument("--reason", help="required to reject or request changes")
+
+    au = sub.add_parser("audit", help="the audit trail: verify the hash chain, export it")
+    ausub = au.add_subparsers(dest="audit", metavar="ACTION")
+    ausub.add_parser("verify", help="check that no entry was changed, inserted or deleted")
+    ae = ausub.add_parser("export", help="the whole trail for an auditor")
+    ae.add_argument("--format", choices=["csv"], default="csv")
+    ae.add_argument("--output", type=Path, help="file to write (default: standard output)")
+
     man = sub.add_parser("manifest", help="print the Slack app manifest (HTTP mode with --url)")
     man.add_argument(
         "--url", help="public https:// base URL of HTTP mode, e.g. https://itaku.example.com"
@@ -113,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_serve(args.http, args.host, args.port)
         if args.command == "clause":
             return _cmd_clause(args.args)
+        if args.command == "approvals":
+            return _cmd_approvals(args, parser)
+        if args.command == "audit":
+            return _cmd_audit(args, parser)
         if args.command == "manifest":
             return _cmd_manifest(args.url)
         if args.command == "report":
@@ -346,3 +372,81 @@ def _cmd_clause(args: list[str]) -> int:
     text = clause_text(ClauseLibrary.load(_settings().knowledge_dir), shlex.join(args))
     print(text)
     return EXIT_USAGE if text.startswith("⚠") else 0
+
+
+def _cmd_approvals(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.approvals is None:
+        parser.parse_args(["approvals", "--help"])
+        return EXIT_USAGE
+    from bot.approvals.render import request_text
+    from bot.approvals.service import OUTCOME_LABELS, OutcomeName, Result, open_approvals
+
+    try:
+        service = open_approvals(_settings())
+    except ValueError as e:
+        print(f"itaku approvals: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.approvals == "list":
+        views = (
+            service.waiting_for(args.waiting_for)
+            if args.waiting_for
+            else service.search(status=args.status)
+        )
+        if not views:
+            print("申請はありません。")
+        for v in views:
+            waiting = f"　判断待ち：{v.stage_name}" if v.stage_name else ""
+            print(f"{v.id}  {v.status_label}  リスク{v.level_label}  {v.title}{waiting}")
+        return 0
+    view = service.get(args.request_id)
+    if view is None:
+        print(f"itaku approvals: 申請 {args.request_id} は見つかりません。", file=sys.stderr)
+        return EXIT_USAGE
+    if args.approvals == "show":
+        print(request_text(view))
+        return 0
+    outcomes: dict[str, OutcomeName] = {
+        "approve": "approved",
+        "reject": "rejected",
+        "changes": "changes_requested",
+    }
+    outcome = outcomes[args.outcome]
+    result = service.decide(args.request_id, args.actor, outcome, args.reason, via="terminal")
+    if result.result is not Result.RECORDED:
+        print(f"itaku approvals: {result.message}", file=sys.stderr)
+        return EXIT_USAGE
+    assert result.request is not None
+    print(
+        f"{result.request.id}：{OUTCOME_LABELS[outcome]}を記録しました（状態：{result.request.status_label}）。"
+    )
+    return 0
+
+
+def _cmd_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from bot.store import audit
+    from bot.store.db import open_database
+
+    if args.audit is None:
+        parser.parse_args(["audit", "--help"])
+        return EXIT_USAGE
+    db = open_database(_settings().resolved_database_url)
+    if args.audit == "verify":
+        report = audit.verify(db)
+        if report.ok:
+            print(f"OK: {report.entries} entries, chain intact (head {report.head[:16]}…)")
+            return 0
+        print(
+            f"TAMPERED: {len(report.problems)} problem(s) in {report.entries} entries",
+            file=sys.stderr,
+        )
+        for problem in report.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    out = args.output.open("w", encoding="utf-8", newline="") if args.output else sys.stdout
+    try:
+        for chunk in audit.export_csv(db):
+            out.write(chunk)
+    finally:
+        if args.output:
+            out.close()
+    return 0

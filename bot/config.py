@@ -94,6 +94,22 @@ class Settings(BaseSettings):
         validation_alias="ITAKU_DRAFTS_DIR",
         description="Where `itaku chat` writes finished drafts (.docx and .md).",
     )
+    approval_policy_path: Path = Field(
+        default=PROJECT_ROOT / "approval_policy.yaml",
+        validation_alias="ITAKU_APPROVAL_POLICY",
+        description="Who approves subcontracting requests, per risk level (YAML).",
+    )
+    approvals_channel: str | None = Field(
+        default=None,
+        validation_alias="ITAKU_APPROVALS_CHANNEL",
+        description="Slack channel id where requests are posted (overrides the policy's channel).",
+    )
+    reminder_check_s: float = Field(
+        default=300.0,
+        gt=0,
+        validation_alias="ITAKU_REMINDER_CHECK",
+        description="Seconds between checks for requests waiting too long.",
+    )
     thread_history: int = Field(default=3, ge=0, le=20, validation_alias="ITAKU_THREAD_HISTORY")
 
     @field_validator(

@@ -244,7 +244,10 @@ class SlackStandIn:
         self.team_id = team_id
         self.bot_token = bot_token
         self.calls: list[Call] = []
-        self.uploads: dict[str, Upload] = {}  # file id -> what was uploaded (files.uploadV2)
+        self.uploads: dict[str, Upload] = {}
+        self.usergroups: dict[
+            str, list[str]
+        ] = {}  # group id -> member user ids  # file id -> what was uploaded (files.uploadV2)
         self.failures: list[tuple[str, int]] = []
         self.messages: dict[tuple[str, str], Message] = {}
         self._lock = threading.Lock()
@@ -778,6 +781,12 @@ class SlackStandIn:
             )
         return {"ok": True, "files": done}
 
+    def _usergroup_users(self, p: dict[str, Any]) -> dict[str, Any]:
+        group = p.get("usergroup")
+        if not isinstance(group, str) or group not in self.usergroups:
+            return _error("no_such_subteam")
+        return {"ok": True, "users": list(self.usergroups[group])}
+
     _METHODS: ClassVar[dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]]] = {
         "auth.test": _auth_test,
         "chat.postMessage": _post_message,
@@ -796,4 +805,5 @@ class SlackStandIn:
         "users.info": _users_info,
         "files.getUploadURLExternal": _get_upload_url,
         "files.completeUploadExternal": _complete_upload,
+        "usergroups.users.list": _usergroup_users,
     }

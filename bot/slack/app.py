@@ -7,6 +7,7 @@ import threading
 
 from slack_bolt import App
 
+from bot.approvals.service import open_approvals
 from bot.assistant.conversation import ConversationDesk
 from bot.assistant.service import Assistant, index_if_missing
 from bot.config import Settings
@@ -14,7 +15,8 @@ from bot.dialogs.engine import DialogEngine
 from bot.dialogs.guidance import GuidanceLibrary
 from bot.dialogs.specs import DIALOGS
 from bot.drafting.clauses import ClauseLibrary
-from bot.slack import actions, commands, dialogs, events
+from bot.slack import actions, approvals, commands, dialogs, events
+from bot.slack.approvals import GroupMembers
 from bot.slack.client import web_client
 from bot.slack.runner import JobRunner
 from bot.slack.runtime import SlackRuntime
@@ -60,6 +62,7 @@ def build_runtime(
     )
     auth = client.auth_test()
     secret = settings.slack_signing_secret or settings.slack_app_token or settings.slack_bot_token
+    approvals_service = open_approvals(settings, db)
     rt = SlackRuntime(
         settings=settings,
         desk=ConversationDesk(assistant, AnswerLog(db), settings.thread_history),
@@ -67,12 +70,15 @@ def build_runtime(
         guidance=GuidanceLibrary(assistant.kb),
         clauses=ClauseLibrary.load(settings.knowledge_dir),
         signer=ViewSigner(secret),
+        approvals=approvals_service,
+        approvals_channel=settings.approvals_channel or approvals_service.policy.channel,
         ledger=EventLedger(db, settings.event_lease_s),
         client=client,
         runner=JobRunner(settings.slack_workers),
         bot_user_id=str(auth.get("user_id") or ""),
         compute=threading.BoundedSemaphore(settings.answer_concurrency),
     )
+    approvals_service.resolve = GroupMembers(rt)
     log.info("slack runtime ready bot_user=%s team=%s", rt.bot_user_id, auth.get("team_id"))
     return rt
 
@@ -91,6 +97,7 @@ def create_app(rt: SlackRuntime, *, socket_mode: bool = False) -> App:
     )
     events.register(app, rt)
     dialogs.register(app, rt)  # before the catch-alls of commands and actions
+    approvals.register(app, rt)
     commands.register(app, rt)
     actions.register(app, rt)
     return app
@@ -101,3 +108,6 @@ def start_background(rt: SlackRuntime) -> None:
     interval = max(1.0, min(30.0, rt.settings.event_lease_s / 2))
     rt.runner.sweep_once(rt.ledger, rt.resume)
     rt.runner.start_sweeper(rt.ledger, rt.resume, interval)
+    rt.runner.start_periodic(
+        lambda: approvals.sweep(rt), rt.settings.reminder_check_s, "itaku-reminders"
+    )

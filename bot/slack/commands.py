@@ -24,7 +24,10 @@ def register(app: App, rt: SlackRuntime) -> None:
         question = " ".join(str(command.get("text") or "").split())
         first, _, rest = question.partition(" ")
         if first.lower() in ("nda", "秘密保持契約"):
-            dialogs.open_nda(rt, ack, command, rest)
+            dialogs.open_dialog(rt, ack, command, rest, "nda")
+            return
+        if first.lower() in ("subcontract", "再委託申請"):
+            dialogs.open_dialog(rt, ack, command, rest, "subcontract")
             return
         if first.lower() in ("clause", "条項"):
             ack(response_type="ephemeral", **dialogs.clause_reply(rt, rest))

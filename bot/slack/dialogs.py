@@ -11,12 +11,13 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
+from bot.approvals.subcontract_fields import SubcontractAnswers
 from bot.dialogs.engine import DialogError, DialogState
 from bot.dialogs.spec import GENERAL
 from bot.drafting.clauses import ClauseError, parse_clause_args
 from bot.drafting.nda_fields import NdaAnswers
 from bot.drafting.service import nda_files
-from bot.slack import clause_blocks, ids
+from bot.slack import approvals, clause_blocks, ids
 from bot.slack.blocks import escape
 from bot.slack.dialog_views import notice_view, review_view, step_view, values_of
 from bot.slack.runtime import SlackRuntime
@@ -52,9 +53,11 @@ def view_for(
 # -- starting ------------------------------------------------------------------------------------
 
 
-def open_nda(rt: SlackRuntime, ack: Ack, command: dict[str, Any], args: str) -> None:
-    """Open the NDA modal (resuming an unfinished one unless `new`). The trigger id lives three
-    seconds: the modal is opened before the acknowledgement."""
+def open_dialog(
+    rt: SlackRuntime, ack: Ack, command: dict[str, Any], args: str, spec_id: str
+) -> None:
+    """Open a dialog's modal (resuming an unfinished one unless `new`). The trigger id lives
+    three seconds: the modal is opened before the acknowledgement."""
     owner = owner_of(command.get("team_id"), command.get("user_id"))
     trigger = command.get("trigger_id")
     if not trigger or not command.get("user_id"):
@@ -67,7 +70,7 @@ def open_nda(rt: SlackRuntime, ack: Ack, command: dict[str, Any], args: str) -> 
         rt.client.views_open(trigger_id=str(trigger), view=view_for(rt, state, resumed=resumed))
     except SlackApiError as e:
         log.warning("views.open failed: %s", e.response.get("error", "?"))
-        ack(text="入力画面を開けませんでした。もう一度 `/nda` を実行してください。")
+        ack(text="入力画面を開けませんでした。もう一度お試しください。")
         return
     ack()
     log.info("dialog %s opened resumed=%s", state.id, resumed)
@@ -96,7 +99,11 @@ def clause_reply(rt: SlackRuntime, args: str) -> dict[str, Any]:
 def register(app: App, rt: SlackRuntime) -> None:
     @app.command(ids.NDA_COMMAND)
     def on_nda(ack: Ack, command: dict[str, Any]) -> None:
-        open_nda(rt, ack, command, str(command.get("text") or ""))
+        open_dialog(rt, ack, command, str(command.get("text") or ""), "nda")
+
+    @app.command(ids.SUBCONTRACT_COMMAND)
+    def on_subcontract(ack: Ack, command: dict[str, Any]) -> None:
+        open_dialog(rt, ack, command, str(command.get("text") or ""), "subcontract")
 
     @app.command(ids.CLAUSE_COMMAND)
     def on_clause(ack: Ack, command: dict[str, Any]) -> None:
@@ -121,8 +128,10 @@ def register(app: App, rt: SlackRuntime) -> None:
                     ack(response_action="update", view=view_for(rt, state))
                     return
                 ack(response_action="clear")
-                assert isinstance(model, NdaAnswers)
-                rt.runner.submit(deliver_nda, rt, state.id, user, model)
+                if isinstance(model, NdaAnswers):
+                    rt.runner.submit(deliver_nda, rt, state.id, user, model)
+                elif isinstance(model, SubcontractAnswers):
+                    rt.runner.submit(approvals.file_request, rt, state.id, user, model)
                 return
             state = rt.dialogs.submit(ref.dialog_id, owner, ref.version, ref.step, values_of(view))
         except DialogError as e:

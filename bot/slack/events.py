@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.slack import approvals
 from bot.slack.runtime import SlackRuntime
 from bot.store.events import ClaimResult
 
@@ -39,7 +40,19 @@ def register(app: App, rt: SlackRuntime) -> None:
     @app.event("message")
     def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("channel_type") != "im":
-            return  # channels: only @mentions are for us
+            # channels: only @mentions are for us, and replies that decide a request in its thread
+            if (
+                event.get("thread_ts")
+                and event.get("subtype") is None
+                and not event.get("edited")
+                and is_from_a_person(event, rt.bot_user_id)
+                and approvals.parse_reply(str(event.get("text") or "")) is not None
+            ):
+                key = str(body.get("event_id") or f"reply:{event.get('ts')}")
+                if rt.ledger.claim(key, "reply") is not ClaimResult.DUPLICATE:
+                    approvals.thread_reply(rt, event)
+                    rt.ledger.finish(key)
+            return
         if event.get("subtype") not in _QUESTION_SUBTYPES or event.get("edited"):
             return
         if not is_from_a_person(event, rt.bot_user_id):

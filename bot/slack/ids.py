@@ -14,3 +14,11 @@ DIALOG_BACK = "itaku_dialog_back"
 DIALOG_GOTO = "itaku_dialog_goto"
 DRAFT_EDIT = "itaku_draft_edit"
 FIELD_BLOCK = "f_"  # block_id prefix of a dialog field's input block
+
+SUBCONTRACT_COMMAND = "/subcontract"
+REQ_APPROVE = "itaku_req_approve"
+REQ_REJECT = "itaku_req_reject"
+REQ_CHANGES = "itaku_req_changes"
+REQ_REVISE = "itaku_req_revise"  # the requester's "revise and resubmit" button
+REQ_REASON_VIEW = "itaku_req_reason"  # callback_id of the reason modal
+REASON_BLOCK = "reason"

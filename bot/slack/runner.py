@@ -79,6 +79,20 @@ class JobRunner:
         self._sweeper = threading.Thread(target=sweep, name="itaku-sweeper", daemon=True)
         self._sweeper.start()
 
+    def start_periodic(self, work: Callable[[], None], interval_s: float, name: str) -> None:
+        """Run `work` now and then every interval (errors logged, never fatal)."""
+
+        def loop() -> None:
+            while True:
+                try:
+                    work()
+                except Exception as e:
+                    log.error("%s failed: %s", name, type(e).__name__)
+                if self._stopping.wait(interval_s):
+                    return
+
+        threading.Thread(target=loop, name=name, daemon=True).start()
+
     def sweep_once(self, ledger: EventLedger, resume: Callable[[str], None]) -> int:
         taken = 0
         try:

@@ -11,6 +11,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.approvals.service import ApprovalService
 from bot.assistant.conversation import ConversationDesk, RecordedAnswer
 from bot.config import Settings
 from bot.dialogs.engine import DialogEngine
@@ -60,6 +61,8 @@ class SlackRuntime:
     guidance: GuidanceLibrary
     clauses: ClauseLibrary
     signer: ViewSigner
+    approvals: ApprovalService
+    approvals_channel: str | None = None
     bot_user_id: str = ""
     reattempt_delays: tuple[float, ...] = REATTEMPT_DELAYS_S
     # Answering is CPU-bound (offline) while delivering mostly waits on Slack: many delivery
@@ -225,7 +228,13 @@ class SlackRuntime:
     # -- App Home ----------------------------------------------------------------------------------
 
     def publish_home(self, user_id: str) -> None:
-        self.client.views_publish(user_id=user_id, view=blocks.home_view("ja"))
+        from bot.slack.approval_blocks import home_requests
+
+        view = blocks.home_view("ja")
+        mine = self.approvals.search(requester=user_id, limit=10)
+        waiting = self.approvals.waiting_for(user_id)
+        view["blocks"] = (view["blocks"] + home_requests(mine, waiting))[:100]
+        self.client.views_publish(user_id=user_id, view=view)
 
     # -- plumbing ------------------------------------------------------------------------------------
 

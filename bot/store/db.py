@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+import random
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, Engine, Result, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _MIGRATE_LOCK_ID = 7_355_608  # PostgreSQL advisory lock held while migrating (several replicas)
@@ -34,6 +38,23 @@ class Database:
         """A session whose work is committed on success and rolled back on error."""
         with self.sessions() as s, s.begin():
             yield s
+
+    def transact(self, work: Callable[[Session], T], attempts: int = 40) -> T:
+        """Run `work` in a transaction, again from the start when it lost a race: a unique key
+        taken by a concurrent writer (IntegrityError), or SQLite's snapshot gone stale under
+        another writer ("database is locked"). Other errors propagate at once."""
+        for attempt in range(attempts):
+            try:
+                with self.session() as s:
+                    return work(s)
+            except IntegrityError:
+                if attempt == attempts - 1:
+                    raise
+            except OperationalError as e:
+                if "locked" not in str(e.orig) or attempt == attempts - 1:
+                    raise
+            time.sleep(random.uniform(0, min(0.002 * 2**attempt, 0.05)))
+        raise AssertionError("unreachable")
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (idempotent; safe with several replicas)."""

@@ -92,3 +92,73 @@ class DialogRecord(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class RequestRecord(Base):
+    """A subcontracting approval request; its answers live in revisions, its decisions apart."""
+
+    __tablename__ = "requests"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)  # SR-000001
+    requester: Mapped[str] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    risk_level: Mapped[str] = mapped_column(String(10))
+    risk: Mapped[dict[str, Any]] = mapped_column()
+    title: Mapped[str] = mapped_column(String(200))
+    dialog_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # the stage whose approvers were widened to the escalation group (-1: none)
+    escalated_stage: Mapped[int] = mapped_column(Integer, default=-1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # where the request is shown (Slack: approvals channel and parent message), and which
+    # version of the request that message shows: lower than `version` means it must catch up
+    channel: Mapped[str | None] = mapped_column(String(40), default=None)
+    message_ts: Mapped[str | None] = mapped_column(String(40), default=None)
+    shown_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RevisionRecord(Base):
+    __tablename__ = "request_revisions"
+
+    request_id: Mapped[str] = mapped_column(
+        String(20), ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    answers: Mapped[dict[str, Any]] = mapped_column()
+    risk: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DecisionRecord(Base):
+    """One decision per approval stage of a revision: the primary key makes a second one (a
+    double click, a second approver at the same moment, a retry) impossible."""
+
+    __tablename__ = "decisions"
+
+    request_id: Mapped[str] = mapped_column(
+        String(20), ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stage: Mapped[int] = mapped_column(Integer, primary_key=True)
+    approver: Mapped[str] = mapped_column(String(100))
+    outcome: Mapped[str] = mapped_column(String(20))  # approved | rejected | changes_requested
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained: each entry's hash covers its content and the previous hash,
+    so a changed, inserted or deleted entry breaks the chain (`itaku audit verify`)."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column()
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    request_id: Mapped[str | None] = mapped_column(String(20), index=True)
+    details: Mapped[dict[str, Any]] = mapped_column()
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

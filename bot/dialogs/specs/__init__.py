@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from bot.dialogs.spec import DialogSpec
 from bot.dialogs.specs.nda import NDA
+from bot.dialogs.specs.subcontract import SUBCONTRACT
 
-DIALOGS: dict[str, DialogSpec] = {NDA.id: NDA}
+DIALOGS: dict[str, DialogSpec] = {NDA.id: NDA, SUBCONTRACT.id: SUBCONTRACT}

@@ -1,0 +1,1 @@
+"""Subcontracting approval requests: risk, who decides, the lifecycle, reminders, the audit trail."""
