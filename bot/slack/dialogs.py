@@ -64,7 +64,7 @@ def open_dialog(
         ack(text="この操作は受け付けられませんでした。もう一度お試しください。")
         return
     state, resumed = rt.dialogs.start(
-        "nda", owner, fresh=args.strip().lower() in ("new", "最初から")
+        spec_id, owner, fresh=args.strip().lower() in ("new", "最初から")
     )
     try:
         rt.client.views_open(trigger_id=str(trigger), view=view_for(rt, state, resumed=resumed))
