@@ -18,7 +18,7 @@ from bot.bench.slack_requests import SlackSender, dm_event
 from bot.bench.slack_standin import SlackStandIn
 from bot.config import PROJECT_ROOT, Settings
 from bot.slack import manifest
-from bot.slack.ids import CLAUSE_COMMAND, COMMAND, NDA_COMMAND
+from bot.slack.ids import CLAUSE_COMMAND, COMMAND, NDA_COMMAND, SUBCONTRACT_COMMAND
 from bot.store.answers import AnswerLog
 from bot.store.db import open_database
 from tests.test_cli import itaku
@@ -96,9 +96,16 @@ def test_manifest_matches_what_the_app_handles() -> None:
         COMMAND,
         NDA_COMMAND,
         CLAUSE_COMMAND,
+        SUBCONTRACT_COMMAND,
     ]
     events = set(data["settings"]["event_subscriptions"]["bot_events"])
-    assert events == {"app_mention", "message.im", "app_home_opened"}
+    assert events == {
+        "app_mention",
+        "message.im",
+        "app_home_opened",
+        "message.channels",
+        "message.groups",
+    }
     scopes = set(data["oauth_config"]["scopes"]["bot"])
     assert {
         "app_mentions:read",
