@@ -5,7 +5,8 @@
 FROM python:3.11-slim AS runtime
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    ITAKU_DATA_DIR=/app/data ITAKU_KNOWLEDGE_DIR=/app/knowledge
+    ITAKU_DATA_DIR=/app/data ITAKU_KNOWLEDGE_DIR=/app/knowledge \
+    ITAKU_APPROVAL_POLICY=/app/approval_policy.yaml ITAKU_DRAFTS_DIR=/app/data/drafts
 WORKDIR /app
 
 # Dependencies first, in their own layer: source edits do not reinstall them.
@@ -13,7 +14,7 @@ WORKDIR /app
 COPY requirements.lock ./
 RUN pip install -r requirements.lock
 
-COPY pyproject.toml README.md manifest.json ./
+COPY pyproject.toml README.md manifest.json approval_policy.yaml ./
 COPY bot ./bot
 COPY knowledge ./knowledge
 COPY prompts ./prompts

@@ -253,6 +253,7 @@ def _cmd_chat() -> int:
 def _terminal_drafting(assistant: Assistant) -> TerminalDrafting:
     import getpass
 
+    from bot.approvals.service import open_approvals
     from bot.dialogs.engine import DialogEngine
     from bot.dialogs.guidance import GuidanceLibrary
     from bot.dialogs.specs import DIALOGS
@@ -263,12 +264,18 @@ def _terminal_drafting(assistant: Assistant) -> TerminalDrafting:
 
     settings = assistant.settings
     db = open_database(settings.resolved_database_url)
+    try:
+        approvals = open_approvals(settings, db)
+    except ValueError as e:  # no usable policy: drafting still works, requests do not
+        print(f"itaku chat: {e}", file=sys.stderr)
+        approvals = None
     return TerminalDrafting(
         DialogEngine(DIALOGS, DialogStore(db, settings.dialog_ttl_s)),
         GuidanceLibrary(assistant.kb),
         ClauseLibrary.load(settings.knowledge_dir),
         settings.drafts_dir,
         owner=f"terminal:{getpass.getuser()}",
+        approvals=approvals,
     )
 
 

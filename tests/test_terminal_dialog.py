@@ -112,3 +112,51 @@ def test_nda_intent() -> None:
     assert wants_nda("NDAを作りたい") and wants_nda("秘密保持契約書のドラフトを用意したい")
     assert wants_nda("I want to draft an NDA") and wants_nda("/nda new")
     assert not wants_nda("NDAの有効期間は何年が一般的？")
+
+
+SUBCONTRACT_WALK = [
+    "再委託の承認を申請したい",
+    "顧客管理システム運用委託契約",
+    "株式会社委託先",
+    "株式会社再委託先",
+    "東京都千代田区1-1",
+    "",
+    "問い合わせ窓口の一次対応",
+    "繁忙期の人員不足",
+    "いいえ",
+    "いいえ",
+    "いいえ",
+    "いいえ",
+    "いいえ",
+    "",
+    "1",
+    "",
+    "2026-10-01",
+    "いいえ",
+    "",
+    "",
+    "2027-04-01",
+    "2028-03-31",
+    "作成",
+]
+
+
+def test_subcontract_request_filed_from_chat(bundled_assistant: Assistant, tmp_path: Path) -> None:
+    from bot.approvals.policy import ApprovalPolicy
+    from bot.approvals.risk import RiskRules, default_rules_path
+    from bot.approvals.service import ApprovalService
+
+    d = drafting(bundled_assistant, tmp_path)
+    d.approvals = ApprovalService(
+        d.engine.store.db,
+        ApprovalPolicy.load(PROJECT_ROOT / "approval_policy.yaml"),
+        RiskRules.load(default_rules_path(PROJECT_ROOT / "knowledge")),
+    )
+    out = chat(bundled_assistant, d, SUBCONTRACT_WALK)
+    assert "申請 SR-000001 を提出しました" in out and "リスク：低" in out
+    [view] = d.approvals.search()
+    assert view.requester == "terminal:tester" and view.status == "pending"
+    assert (
+        d.approvals.decide(view.id, "terminal:manager", "approved", via="terminal").request
+        is not None
+    )

@@ -9,7 +9,7 @@ import sys
 from typing import TextIO
 
 from bot.assistant.service import Assistant
-from bot.terminal.dialog import TerminalDrafting, wants_nda
+from bot.terminal.dialog import TerminalDrafting, wants_nda, wants_subcontract
 from bot.terminal.render import render_answer
 
 BANNER = (
@@ -17,7 +17,8 @@ BANNER = (
     "質問を入力してください（日本語・英語）。終了: Ctrl-D または /exit。履歴のクリア: /reset"
 )
 DRAFTING_HELP = (
-    "NDAの作成：「NDAを作りたい」または /nda（最初から：/nda new）。条項：/clause トピック キー=値"
+    "NDAの作成：「NDAを作りたい」または /nda（最初から：/nda new）。条項：/clause トピック キー=値\n"
+    "再委託の承認申請：「再委託の承認を申請したい」または /subcontract"
 )
 MAX_HISTORY = 5
 
@@ -61,6 +62,10 @@ def run_chat(
         if question == "/reset":
             thread.clear()
             print("会話の履歴をクリアしました。", file=stdout)
+            continue
+        if drafting is not None and wants_subcontract(question):
+            fresh = question.strip().lower() in ("/subcontract new", "/subcontract 最初から")
+            drafting.subcontract(read, write, fresh=fresh)
             continue
         if drafting is not None and wants_nda(question):
             fresh = question.strip().lower() in ("/nda new", "/nda 最初から")

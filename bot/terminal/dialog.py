@@ -10,6 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from bot.approvals.render import request_text
+from bot.approvals.service import ApprovalService
+from bot.approvals.subcontract_fields import SubcontractAnswers
 from bot.dialogs.engine import DialogEngine, DialogError, DialogState, words
 from bot.dialogs.guidance import GuidanceLibrary
 from bot.dialogs.spec import GENERAL, FieldSpec
@@ -34,8 +37,18 @@ _NDA_INTENT = re.compile(
 )
 
 
+_SUBCONTRACT_INTENT = re.compile(
+    r"(再委託.{0,12}(申請|承認を|許可を))|((subcontract\w*).{0,20}(approval|request))",
+    re.IGNORECASE,
+)
+
+
 def wants_nda(text: str) -> bool:
     return bool(_NDA_INTENT.search(text)) or text.strip().lower().startswith("/nda")
+
+
+def wants_subcontract(text: str) -> bool:
+    return bool(_SUBCONTRACT_INTENT.search(text)) or text.strip().lower().startswith("/subcontract")
 
 
 def clause_text(library: ClauseLibrary, args: str) -> str:
@@ -80,7 +93,9 @@ class TerminalDrafting:
         clauses: ClauseLibrary,
         drafts_dir: Path,
         owner: str,
+        approvals: ApprovalService | None = None,
     ) -> None:
+        self.approvals = approvals
         self.engine = engine
         self.guidance = guidance
         self.clauses = clauses
@@ -119,6 +134,39 @@ class TerminalDrafting:
         md.write_text(files.markdown, encoding="utf-8")
         write(f"作成しました：\n  {docx}\n  {md}\n⚠ {files.notice}")
         return [docx, md]
+
+    # -- the subcontracting request ---------------------------------------------------------------
+
+    def subcontract(self, read: Read, write: Write, fresh: bool = False) -> str | None:
+        """File a subcontracting approval request (or resubmit one sent back); its id."""
+        if self.approvals is None:
+            write("承認申請はこの環境では使えません（承認ポリシーが読めません）。")
+            return None
+        state, resumed = self.engine.start("subcontract", self.owner, fresh=fresh)
+        write(f"【{state.spec.title}】 各項目で「戻る」で前へ、「中断」で中断（続きは後で）。")
+        if resumed:
+            write("前回の続きから再開します（最初からやり直すには /subcontract new）。")
+        try:
+            model = self._run(state, read, write)
+        except _Stop:
+            write("中断しました。次に /subcontract と入力すると続きから再開します。")
+            return None
+        except DialogError as e:
+            write(f"⚠ {e}")
+            return None
+        if not isinstance(model, SubcontractAnswers):
+            return None
+        previous = self.approvals.by_dialog(state.id)
+        if previous is not None and previous.status == "changes_requested":
+            outcome = self.approvals.resubmit(previous.id, self.owner, model, via="terminal")
+            if outcome.request is None:
+                write(f"⚠ {outcome.message}")
+                return None
+            view = outcome.request
+        else:
+            view = self.approvals.file(self.owner, model, dialog_id=state.id, via="terminal")
+        write(f"申請 {view.id} を提出しました。\n{request_text(view)}")
+        return view.id
 
     def _run(self, state: DialogState, read: Read, write: Write) -> BaseModel | None:
         while True:
