@@ -384,6 +384,11 @@ class SlackStandIn:
             self.messages.clear()
             self._faults.clear()
 
+    def heal(self) -> None:
+        """Drop the faults still queued: Slack is back (the workspace's state is kept)."""
+        with self._lock:
+            self._faults.clear()
+
     # -- request handling (called from server threads) ------------------------------------------
 
     def _handle(
