@@ -97,6 +97,8 @@ def _build_parser() -> argparse.ArgumentParser:
     bk = bsub.add_parser("kb", help="the bundled question set against the bundled knowledge base")
     bk.add_argument("--questions", type=Path, default=None)
     bk.add_argument("--show-failures", action="store_true")
+    bll = bsub.add_parser("llm", help="the LLM pipeline's own overhead, against a local stand-in")
+    bll.add_argument("--questions", type=int, default=100)
     bsl = bsub.add_parser("slack", help="the Slack app in HTTP mode under concurrent signed events")
     bsl.add_argument("--questions", type=int, default=600, help="questions to send")
     bsl.add_argument("--in-flight", type=int, default=20, help="questions unanswered at once")
@@ -288,6 +290,10 @@ def _cmd_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         from bot.bench.scale import run_scale
 
         return run_scale([int(s) for s in args.sizes.split(",") if s.strip()], args.queries)
+    if args.bench == "llm":
+        from bot.bench.llm import run_llm_bench
+
+        return run_llm_bench(args.questions)
     if args.bench == "slack":
         from bot.bench.slack import run_slack_bench
 

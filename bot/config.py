@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,25 @@ class Settings(BaseSettings):
     )
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
     openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    chat_model: str = Field(
+        default="gpt-4o-mini",
+        validation_alias="ITAKU_CHAT_MODEL",
+        description="Chat model for LLM answers (only when OPENAI_BASE_URL or OPENAI_API_KEY is set).",
+    )
+    llm_timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        le=300,
+        validation_alias="ITAKU_LLM_TIMEOUT",
+        description="Seconds before a chat call gives up (the client's own default is 600 s).",
+    )
+    llm_max_retries: int = Field(default=1, ge=0, le=5, validation_alias="ITAKU_LLM_RETRIES")
+    pii_policy: Literal["mask", "refuse", "allow"] = Field(
+        default="mask",
+        validation_alias="ITAKU_PII_POLICY",
+        description="Personal data before anything goes to the LLM: mask it, refuse (answer offline), or allow (an endpoint inside the company).",
+    )
+    llm_stream: bool = Field(default=True, validation_alias="ITAKU_LLM_STREAM")
     embedding_model: str = Field(
         default="text-embedding-3-small", validation_alias="ITAKU_EMBEDDING_MODEL"
     )
@@ -136,6 +156,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'itaku.db'}"
+
+    @property
+    def uses_llm(self) -> bool:
+        return self.openai_base_url is not None or self.openai_api_key is not None
 
     @property
     def uses_remote_embeddings(self) -> bool:

@@ -99,7 +99,7 @@ def compose_answer(
         key = f"{chunk.source}#{chunk.section}"
         if key not in numbers:
             numbers[key] = len(numbers) + 1
-            citations.append(_citation(numbers[key], chunk, docs.get(chunk.source)))
+            citations.append(citation_for(numbers[key], chunk, docs.get(chunk.source)))
         lines.append(f"{c.sentence} [{numbers[key]}]")
         if _INTRODUCES_LIST.search(c.sentence):
             # "…次の事項を確認する。" announces a list: the answer is the list that follows.
@@ -123,7 +123,7 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def _citation(n: int, chunk: Chunk, meta: DocMeta | None) -> Citation:
+def citation_for(n: int, chunk: Chunk, meta: DocMeta | None) -> Citation:
     refs = [Reference(title=s.title, url=s.url) for s in meta.sources] if meta else []
     return Citation(
         n=n,

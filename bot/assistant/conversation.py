@@ -4,6 +4,7 @@ Platform-neutral: Slack, the terminal and Teams pass plain strings and ids."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -54,6 +55,7 @@ class ConversationDesk:
         surface: str,
         conversation: str | None,
         context_window_s: float | None = None,
+        on_delta: Callable[[str], None] | None = None,
     ) -> RecordedAnswer:
         """`context_window_s` limits the context to recent questions (a DM's main channel, where
         a question an hour later is a new subject); a thread's context has no time limit."""
@@ -67,7 +69,7 @@ class ConversationDesk:
             if conversation is not None
             else []
         )
-        answer, hits = self.assistant.respond(question, history or None)
+        answer, hits = self.assistant.respond(question, history or None, on_delta)
         answer_id = self.log.record(
             surface=surface,
             conversation=conversation,

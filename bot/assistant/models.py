@@ -36,3 +36,4 @@ class Answer(BaseModel):
     reason: str | None = Field(default=None, description="why the assistant abstained, if it did")
     confidence: float = 0.0
     latency_ms: float = 0.0
+    generated_by: str = Field(default="extractive", description="extractive (offline) or llm")

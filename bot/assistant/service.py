@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.assistant import messages
-from bot.assistant.compose import ComposePolicy, abstention, compose_answer
+from bot.assistant.compose import ComposePolicy, abstention, citation_for, compose_answer
+from bot.assistant.grounded import GroundedWriter
 from bot.assistant.models import Answer
 from bot.config import Settings
 from bot.knowledge.embeddings import Embedder, HashingEmbedder, OpenAIEmbedder
@@ -17,6 +19,7 @@ from bot.knowledge.query import prepare_query
 from bot.knowledge.search import FusionWeights, Hit, HybridSearcher, KnowledgeBase
 from bot.knowledge.text import detect_language, strip_control
 from bot.knowledge.vectorstore import open_client
+from bot.llm.pii import Masker, PiiRefused, Policy
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,17 @@ def make_embedder(settings: Settings) -> Embedder:
             settings.embedding_timeout_s,
         )
     return HashingEmbedder()
+
+
+def make_writer(settings: Settings) -> GroundedWriter | None:
+    """The LLM answer writer when an endpoint is configured; None means offline answers."""
+    if not settings.uses_llm:
+        return None
+    from bot.llm.client import chat_client
+
+    return GroundedWriter(
+        chat_client(settings), settings.chat_model, Policy(settings.pii_policy), settings.llm_stream
+    )
 
 
 def index_if_missing(settings: Settings) -> bool:
@@ -60,7 +74,9 @@ class Assistant:
         settings: Settings,
         weights: FusionWeights | None = None,
         policy: ComposePolicy | None = None,
+        writer: GroundedWriter | None = None,
     ) -> None:
+        self.writer = writer
         self.kb = kb
         self.glossary = glossary
         self.settings = settings
@@ -72,16 +88,22 @@ class Assistant:
         client = open_client(settings.data_dir, settings.chroma_url)
         kb = KnowledgeBase.open(settings.data_dir, client)
         glossary = Glossary.load(glossary_path or settings.knowledge_dir / "glossary.yaml")
-        return cls(kb, glossary, make_embedder(settings), settings)
+        return cls(kb, glossary, make_embedder(settings), settings, writer=make_writer(settings))
 
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         """Answer a question from the knowledge base, with numbered citations, or abstain."""
         return self.respond(question, history)[0]
 
-    def respond(self, question: str, history: list[str] | None = None) -> tuple[Answer, list[Hit]]:
-        """The answer and the ranked chunks it was drawn from (for traces and benchmarks)."""
+    def respond(
+        self,
+        question: str,
+        history: list[str] | None = None,
+        on_delta: Callable[[str], None] | None = None,
+    ) -> tuple[Answer, list[Hit]]:
+        """The answer and the ranked chunks it was drawn from (for traces and benchmarks).
+        With an LLM, `on_delta` receives the answer text as it grows (streaming)."""
         started = time.perf_counter()
-        answer, hits = self._ask(question, history)
+        answer, hits = self._ask(question, history, on_delta)
         answer.latency_ms = round((time.perf_counter() - started) * 1000, 2)
         log.info(
             "answered chars=%d abstained=%s citations=%d ms=%.1f",
@@ -92,7 +114,48 @@ class Assistant:
         )
         return answer, hits
 
-    def _ask(self, question: str, history: list[str] | None) -> tuple[Answer, list[Hit]]:
+    def _written(
+        self,
+        question: str,
+        cleaned: str,
+        lang: str,
+        hits: list[Hit],
+        masker: Masker,
+        notice: str,
+        on_delta: Callable[[str], None] | None,
+    ) -> Answer | None:
+        """The LLM's answer over the same chunks, or None to keep the offline one."""
+        assert self.writer is not None
+        top = hits[: self.settings.top_k]
+        try:
+            draft = self.writer.write(cleaned, [h.chunk for h in top], lang, masker, on_delta)
+        except PiiRefused:
+            log.info("llm not used: personal data in the question (policy refuse)")
+            return None
+        if draft is None:
+            return None
+        if draft.not_covered:
+            return abstention(question, lang, messages.text("not_found", lang), "not_covered_llm")
+        citations = [
+            citation_for(n, top[n - 1].chunk, self.kb.docs.get(top[n - 1].chunk.source))
+            for n in draft.cited
+        ]
+        text = "\n".join(p for p in (notice, draft.text) if p)
+        return Answer(
+            question=question,
+            answer=text,
+            citations=citations,
+            abstained=False,
+            lang=lang,
+            generated_by="llm",
+        )
+
+    def _ask(
+        self,
+        question: str,
+        history: list[str] | None,
+        on_delta: Callable[[str], None] | None = None,
+    ) -> tuple[Answer, list[Hit]]:
         cleaned = " ".join(strip_control(question).split())
         if not cleaned:
             return abstention(question, "ja", messages.text("empty", "ja"), "empty"), []
@@ -105,7 +168,13 @@ class Assistant:
         if lang == "other":
             both = messages.text("other_script", "ja") + "\n" + messages.text("other_script", "en")
             return abstention(question, "ja", both, "unsupported_script"), []
-        q = prepare_query(cleaned, self.glossary, history)
+        masker = Masker()
+        search_text, search_history = cleaned, history
+        if self.writer is not None and (history or lang == "en"):
+            rewritten = self.writer.rewrite(cleaned, history or [], masker)
+            if rewritten != cleaned:
+                search_text, search_history = rewritten, None
+        q = prepare_query(search_text, self.glossary, search_history)
         if not q.key_terms:
             return abstention(question, lang, messages.text("no_topic", lang), "no_topic"), []
         result = self.searcher.run(q, k=self.settings.top_k)
@@ -115,6 +184,11 @@ class Assistant:
             return abstention(
                 question, lang, messages.text("not_found", lang), "not_covered", confidence
             ), hits
+        if self.writer is not None:
+            written = self._written(question, cleaned, lang, hits, masker, notice, on_delta)
+            if written is not None:
+                written.confidence = round(confidence, 3)
+                return written, hits
         parts = [p for p in (notice, messages.text("en_preface", lang), body) if p]
         answer = Answer(
             question=question,

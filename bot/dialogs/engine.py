@@ -95,15 +95,23 @@ class DialogEngine:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    def start(self, spec_id: str, owner: str, *, fresh: bool = False) -> tuple[DialogState, bool]:
-        """The owner's unfinished dialog of this kind (resumed: True), or a new one."""
+    def start(
+        self,
+        spec_id: str,
+        owner: str,
+        *,
+        fresh: bool = False,
+        prefill: dict[str, Any] | None = None,
+    ) -> tuple[DialogState, bool]:
+        """The owner's unfinished dialog of this kind (resumed: True), or a new one. `prefill`
+        (values read from the user's own words) starts a new one with them, to confirm."""
         spec = self.specs[spec_id]
         current = self.store.latest_active(owner, spec_id)
-        if current is not None and not fresh:
+        if current is not None and not fresh and not prefill:
             return DialogState(current, spec), True
         if current is not None:
             self.store.save(current, status="cancelled")
-        row = self.store.create(spec_id, owner, spec.steps[0].id)
+        row = self.store.create(spec_id, owner, spec.steps[0].id, dict(prefill or {}))
         return DialogState(row, spec), False
 
     def load(self, dialog_id: str, owner: str, version: int | None = None) -> DialogState:

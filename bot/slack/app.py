@@ -76,7 +76,12 @@ def build_runtime(
         client=client,
         runner=JobRunner(settings.slack_workers),
         bot_user_id=str(auth.get("user_id") or ""),
-        compute=threading.BoundedSemaphore(settings.answer_concurrency),
+        # offline answering is CPU-bound (one at a time is fastest); an LLM answer mostly waits
+        compute=threading.BoundedSemaphore(
+            max(settings.answer_concurrency, settings.slack_workers // 2)
+            if settings.uses_llm
+            else settings.answer_concurrency
+        ),
     )
     approvals_service.resolve = GroupMembers(rt)
     log.info("slack runtime ready bot_user=%s team=%s", rt.bot_user_id, auth.get("team_id"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +20,7 @@ from bot.dialogs.engine import DialogEngine
 from bot.dialogs.guidance import GuidanceLibrary
 from bot.drafting.clauses import ClauseLibrary
 from bot.knowledge.text import detect_language
+from bot.llm.pii import describe, find_pii
 from bot.slack import blocks
 from bot.slack.client import post_response
 from bot.slack.runner import JobRunner
@@ -27,6 +30,7 @@ from bot.store.events import ClaimResult, EventLedger
 
 log = logging.getLogger(__name__)
 
+PROGRESS_EVERY_S = 0.8
 MAX_ATTEMPTS = 5  # an event taken over this many times is given up (and logged)
 # after the client's own retries, a still-failing answer is tried again in this process after
 # these pauses, before it is left to the lease (a Slack retry or another replica's sweeper)
@@ -71,6 +75,23 @@ class SlackRuntime:
         default_factory=lambda: threading.BoundedSemaphore(1)
     )
 
+    def _progress(self, channel: str, ts: str) -> Callable[[str], None]:
+        """Streaming into Slack: the placeholder grows with the answer, updated at most every
+        PROGRESS_EVERY_S (Slack's rate limits), failures ignored (the final update counts)."""
+        last = [0.0]
+
+        def update(text: str) -> None:
+            now = time.monotonic()
+            if now - last[0] < PROGRESS_EVERY_S:
+                return
+            last[0] = now
+            try:
+                self.client.chat_update(channel=channel, ts=ts, text=text + " ▍")
+            except (SlackApiError, OSError) as e:
+                log.debug("progress update skipped: %s", type(e).__name__)
+
+        return update
+
     def _answer(self, question: str, **kwargs: Any) -> RecordedAnswer:
         with self.compute:
             return self.desk.answer(question, **kwargs)
@@ -96,7 +117,38 @@ class SlackRuntime:
             log.info("duplicate event %s ignored", event_id)
             return False
         self.runner.submit(self.answer_event, event_id)
+        if not channel.startswith("D") and event.get("channel_type") != "im":
+            self._warn_personal_data(team, event, text_)
         return True
+
+    def _warn_personal_data(self, team: str, event: dict[str, Any], text_: str) -> None:
+        """Personal data posted in a channel: the author is told privately, once, and why."""
+        kinds = sorted({f.kind for f in find_pii(text_)})
+        user = str(event.get("user") or "")
+        if not kinds or not user:
+            return
+        if self.ledger.claim(f"pii-notice:{team}:{user}", "pii-notice") is ClaimResult.DUPLICATE:
+            return
+        notice = (
+            f"チャンネルへの投稿に個人情報（{describe(kinds)}）が含まれているようです。"
+            "チャンネルの投稿は多くの人が読めるため、個人情報は書かないか、Itaku には DM で質問してください。"
+            "（この案内は一度だけ表示します。）"
+        )
+        self.runner.submit(
+            self._ephemeral,
+            str(event["channel"]),
+            user,
+            str(event.get("thread_ts") or event["ts"]),
+            notice,
+        )
+
+    def _ephemeral(self, channel: str, user: str, thread_ts: str, text_: str) -> None:
+        try:
+            self.client.chat_postEphemeral(
+                channel=channel, user=user, thread_ts=thread_ts, text=text_
+            )
+        except SlackApiError as e:
+            log.warning("postEphemeral failed: %s", e.response.get("error", "?"))
 
     def answer_event(self, key: str, attempt: int = 0) -> None:
         try:
@@ -144,6 +196,7 @@ class SlackRuntime:
                     surface=p["surface"],
                     conversation=p["conversation"],
                     context_window_s=p["context_window_s"],
+                    on_delta=self._progress(channel, ref),
                 )
             except Exception:
                 self.client.chat_update(channel=channel, ts=ref, text=text("failed", lang))

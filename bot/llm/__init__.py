@@ -1,0 +1,1 @@
+"""The LLM side: OpenAI-compatible client, prompts, the PII guard."""
