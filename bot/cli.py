@@ -258,6 +258,7 @@ def _terminal_drafting(assistant: Assistant) -> TerminalDrafting:
     from bot.approvals.service import open_approvals
     from bot.dialogs.engine import DialogEngine
     from bot.dialogs.guidance import GuidanceLibrary
+    from bot.dialogs.prefill import Prefiller
     from bot.dialogs.specs import DIALOGS
     from bot.drafting.clauses import ClauseLibrary
     from bot.store.db import open_database
@@ -278,6 +279,11 @@ def _terminal_drafting(assistant: Assistant) -> TerminalDrafting:
         settings.drafts_dir,
         owner=f"terminal:{getpass.getuser()}",
         approvals=approvals,
+        prefiller=(
+            Prefiller(assistant.writer.client, assistant.writer.model, assistant.writer.policy)
+            if assistant.writer is not None
+            else None
+        ),
     )
 
 

@@ -19,7 +19,7 @@ from bot.knowledge.query import prepare_query
 from bot.knowledge.search import FusionWeights, Hit, HybridSearcher, KnowledgeBase
 from bot.knowledge.text import detect_language, strip_control
 from bot.knowledge.vectorstore import open_client
-from bot.llm.pii import Masker, PiiRefused, Policy
+from bot.llm.pii import Masker, PiiRefused, Policy, find_pii
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,16 @@ def make_embedder(settings: Settings) -> Embedder:
             settings.embedding_timeout_s,
         )
     return HashingEmbedder()
+
+
+def without_pii(text: str) -> str:
+    """The text with its personal data cut out (for searching)."""
+    out, last = [], 0
+    for f in find_pii(text):
+        out.append(text[last : f.start])
+        last = f.end
+    out.append(text[last:])
+    return " ".join("".join(out).split())
 
 
 def make_writer(settings: Settings) -> GroundedWriter | None:
@@ -170,10 +180,15 @@ class Assistant:
             return abstention(question, "ja", both, "unsupported_script"), []
         masker = Masker()
         search_text, search_history = cleaned, history
+        if self.writer is not None or self.settings.uses_remote_embeddings:
+            # personal data never goes to an endpoint, the embeddings one included, and names
+            # or addresses only dilute the search anyway
+            search_text = without_pii(cleaned)
+            search_history = [without_pii(h) for h in history] if history else history
         if self.writer is not None and (history or lang == "en"):
             rewritten = self.writer.rewrite(cleaned, history or [], masker)
             if rewritten != cleaned:
-                search_text, search_history = rewritten, None
+                search_text, search_history = without_pii(rewritten), None
         q = prepare_query(search_text, self.glossary, search_history)
         if not q.key_terms:
             return abstention(question, lang, messages.text("no_topic", lang), "no_topic"), []

@@ -5,6 +5,7 @@ confirm or correct; offline, the dialog simply asks."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import types
 import typing
@@ -39,7 +40,10 @@ def partial_model(model: type[BaseModel]) -> type[BaseModel]:
 
 
 def _plain(annotation: Any) -> Any:
-    """The type without Annotated constraints and without None."""
+    """The type without Annotated constraints and without None; dates as text (an impossible
+    date is then refused by the dialog's own validation, not by the parser of the whole reply)."""
+    if annotation is dt.date:
+        return str
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     if typing.get_origin(annotation) is typing.Annotated:
         return _plain(args[0])
@@ -49,8 +53,12 @@ def _plain(annotation: Any) -> Any:
 
 
 class Prefiller:
-    def __init__(self, client: Any, model: str, policy: Policy) -> None:
-        self.client = client
+    def __init__(
+        self, client: Any, model: str, policy: Policy, timeout_s: float | None = None
+    ) -> None:
+        self.client = (
+            client if timeout_s is None else client.with_options(timeout=timeout_s, max_retries=0)
+        )
         self.model = model
         self.policy = policy
         self._prompt = prompts.load("prefill")

@@ -63,9 +63,9 @@ def open_dialog(
     if not trigger or not command.get("user_id"):
         ack(text="この操作は受け付けられませんでした。もう一度お試しください。")
         return
-    state, resumed = rt.dialogs.start(
-        spec_id, owner, fresh=args.strip().lower() in ("new", "最初から")
-    )
+    fresh = args.strip().lower() in ("new", "最初から")
+    prefill = rt.prefill(spec_id, args) if args.strip() and not fresh else {}
+    state, resumed = rt.dialogs.start(spec_id, owner, fresh=fresh, prefill=prefill)
     try:
         rt.client.views_open(trigger_id=str(trigger), view=view_for(rt, state, resumed=resumed))
     except SlackApiError as e:

@@ -75,6 +75,18 @@ class SlackRuntime:
         default_factory=lambda: threading.BoundedSemaphore(1)
     )
 
+    def prefill(self, spec_id: str, text_: str) -> dict[str, Any]:
+        """Dialog fields read from the user's own words (LLM mode only; {} offline). Runs
+        before the ack, so it is bounded by the trigger's three seconds."""
+        writer = self.desk.assistant.writer
+        if writer is None:
+            return {}
+        from bot.dialogs.prefill import Prefiller
+
+        return Prefiller(writer.client, writer.model, writer.policy, timeout_s=2.0).values(
+            self.dialogs.specs[spec_id], text_
+        )
+
     def _progress(self, channel: str, ts: str) -> Callable[[str], None]:
         """Streaming into Slack: the placeholder grows with the answer, updated at most every
         PROGRESS_EVERY_S (Slack's rate limits), failures ignored (the final update counts)."""

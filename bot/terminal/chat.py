@@ -69,7 +69,8 @@ def run_chat(
             continue
         if drafting is not None and wants_nda(question):
             fresh = question.strip().lower() in ("/nda new", "/nda 最初から")
-            drafting.nda(read, write, fresh=fresh)
+            said = "" if question.strip().lower().startswith("/nda") else question
+            drafting.nda(read, write, fresh=fresh, said=said)
             continue
         if drafting is not None and question.startswith("/clause"):
             write(drafting.clause(question.removeprefix("/clause")))

@@ -15,6 +15,7 @@ from bot.approvals.service import ApprovalService
 from bot.approvals.subcontract_fields import SubcontractAnswers
 from bot.dialogs.engine import DialogEngine, DialogError, DialogState, words
 from bot.dialogs.guidance import GuidanceLibrary
+from bot.dialogs.prefill import Prefiller
 from bot.dialogs.spec import GENERAL, FieldSpec
 from bot.drafting.clauses import ClauseError, ClauseLibrary, parse_clause_args
 from bot.drafting.nda_fields import NdaAnswers
@@ -94,7 +95,9 @@ class TerminalDrafting:
         drafts_dir: Path,
         owner: str,
         approvals: ApprovalService | None = None,
+        prefiller: Prefiller | None = None,
     ) -> None:
+        self.prefiller = prefiller
         self.approvals = approvals
         self.engine = engine
         self.guidance = guidance
@@ -109,9 +112,15 @@ class TerminalDrafting:
 
     # -- the NDA dialog ----------------------------------------------------------------------------
 
-    def nda(self, read: Read, write: Write, fresh: bool = False) -> list[Path]:
-        """Run the NDA dialog to the end; the paths of the written draft ([] if paused)."""
-        state, resumed = self.engine.start("nda", self.owner, fresh=fresh)
+    def nda(self, read: Read, write: Write, fresh: bool = False, said: str = "") -> list[Path]:
+        """Run the NDA dialog to the end; the paths of the written draft ([] if paused).
+        With an LLM, what the user `said` pre-fills the fields, to confirm one by one."""
+        prefill = (
+            self.prefiller.values(self.engine.specs["nda"], said) if self.prefiller and said else {}
+        )
+        state, resumed = self.engine.start("nda", self.owner, fresh=fresh, prefill=prefill)
+        if prefill:
+            write(f"入力から {len(prefill)} 項目を読み取りました。各項目で確認・修正してください。")
         write(f"【{state.spec.title}】 各項目で「戻る」で前へ、「中断」で中断（続きは後で）。")
         if resumed:
             write("前回の続きから再開します（最初からやり直すには /nda new）。")
