@@ -118,8 +118,8 @@ def test_a_stream_cut_midway_falls_back(
     bundled_assistant: Assistant, standin: OpenAIStandIn
 ) -> None:
     assistant = with_writer(bundled_assistant, writer_for(standin, stream=True))
-    standin.fail("chat", cut_stream_after=3)
-    standin.reply(GOOD)
+    standin.fail("chat", cut_stream_after=12)
+    standin.reply("監督[1]します。" + GOOD * 2)
     seen: list[str] = []
     answer, _ = assistant.respond(QUESTION, None, seen.append)
     assert seen and answer.generated_by == "extractive"
@@ -133,7 +133,7 @@ def test_streaming_delivers_growing_text(
     seen: list[str] = []
     answer, _ = assistant.respond(QUESTION, None, seen.append)
     assert answer.generated_by == "llm" and answer.answer == GOOD
-    assert len(seen) > 3 and all(GOOD.startswith(s) for s in seen)
+    assert seen and all(GOOD.startswith(s) and "[1]" in s for s in seen)
 
 
 def test_personal_data_is_masked_and_restored_only_where_the_user_wrote_it(
@@ -263,28 +263,87 @@ def test_answer_streams_into_the_thread_then_ends_with_sources_and_buttons(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from bot.bench.slack_requests import dm_event
-    from bot.slack import runtime
+    from bot.slack import streaming
     from tests.slack_harness import SlackHarness
 
-    monkeypatch.setattr(runtime, "PROGRESS_EVERY_S", 0.0)
-    standin.set_token_delay(0.005)
+    monkeypatch.setattr(streaming, "APPEND_EVERY_S", 0.0)
+    standin.set_token_delay(0.003)
     standin.reply(GOOD * 3)
     assistant = with_writer(bundled_assistant, writer_for(standin, stream=True))
     slack = SlackHarness(assistant, f"sqlite:///{tmp_path / 'db'}")
     try:
         slack.sender.event(dm_event(QUESTION, ts="1700005000.1"))
         assert slack.settle(20)
+        assert len(slack.standin.calls_to("chat.startStream")) == 1
+        appended = slack.standin.calls_to("chat.appendStream")
+        assert len(appended) >= 2
+        [stop] = slack.standin.calls_to("chat.stopStream")
+        assert "出典" in str(stop.params["blocks"]) and "itaku_vote_helpful" in str(
+            stop.params["blocks"]
+        )
+        assert (
+            slack.standin.calls_to("chat.update") == []
+            and slack.standin.calls_to("chat.postMessage") == []
+        )
+        [message] = slack.standin.thread("D0ALICE", "1700005000.1")
+        assert message.text == GOOD * 3
+    finally:
+        slack.close()
+
+
+def test_without_chat_streaming_one_message_is_updated_progressively(
+    bundled_assistant: Assistant,
+    standin: OpenAIStandIn,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.bench.slack_requests import dm_event
+    from bot.slack import streaming
+    from tests.slack_harness import SlackHarness
+
+    monkeypatch.setattr(streaming, "UPDATE_EVERY_S", 0.0)
+    standin.set_token_delay(0.003)
+    standin.reply(GOOD * 3)
+    slack = SlackHarness(
+        with_writer(bundled_assistant, writer_for(standin, stream=True)),
+        f"sqlite:///{tmp_path / 'db'}",
+    )
+    slack.standin.fail("chat.startStream", 400, times=5)  # this workspace offers no streaming
+    try:
+        slack.sender.event(dm_event(QUESTION, ts="1700005050.1"))
+        assert slack.settle(20)
         updates = [c.params for c in slack.standin.calls_to("chat.update")]
         partial = [u for u in updates if "blocks" not in u]
         assert len(partial) >= 2 and all(u["text"].endswith("▍") for u in partial)
-        final = updates[-1]
-        assert (
-            "blocks" in final
-            and "出典" in str(final["blocks"])
-            and "itaku_vote_helpful" in str(final["blocks"])
-        )
-        [message] = slack.standin.thread("D0ALICE", "1700005000.1")
+        assert "出典" in str(updates[-1]["blocks"])
+        [message] = slack.standin.thread("D0ALICE", "1700005050.1")
         assert GOOD in message.text
+    finally:
+        slack.close()
+
+
+def test_a_streamed_answer_that_fails_its_check_is_replaced(
+    bundled_assistant: Assistant,
+    standin: OpenAIStandIn,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.bench.slack_requests import dm_event
+    from bot.slack import streaming
+    from tests.slack_harness import SlackHarness
+
+    monkeypatch.setattr(streaming, "APPEND_EVERY_S", 0.0)
+    standin.reply("資料にない一般論をそれらしく書きます。" * 3)  # no citation: not shown
+    slack = SlackHarness(
+        with_writer(bundled_assistant, writer_for(standin, stream=True)),
+        f"sqlite:///{tmp_path / 'db'}",
+    )
+    try:
+        slack.sender.event(dm_event(QUESTION, ts="1700005060.1"))
+        assert slack.settle(20)
+        assert slack.standin.calls_to("chat.appendStream") == []  # never shown, not even streaming
+        [final] = slack.standin.calls_to("chat.update")
+        assert "出典" in str(final.params["blocks"]) and "一般論" not in str(final.params["blocks"])
     finally:
         slack.close()
 

@@ -99,7 +99,7 @@ class GroundedWriter:
         messages = self._messages(texts[0], chunks, texts[1:], lang)
         prepared = time.perf_counter()
         try:
-            text, model_ms, first_ms = self._complete(messages, on_delta)
+            text, model_ms, first_ms = self._complete(messages, on_delta, len(chunks))
         except Exception as e:
             log.warning("llm answer failed: %s", type(e).__name__)
             return None
@@ -142,8 +142,15 @@ class GroundedWriter:
             {"role": "user", "content": user},
         ]
 
+    def _showable(self, text: str, k: int) -> bool:
+        """Stream only what already cites a retrieved chunk: an answer that never cites one is
+        never shown, not even for a moment (nor a leak, nor NOT_COVERED)."""
+        if "ITAKU-CANARY" in text or text.startswith("NOT_C"):
+            return False
+        return any(1 <= int(n) <= k for n in _CITE.findall(text))
+
     def _complete(
-        self, messages: list[dict[str, str]], on_delta: Delta | None
+        self, messages: list[dict[str, str]], on_delta: Delta | None, k: int = 0
     ) -> tuple[str, float, float | None]:
         started = time.perf_counter()
         if not (self.stream and on_delta is not None):
@@ -170,7 +177,7 @@ class GroundedWriter:
                     first = (time.perf_counter() - started) * 1000
                 parts.append(piece)
                 text = "".join(parts)
-                if self.canary not in text and not text.startswith("NOT_C"):
+                if self._showable(text, k):
                     on_delta(text)
             if choice.finish_reason is not None:
                 finished = choice.finish_reason == "stop"

@@ -85,10 +85,17 @@ def fallback(answer: Answer) -> str:
 
 
 def answer_blocks(
-    answer: Answer, answer_id: str, *, shareable: bool = False, shared_by: str | None = None
+    answer: Answer,
+    answer_id: str,
+    *,
+    shareable: bool = False,
+    shared_by: str | None = None,
+    with_text: bool = True,
 ) -> list[Block]:
+    """The answer, its numbered sources and the buttons (without the text when it was streamed
+    into the message already)."""
     lang = answer.lang if answer.lang in ("ja", "en") else "ja"
-    blocks = _sections(escape(answer.answer))
+    blocks = _sections(escape(answer.answer)) if with_text else []
     if answer.citations:
         lines = [f"*{text('sources', lang)}*", *(citation_line(c) for c in answer.citations)]
         blocks.extend(_sections("\n".join(lines)))

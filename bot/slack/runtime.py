@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,13 +22,13 @@ from bot.llm.pii import describe, find_pii
 from bot.slack import blocks
 from bot.slack.client import post_response
 from bot.slack.runner import JobRunner
+from bot.slack.streaming import GrowingReply
 from bot.slack.texts import text
 from bot.slack.view_tokens import ViewSigner
 from bot.store.events import ClaimResult, EventLedger
 
 log = logging.getLogger(__name__)
 
-PROGRESS_EVERY_S = 0.8
 MAX_ATTEMPTS = 5  # an event taken over this many times is given up (and logged)
 # after the client's own retries, a still-failing answer is tried again in this process after
 # these pauses, before it is left to the lease (a Slack retry or another replica's sweeper)
@@ -87,23 +85,6 @@ class SlackRuntime:
             self.dialogs.specs[spec_id], text_
         )
 
-    def _progress(self, channel: str, ts: str) -> Callable[[str], None]:
-        """Streaming into Slack: the placeholder grows with the answer, updated at most every
-        PROGRESS_EVERY_S (Slack's rate limits), failures ignored (the final update counts)."""
-        last = [0.0]
-
-        def update(text: str) -> None:
-            now = time.monotonic()
-            if now - last[0] < PROGRESS_EVERY_S:
-                return
-            last[0] = now
-            try:
-                self.client.chat_update(channel=channel, ts=ts, text=text + " ▍")
-            except (SlackApiError, OSError) as e:
-                log.debug("progress update skipped: %s", type(e).__name__)
-
-        return update
-
     def _answer(self, question: str, **kwargs: Any) -> RecordedAnswer:
         with self.compute:
             return self.desk.answer(question, **kwargs)
@@ -123,6 +104,8 @@ class SlackRuntime:
             "surface": "dm" if event.get("channel_type") == "im" else "mention",
             "conversation": conversation,
             "context_window_s": window,
+            "user": event.get("user"),
+            "team": team,
         }
         claim = self.ledger.claim(event_id, "question", payload, f"msg:{team}:{channel}:{ts}")
         if claim is ClaimResult.DUPLICATE:
@@ -192,13 +175,20 @@ class SlackRuntime:
         p = pending.payload
         question, channel, thread_ts = p["question"], p["channel"], p["thread_ts"]
         lang = ui_lang(question)
-        ref = pending.reply_ref
-        if ref is None:
-            posted = self.client.chat_postMessage(
-                channel=channel, thread_ts=thread_ts, text=text("placeholder", lang)
+        writer = self.desk.assistant.writer
+        if pending.reply_ref is None:
+            reply = GrowingReply.open(
+                self.client,
+                channel,
+                thread_ts,
+                lang,
+                stream=writer is not None and writer.stream,
+                user=p.get("user"),
+                team=p.get("team"),
             )
-            ref = str(posted["ts"])
-            self.ledger.set_reply_ref(key, ref)
+            self.ledger.set_reply_ref(key, reply.ref)
+        else:
+            reply = GrowingReply(self.client, channel, pending.reply_ref)
         answer = self.desk.stored(pending.answer_id) if pending.answer_id else None
         answer_id = pending.answer_id or ""
         if answer is None:
@@ -208,20 +198,15 @@ class SlackRuntime:
                     surface=p["surface"],
                     conversation=p["conversation"],
                     context_window_s=p["context_window_s"],
-                    on_delta=self._progress(channel, ref),
+                    on_delta=reply.grow if writer is not None else None,
                 )
             except Exception:
-                self.client.chat_update(channel=channel, ts=ref, text=text("failed", lang))
+                reply.fail(text("failed", lang))
                 self.ledger.finish(key, "failed")
                 raise
             answer, answer_id = recorded.answer, recorded.answer_id
             self.ledger.set_answer(key, answer_id)
-        self.client.chat_update(
-            channel=channel,
-            ts=ref,
-            text=blocks.fallback(answer),
-            blocks=blocks.answer_blocks(answer, answer_id),
-        )
+        reply.finish(answer, answer_id)
         self.ledger.finish(key)
         log.info("answered event %s abstained=%s answer=%s", key, answer.abstained, answer_id)
 
