@@ -373,3 +373,23 @@ def test_personal_data_in_a_channel_is_pointed_out_privately_once(
         assert all("tanaka@example.co.jp" not in c.last_user for c in standin.chat_calls)
     finally:
         slack.close()
+
+
+def test_colloquial_question_is_searched_again_in_the_knowledge_base_terms(
+    llm: Assistant, standin: OpenAIStandIn
+) -> None:
+    def route(call: ChatCall) -> str:
+        if "検索クエリ" in call.system:
+            return "委託先が再委託するとき、委託元は何をすべきか"
+        return GOOD
+
+    standin.responder(route)
+    answer = llm.ask("うちの仕事を受けた会社がよそに丸投げしたいって言ってきたら、どうすればいい？")
+    assert [("検索クエリ" in c.system) for c in standin.chat_calls] == [True, False]
+    assert answer.generated_by == "llm" and answer.citations
+
+
+def test_offline_mode_is_unchanged(bundled_assistant: Assistant, standin: OpenAIStandIn) -> None:
+    assert bundled_assistant.writer is None
+    answer = bundled_assistant.ask(QUESTION)
+    assert answer.generated_by == "extractive" and standin.chat_calls == []

@@ -124,6 +124,16 @@ class Assistant:
         )
         return answer, hits
 
+    def _rewritten(
+        self, cleaned: str, history: list[str] | None, masker: Masker
+    ) -> tuple[str, list[str] | None, bool]:
+        """The question as the model restates it for searching (personal data cut out)."""
+        assert self.writer is not None
+        rewritten = self.writer.rewrite(cleaned, history or [], masker)
+        if rewritten == cleaned:
+            return without_pii(cleaned), history, False
+        return without_pii(rewritten), None, True
+
     def _written(
         self,
         question: str,
@@ -185,16 +195,25 @@ class Assistant:
             # or addresses only dilute the search anyway
             search_text = without_pii(cleaned)
             search_history = [without_pii(h) for h in history] if history else history
+        rewritten = False
         if self.writer is not None and (history or lang == "en"):
-            rewritten = self.writer.rewrite(cleaned, history or [], masker)
-            if rewritten != cleaned:
-                search_text, search_history = without_pii(rewritten), None
+            search_text, search_history, rewritten = self._rewritten(cleaned, history, masker)
         q = prepare_query(search_text, self.glossary, search_history)
+        if not q.key_terms and self.writer is not None and not rewritten:
+            search_text, search_history, rewritten = self._rewritten(cleaned, history, masker)
+            q = prepare_query(search_text, self.glossary, search_history)
         if not q.key_terms:
             return abstention(question, lang, messages.text("no_topic", lang), "no_topic"), []
         result = self.searcher.run(q, k=self.settings.top_k)
-        hits = result.hits
         body, citations, confidence = compose_answer(q, result, self.kb.docs, self.policy)
+        if not body and self.writer is not None and not rewritten:
+            # colloquial wording the knowledge base does not use: search again in its terms
+            search_text, search_history, rewritten = self._rewritten(cleaned, history, masker)
+            retry = prepare_query(search_text, self.glossary, search_history)
+            if rewritten and retry.key_terms:
+                q, result = retry, self.searcher.run(retry, k=self.settings.top_k)
+                body, citations, confidence = compose_answer(q, result, self.kb.docs, self.policy)
+        hits = result.hits
         if not body:
             return abstention(
                 question, lang, messages.text("not_found", lang), "not_covered", confidence

@@ -65,7 +65,8 @@ def run_chat(
             continue
         if drafting is not None and wants_subcontract(question):
             fresh = question.strip().lower() in ("/subcontract new", "/subcontract 最初から")
-            drafting.subcontract(read, write, fresh=fresh)
+            said = "" if question.strip().lower().startswith("/subcontract") else question
+            drafting.subcontract(read, write, fresh=fresh, said=said)
             continue
         if drafting is not None and wants_nda(question):
             fresh = question.strip().lower() in ("/nda new", "/nda 最初から")

@@ -146,12 +146,19 @@ class TerminalDrafting:
 
     # -- the subcontracting request ---------------------------------------------------------------
 
-    def subcontract(self, read: Read, write: Write, fresh: bool = False) -> str | None:
-        """File a subcontracting approval request (or resubmit one sent back); its id."""
+    def subcontract(
+        self, read: Read, write: Write, fresh: bool = False, said: str = ""
+    ) -> str | None:
+        """File a subcontracting approval request (or resubmit one sent back); its id. With an
+        LLM, what the user `said` pre-fills the fields, to confirm one by one."""
         if self.approvals is None:
             write("承認申請はこの環境では使えません（承認ポリシーが読めません）。")
             return None
-        state, resumed = self.engine.start("subcontract", self.owner, fresh=fresh)
+        spec = self.engine.specs["subcontract"]
+        prefill = self.prefiller.values(spec, said) if self.prefiller and said else {}
+        state, resumed = self.engine.start("subcontract", self.owner, fresh=fresh, prefill=prefill)
+        if prefill:
+            write(f"入力から {len(prefill)} 項目を読み取りました。各項目で確認・修正してください。")
         write(f"【{state.spec.title}】 各項目で「戻る」で前へ、「中断」で中断（続きは後で）。")
         if resumed:
             write("前回の続きから再開します（最初からやり直すには /subcontract new）。")
