@@ -31,7 +31,8 @@ class Draft:
     cited: list[int]
     not_covered: bool = False
     model_ms: float = 0.0  # time spent waiting for the model (for the pipeline's own overhead)
-    first_token_ms: float | None = None
+    first_token_ms: float | None = None  # the model's first text, from the request
+    first_shown_ms: float | None = None  # the first text that could be shown (it cites a chunk)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -44,6 +45,7 @@ class GroundedWriter:
         self.canary = f"ITAKU-CANARY-{secrets.token_hex(6)}"
         self._answer = prompts.load("answer")
         self.last_draft: Draft | None = None  # the latest usable draft (for benchmarks)
+        self._shown_ms: float | None = None
         self._rewrite = prompts.load("rewrite")
 
     # -- the standalone question -----------------------------------------------------------------
@@ -99,6 +101,7 @@ class GroundedWriter:
         messages = self._messages(texts[0], chunks, texts[1:], lang)
         prepared = time.perf_counter()
         try:
+            self._shown_ms = None
             text, model_ms, first_ms = self._complete(messages, on_delta, len(chunks))
         except Exception as e:
             log.warning("llm answer failed: %s", type(e).__name__)
@@ -113,6 +116,7 @@ class GroundedWriter:
             draft.text = masker.restore(draft.text, only=own)
         draft.model_ms = model_ms
         draft.first_token_ms = first_ms
+        draft.first_shown_ms = self._shown_ms
         ended = time.perf_counter()
         draft.timings = {
             "prepare_ms": (prepared - started) * 1000,
@@ -163,6 +167,7 @@ class GroundedWriter:
             return choice.message.content or "", (time.perf_counter() - started) * 1000, None
         parts: list[str] = []
         first: float | None = None
+        shown: float | None = None
         finished = False
         stream = self.client.chat.completions.create(
             model=self.model, messages=messages, temperature=0, max_tokens=800, stream=True
@@ -178,11 +183,14 @@ class GroundedWriter:
                 parts.append(piece)
                 text = "".join(parts)
                 if self._showable(text, k):
+                    if shown is None:
+                        shown = (time.perf_counter() - started) * 1000
                     on_delta(text)
             if choice.finish_reason is not None:
                 finished = choice.finish_reason == "stop"
         if not finished:
             raise ValueError("the stream ended before the answer was complete")
+        self._shown_ms = shown
         return "".join(parts), (time.perf_counter() - started) * 1000, first
 
     def _check(self, text: str, k: int) -> Draft | None:
