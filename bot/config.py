@@ -13,6 +13,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def project_file(relative: str) -> Path:
+    """A file that ships beside the package (prompts/, manifest.json…): in the checkout, or in
+    the working folder of an installed copy (the container's /app)."""
+    here = PROJECT_ROOT / relative
+    return here if here.exists() else Path.cwd() / relative
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_file_encoding="utf-8")
 
@@ -115,7 +122,7 @@ class Settings(BaseSettings):
         description="Where `itaku chat` writes finished drafts (.docx and .md).",
     )
     approval_policy_path: Path = Field(
-        default=PROJECT_ROOT / "approval_policy.yaml",
+        default_factory=lambda: project_file("approval_policy.yaml"),
         validation_alias="ITAKU_APPROVAL_POLICY",
         description="Who approves subcontracting requests, per risk level (YAML).",
     )

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import yaml
 
-from bot.config import PROJECT_ROOT
+from bot.config import project_file
 
-PROMPTS_DIR = PROJECT_ROOT / "prompts"
+PROMPTS_DIR = project_file("prompts")
 
 
 @dataclass(frozen=True)

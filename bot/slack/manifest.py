@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.config import PROJECT_ROOT
+from bot.config import project_file
 from bot.slack.http import EVENTS_PATH
-
-MANIFEST = PROJECT_ROOT / "manifest.json"
 
 
 def load() -> dict[str, Any]:
     """manifest.json of the checkout (or of the working folder, in an installed image)."""
-    path = MANIFEST if MANIFEST.exists() else Path.cwd() / "manifest.json"
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(project_file("manifest.json").read_text(encoding="utf-8"))
     return data
 
 
