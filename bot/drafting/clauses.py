@@ -423,7 +423,7 @@ def _check_value(param: ClauseParam, value: str) -> str:
         value = unicodedata.normalize("NFKC", value)
         if re.fullmatch(param.pattern, value) is None:
             raise ClauseError(
-                f"{label} の値「{value}」は形式が正しくありません（{param.pattern}）。"
+                f"{label} の値「{value}」は形式が正しくありません。{_expected(param)}"
             )
     if len(value) > param.max_len:
         raise ClauseError(
@@ -623,3 +623,13 @@ def _split_words(text: str) -> list[str]:
     if in_word:
         words.append("".join(current))
     return words
+
+
+def _expected(param: ClauseParam) -> str:
+    """What a value should look like, in words (never the regular expression itself)."""
+    digits = re.fullmatch(r"\^\[0-9\]\{1,(\d+)\}\$", param.pattern or "")
+    if digits:
+        return f"半角数字（{digits.group(1)}桁まで）で入力してください（例：{param.default}）。"
+    if param.pattern == "^(yes|no)$":
+        return "yes か no で入力してください。"
+    return f"入力例：{param.default}"
