@@ -8,7 +8,7 @@ from typing import Any
 from bot.approvals.render import answer_lines
 from bot.approvals.service import OUTCOME_LABELS, RequestView
 from bot.slack import ids
-from bot.slack.blocks import escape
+from bot.slack.blocks import context, escape, section
 
 Block = dict[str, Any]
 LEVEL_EMOJI = {
@@ -22,14 +22,6 @@ STATUS_EMOJI = {
     "rejected": ":no_entry:",
     "changes_requested": ":leftwards_arrow_with_hook:",
 }
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
-
-
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
 
 
 def _who(actor: str) -> str:
@@ -53,22 +45,22 @@ def request_blocks(view: RequestView) -> list[Block]:
     if view.stage is not None:
         state += f"　判断待ち：{escape(view.stage_name or '')}（{_approvers(view.approvers)}）"
     blocks: list[Block] = [
-        _section(
+        section(
             f"*再委託の承認申請 {view.id}*\n{escape(view.title)}\n申請者：{_who(view.requester)}"
         ),
-        _section(state),
+        section(state),
     ]
     risk = [
         f"{LEVEL_EMOJI.get(view.risk.level, '')} *リスク：{escape(view.level_label)}*（{view.risk.score}点）"
     ]
     risk += [f"• {escape(r.text)}（{escape(r.source)}）" for r in view.risk.reasons]
-    blocks.append(_section("\n".join(risk)))
+    blocks.append(section("\n".join(risk)))
     lines = [f"*{escape(label)}*：{escape(value)}" for label, value in answer_lines(view)]
-    blocks.append(_section("\n".join(lines)))
+    blocks.append(section("\n".join(lines)))
     for d in view.current_decisions:
         reason = f"：{escape(d.reason)}" if d.reason else ""
         blocks.append(
-            _context(
+            context(
                 f"{escape(d.stage_name)}　{OUTCOME_LABELS[d.outcome]}　{_who(d.approver)}{reason}"
             )
         )
@@ -86,7 +78,7 @@ def request_blocks(view: RequestView) -> list[Block]:
             }
         )
         blocks.append(
-            _context("スレッドに「承認」「却下 理由」「差戻し 理由」と返信しても判断できます。")
+            context("スレッドに「承認」「却下 理由」「差戻し 理由」と返信しても判断できます。")
         )
     return blocks[:50]
 
@@ -128,7 +120,7 @@ def requester_dm(view: RequestView, actor: str, outcome: str, reason: str | None
         head += "\n申請は承認済みです。"
     elif view.stage is not None:
         head += f"\n次は {escape(view.stage_name or '')} の判断待ちです。"
-    blocks = [_section(head)]
+    blocks = [section(head)]
     if view.status == "changes_requested":
         blocks.append(
             {
@@ -141,7 +133,7 @@ def requester_dm(view: RequestView, actor: str, outcome: str, reason: str | None
 
 def filed_dm(view: RequestView) -> list[Block]:
     return [
-        _section(
+        section(
             f"再委託の承認申請 *{view.id}* を提出しました（リスク：{escape(view.level_label)}）。"
             f"\n{escape(view.stage_name or '')} の判断を待っています。判断が出たらお知らせします。"
         )
@@ -158,7 +150,7 @@ def reason_modal(view: RequestView, outcome: str, token: str) -> Block:
         "submit": {"type": "plain_text", "text": label},
         "close": {"type": "plain_text", "text": "やめる"},
         "blocks": [
-            _section(f"*{view.id}* {escape(view.title)}"),
+            section(f"*{view.id}* {escape(view.title)}"),
             {
                 "type": "input",
                 "block_id": ids.REASON_BLOCK,
@@ -186,22 +178,22 @@ def reminder_text(view: RequestView, escalated: bool) -> str:
 def home_requests(mine: list[RequestView], waiting: list[RequestView]) -> list[Block]:
     blocks: list[Block] = [
         {"type": "divider"},
-        _section("*あなたの再委託申請*（`/subcontract` で申請）"),
+        section("*あなたの再委託申請*（`/subcontract` で申請）"),
     ]
     if not mine:
-        blocks.append(_context("まだ申請はありません。"))
+        blocks.append(context("まだ申請はありません。"))
     for v in mine[:10]:
         blocks.append(
-            _section(
+            section(
                 f"{STATUS_EMOJI.get(v.status, '')} *{v.id}* {escape(v.title)}\n{escape(v.status_label)}（リスク{escape(v.level_label)}）"
             )
         )
     if waiting:
-        blocks.append(_section("*あなたの判断を待っている申請*"))
+        blocks.append(section("*あなたの判断を待っている申請*"))
         for v in waiting[:10]:
             link = ""
             blocks.append(
-                _section(
+                section(
                     f":hourglass_flowing_sand: *{v.id}* {escape(v.title)}（{escape(v.stage_name or '')}）{link}"
                 )
             )

@@ -28,30 +28,34 @@ def _safe_url(url: str | None) -> str | None:
     return url
 
 
-def _sections(body: str) -> list[Block]:
+def sections(body: str) -> list[Block]:
     """Split long text into section blocks at line boundaries (each within Slack's limit)."""
     blocks: list[Block] = []
     current = ""
     for line in body.split("\n"):
         while len(line) > SECTION_LIMIT:
             if current:
-                blocks.append(_section(current))
+                blocks.append(section(current))
                 current = ""
-            blocks.append(_section(line[:SECTION_LIMIT]))
+            blocks.append(section(line[:SECTION_LIMIT]))
             line = line[SECTION_LIMIT:]
         candidate = f"{current}\n{line}" if current else line
         if len(candidate) > SECTION_LIMIT:
-            blocks.append(_section(current))
+            blocks.append(section(current))
             current = line
         else:
             current = candidate
     if current.strip():
-        blocks.append(_section(current))
+        blocks.append(section(current))
     return blocks
 
 
-def _section(mrkdwn: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+def section(mrkdwn: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn[:SECTION_LIMIT]}}
+
+
+def context(mrkdwn: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn[:SECTION_LIMIT]}]}
 
 
 def citation_line(c: Citation) -> str:
@@ -95,10 +99,10 @@ def answer_blocks(
     """The answer, its numbered sources and the buttons (without the text when it was streamed
     into the message already)."""
     lang = answer.lang if answer.lang in ("ja", "en") else "ja"
-    blocks = _sections(escape(answer.answer)) if with_text else []
+    blocks = sections(escape(answer.answer)) if with_text else []
     if answer.citations:
         lines = [f"*{text('sources', lang)}*", *(citation_line(c) for c in answer.citations)]
-        blocks.extend(_sections("\n".join(lines)))
+        blocks.extend(sections("\n".join(lines)))
     if shared_by:
         blocks.append(
             {
@@ -117,7 +121,7 @@ def answer_blocks(
 
 
 def notice_blocks(message: str) -> list[Block]:
-    return [_section(message)]
+    return [section(message)]
 
 
 def help_blocks() -> list[Block]:
@@ -128,9 +132,9 @@ def help_blocks() -> list[Block]:
         if out:
             out.append({"type": "divider"})
         out += [
-            _section(text("intro", lang)),
-            _section(text("how_to", lang)),
-            _section(f"{text('examples_title', lang)}\n{examples}"),
+            section(text("intro", lang)),
+            section(text("how_to", lang)),
+            section(f"{text('examples_title', lang)}\n{examples}"),
         ]
     return out
 
@@ -145,11 +149,11 @@ def home_view(lang: str = "ja") -> Block:
                 "type": "header",
                 "text": {"type": "plain_text", "text": text("home_title", lang), "emoji": True},
             },
-            _section(text("intro", lang)),
+            section(text("intro", lang)),
             {"type": "divider"},
-            _section(text("topics", lang)),
-            _section(f"{text('examples_title', lang)}\n{examples}"),
+            section(text("topics", lang)),
+            section(f"{text('examples_title', lang)}\n{examples}"),
             {"type": "divider"},
-            _section(text("how_to", lang)),
+            section(text("how_to", lang)),
         ],
     }

@@ -10,7 +10,7 @@ from bot.dialogs.engine import DialogState
 from bot.dialogs.guidance import StepGuidance
 from bot.dialogs.spec import GENERAL, FieldSpec
 from bot.slack import ids
-from bot.slack.blocks import escape
+from bot.slack.blocks import escape, sections
 
 Block = dict[str, Any]
 
@@ -148,14 +148,7 @@ def review_view(state: DialogState, token: str, problem: str | None = None) -> B
     if problem:
         blocks.append({"type": "section", "text": _mrkdwn(f":warning: {escape(problem)}")})
     lines = [f"*{escape(label)}*：{escape(value)}" for label, value in state.summary()]
-    chunk: list[str] = []
-    for line in lines:
-        if sum(len(x) + 1 for x in chunk) + len(line) > 2900:
-            blocks.append({"type": "section", "text": _mrkdwn("\n".join(chunk))})
-            chunk = []
-        chunk.append(line)
-    if chunk:
-        blocks.append({"type": "section", "text": _mrkdwn("\n".join(chunk))})
+    blocks += sections("\n".join(lines))
     steps = [_option(s.id, f"{i}. {s.title}") for i, s in enumerate(spec.visible(state.answers), 1)]
     blocks.append(
         {
