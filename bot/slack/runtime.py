@@ -113,7 +113,7 @@ class SlackRuntime:
             return False
         self.runner.submit(self.answer_event, event_id)
         if not channel.startswith("D") and event.get("channel_type") != "im":
-            self._warn_personal_data(team, event, text_)
+            self.runner.submit(self._warn_personal_data, team, event, text_)  # off the ack path
         return True
 
     def _warn_personal_data(self, team: str, event: dict[str, Any], text_: str) -> None:
@@ -129,12 +129,8 @@ class SlackRuntime:
             "チャンネルの投稿は多くの人が読めるため、個人情報は書かないか、Itaku には DM で質問してください。"
             "（この案内は一度だけ表示します。）"
         )
-        self.runner.submit(
-            self._ephemeral,
-            str(event["channel"]),
-            user,
-            str(event.get("thread_ts") or event["ts"]),
-            notice,
+        self._ephemeral(
+            str(event["channel"]), user, str(event.get("thread_ts") or event["ts"]), notice
         )
 
     def _ephemeral(self, channel: str, user: str, thread_ts: str, text_: str) -> None:
