@@ -615,7 +615,7 @@ def _find_names(text: str) -> list[tuple[int, int]]:
 _ANY_DIGIT = re.compile("[0-9]")
 
 
-def _candidates(norm: str) -> list[tuple[PiiKind, int, int]]:
+def _candidates(norm: str, names: bool = True) -> list[tuple[PiiKind, int, int]]:
     found: list[tuple[PiiKind, int, int]] = []
     if "@" in norm:
         found.extend(("email", *m.span()) for m in _EMAIL.finditer(norm) if _valid_email(m[0]))
@@ -632,19 +632,21 @@ def _candidates(norm: str) -> list[tuple[PiiKind, int, int]]:
                 end -= 1
             found.append(("address", start, end))
         found.extend(("address", *m.span("zip")) for m in _POSTCODE.finditer(norm))
-    found.extend(("name", start, end) for start, end in _find_names(norm))
+    if names:
+        found.extend(("name", start, end) for start, end in _find_names(norm))
     return found
 
 
-def find_pii(text: str) -> list[Finding]:
+def find_pii(text: str, *, names: bool = True) -> list[Finding]:
     """Personal data in `text`: non-overlapping findings sorted by start (on overlap, the kind
-    earlier in KINDS wins, then the longer match)."""
+    earlier in KINDS wins, then the longer match). `names=False` skips person names (the one
+    kind that needs the morphological analyser, and the noisiest in everyday chat)."""
     if not text:
         return []
     norm = _normalize(text)
     chosen: list[tuple[PiiKind, int, int]] = []
     for kind, start, end in sorted(
-        _candidates(norm.text), key=lambda c: (_PRIORITY[c[0]], c[1] - c[2], c[1])
+        _candidates(norm.text, names), key=lambda c: (_PRIORITY[c[0]], c[1] - c[2], c[1])
     ):
         if end <= start:
             continue

@@ -118,7 +118,8 @@ class SlackRuntime:
 
     def _warn_personal_data(self, team: str, event: dict[str, Any], text_: str) -> None:
         """Personal data posted in a channel: the author is told privately, once, and why."""
-        kinds = sorted({f.kind for f in find_pii(text_)})
+        # identifiers only: colleagues are named in channels all day, and that is no leak
+        kinds = sorted({f.kind for f in find_pii(text_, names=False)})
         user = str(event.get("user") or "")
         if not kinds or not user:
             return
