@@ -13,23 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.drafting.nda_fields import ui
-
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Country = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+from bot.dialogs.fields import EARLIEST, Address, Country, LongText, ShortText, plausible, ui
 
 Certification = Literal["isms", "pmark", "other"]
 Supervision = Literal["reports", "audit", "onsite"]
@@ -50,9 +38,6 @@ REPORT_FREQUENCY: dict[str, str] = {
     "quarterly": "四半期ごと",
     "yearly": "年に1回",
 }
-
-EARLIEST = dt.date(2000, 1, 1)
-LATEST = dt.date(2100, 12, 31)
 
 # how the domestic case may be written (compared after normalize_name)
 _JAPAN = frozenset({"日本", "日本国", "japan", "nippon", "nihon"})
@@ -213,9 +198,7 @@ class SubcontractAnswers(BaseModel):
     @field_validator("period_start", "period_end")
     @classmethod
     def _plausible_period(cls, value: dt.date) -> dt.date:
-        if not EARLIEST <= value <= LATEST:
-            raise ValueError("再委託の期間は2000年から2100年の間の日付にしてください。")
-        return value
+        return plausible(value, "再委託の期間")
 
     @field_validator("last_assessed")
     @classmethod

@@ -8,19 +8,11 @@ does not say how to ask (textarea, multi)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+from bot.dialogs.fields import LongText, ShortText, plausible, ui
 
 EXCLUSIONS = {
     "public_before": "開示の時点で既に公知であった情報",
@@ -47,10 +39,6 @@ def _all_exclusions() -> list[Exclusion]:
 
 def _all_disposal() -> list[Disposal]:
     return ["return", "shred", "destroy_media", "erase"]
-
-
-def ui(label: str, label_en: str, **extra: Any) -> dict[str, Any]:
-    return {"label": label, "label_en": label_en, **extra}
 
 
 class NdaAnswers(BaseModel):
@@ -258,9 +246,7 @@ class NdaAnswers(BaseModel):
     @field_validator("effective_date")
     @classmethod
     def _plausible_date(cls, value: dt.date) -> dt.date:
-        if not dt.date(2000, 1, 1) <= value <= dt.date(2100, 12, 31):
-            raise ValueError("開始日は2000年から2100年の間の日付にしてください。")
-        return value
+        return plausible(value, "開始日")
 
     @model_validator(mode="after")
     def _consistent(self) -> NdaAnswers:
