@@ -93,6 +93,7 @@ class DecideResult:
     request: RequestView | None = None
     by: str | None = None  # who had already decided
     message: str = ""
+    resubmitted: bool = False  # `submit` revised a request sent back, rather than filing one
 
 
 class ApprovalService:
@@ -172,6 +173,21 @@ class ApprovalService:
             return request_id
 
         return self._view(self.db.transact(work))
+
+    def submit(
+        self, requester: str, answers: SubcontractAnswers, *, dialog_id: str, via: str = "slack"
+    ) -> DecideResult:
+        """A finished request dialog: the revision of the request it filed earlier if that one
+        was sent back for changes, else a new request."""
+        previous = self.by_dialog(dialog_id)
+        if previous is not None and previous.status == "changes_requested":
+            outcome = self.resubmit(previous.id, requester, answers, via=via)
+            return DecideResult(
+                outcome.result, outcome.request, message=outcome.message, resubmitted=True
+            )
+        return DecideResult(
+            Result.RECORDED, self.file(requester, answers, dialog_id=dialog_id, via=via)
+        )
 
     def resubmit(
         self, request_id: str, requester: str, answers: SubcontractAnswers, *, via: str = "slack"

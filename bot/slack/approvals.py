@@ -89,16 +89,13 @@ class GroupMembers:
 
 def file_request(rt: SlackRuntime, dialog_id: str, user: str, answers: SubcontractAnswers) -> None:
     """A finished request dialog: a new request, or the revision of one sent back for changes."""
-    previous = rt.approvals.by_dialog(dialog_id)
-    if previous is not None and previous.status == "changes_requested":
-        outcome = rt.approvals.resubmit(previous.id, user, answers)
-        if outcome.result is not Result.RECORDED or outcome.request is None:
-            _dm(rt, user, outcome.message)
-            return
-        view = outcome.request
+    outcome = rt.approvals.submit(user, answers, dialog_id=dialog_id)
+    if outcome.request is None:
+        _dm(rt, user, outcome.message)
+        return
+    view = outcome.request
+    if outcome.resubmitted:
         _thread(rt, view, f"<@{user}> さんが修正して再提出しました（第{view.revision}版）。")
-    else:
-        view = rt.approvals.file(user, answers, dialog_id=dialog_id)
     sync(rt, view)
     _dm_blocks(rt, user, ab.fallback(view), ab.filed_dm(view))
 

@@ -112,30 +112,35 @@ class TerminalDrafting:
 
     # -- the NDA dialog ----------------------------------------------------------------------------
 
-    def nda(self, read: Read, write: Write, fresh: bool = False, said: str = "") -> list[Path]:
-        """Run the NDA dialog to the end; the paths of the written draft ([] if paused).
-        With an LLM, what the user `said` pre-fills the fields, to confirm one by one."""
-        prefill = (
-            self.prefiller.values(self.engine.specs["nda"], said) if self.prefiller and said else {}
-        )
-        state, resumed = self.engine.start("nda", self.owner, fresh=fresh, prefill=prefill)
+    def _complete(
+        self, spec_id: str, read: Read, write: Write, fresh: bool, said: str
+    ) -> tuple[str, BaseModel] | None:
+        """Start or resume a dialog (pre-filled from what the user `said`, with an LLM) and run
+        it to the end: (dialog id, answers), or None when paused, cancelled or refused."""
+        spec = self.engine.specs[spec_id]
+        prefill = self.prefiller.values(spec, said) if self.prefiller and said else {}
+        state, resumed = self.engine.start(spec_id, self.owner, fresh=fresh, prefill=prefill)
         if prefill:
             write(f"入力から {len(prefill)} 項目を読み取りました。各項目で確認・修正してください。")
-        write(f"【{state.spec.title}】 各項目で「戻る」で前へ、「中断」で中断（続きは後で）。")
+        write(f"【{spec.title}】 各項目で「戻る」で前へ、「中断」で中断（続きは後で）。")
         if resumed:
-            write("前回の続きから再開します（最初からやり直すには /nda new）。")
+            write(f"前回の続きから再開します（最初からやり直すには /{spec_id} new）。")
         try:
             model = self._run(state, read, write)
         except _Stop:
-            write("中断しました。次に /nda と入力すると続きから再開します。")
-            return []
+            write(f"中断しました。次に /{spec_id} と入力すると続きから再開します。")
+            return None
         except DialogError as e:
             write(f"⚠ {e}")
+            return None
+        return (state.id, model) if model is not None else None
+
+    def nda(self, read: Read, write: Write, fresh: bool = False, said: str = "") -> list[Path]:
+        """Run the NDA dialog to the end; the paths of the written draft ([] if paused)."""
+        done = self._complete("nda", read, write, fresh, said)
+        if done is None or not isinstance(done[1], NdaAnswers):
             return []
-        if model is None:
-            return []
-        assert isinstance(model, NdaAnswers)
-        files = nda_files(model, self.clauses)
+        files = nda_files(done[1], self.clauses)
         self.drafts_dir.mkdir(parents=True, exist_ok=True)
         docx = self.drafts_dir / f"{files.basename}.docx"
         md = self.drafts_dir / f"{files.basename}.md"
@@ -149,40 +154,19 @@ class TerminalDrafting:
     def subcontract(
         self, read: Read, write: Write, fresh: bool = False, said: str = ""
     ) -> str | None:
-        """File a subcontracting approval request (or resubmit one sent back); its id. With an
-        LLM, what the user `said` pre-fills the fields, to confirm one by one."""
+        """File a subcontracting approval request (or resubmit one sent back); its id."""
         if self.approvals is None:
             write("承認申請はこの環境では使えません（承認ポリシーが読めません）。")
             return None
-        spec = self.engine.specs["subcontract"]
-        prefill = self.prefiller.values(spec, said) if self.prefiller and said else {}
-        state, resumed = self.engine.start("subcontract", self.owner, fresh=fresh, prefill=prefill)
-        if prefill:
-            write(f"入力から {len(prefill)} 項目を読み取りました。各項目で確認・修正してください。")
-        write(f"【{state.spec.title}】 各項目で「戻る」で前へ、「中断」で中断（続きは後で）。")
-        if resumed:
-            write("前回の続きから再開します（最初からやり直すには /subcontract new）。")
-        try:
-            model = self._run(state, read, write)
-        except _Stop:
-            write("中断しました。次に /subcontract と入力すると続きから再開します。")
+        done = self._complete("subcontract", read, write, fresh, said)
+        if done is None or not isinstance(done[1], SubcontractAnswers):
             return None
-        except DialogError as e:
-            write(f"⚠ {e}")
+        outcome = self.approvals.submit(self.owner, done[1], dialog_id=done[0], via="terminal")
+        if outcome.request is None:
+            write(f"⚠ {outcome.message}")
             return None
-        if not isinstance(model, SubcontractAnswers):
-            return None
-        previous = self.approvals.by_dialog(state.id)
-        if previous is not None and previous.status == "changes_requested":
-            outcome = self.approvals.resubmit(previous.id, self.owner, model, via="terminal")
-            if outcome.request is None:
-                write(f"⚠ {outcome.message}")
-                return None
-            view = outcome.request
-        else:
-            view = self.approvals.file(self.owner, model, dialog_id=state.id, via="terminal")
-        write(f"申請 {view.id} を提出しました。\n{request_text(view)}")
-        return view.id
+        write(f"申請 {outcome.request.id} を提出しました。\n{request_text(outcome.request)}")
+        return outcome.request.id
 
     def _run(self, state: DialogState, read: Read, write: Write) -> BaseModel | None:
         while True:
