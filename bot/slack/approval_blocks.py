@@ -8,7 +8,7 @@ from typing import Any
 from bot.approvals.render import answer_lines
 from bot.approvals.service import OUTCOME_LABELS, RequestView
 from bot.slack import ids
-from bot.slack.blocks import context, escape, section
+from bot.slack.blocks import button, context, escape, section
 
 Block = dict[str, Any]
 LEVEL_EMOJI = {
@@ -71,9 +71,9 @@ def request_blocks(view: RequestView) -> list[Block]:
                 "type": "actions",
                 "block_id": f"req_{view.id}_{view.revision}",
                 "elements": [
-                    _button("承認", ids.REQ_APPROVE, value, "primary"),
-                    _button("却下", ids.REQ_REJECT, value, "danger"),
-                    _button("差戻し", ids.REQ_CHANGES, value),
+                    button("承認", ids.REQ_APPROVE, value, "primary"),
+                    button("却下", ids.REQ_REJECT, value, "danger"),
+                    button("差戻し", ids.REQ_CHANGES, value),
                 ],
             }
         )
@@ -81,18 +81,6 @@ def request_blocks(view: RequestView) -> list[Block]:
             context("スレッドに「承認」「却下 理由」「差戻し 理由」と返信しても判断できます。")
         )
     return blocks[:50]
-
-
-def _button(label: str, action_id: str, value: str, style: str | None = None) -> Block:
-    b: Block = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": label},
-        "action_id": action_id,
-        "value": value,
-    }
-    if style:
-        b["style"] = style
-    return b
 
 
 def fallback(view: RequestView) -> str:
@@ -125,7 +113,7 @@ def requester_dm(view: RequestView, actor: str, outcome: str, reason: str | None
         blocks.append(
             {
                 "type": "actions",
-                "elements": [_button("修正して再提出する", ids.REQ_REVISE, view.id, "primary")],
+                "elements": [button("修正して再提出する", ids.REQ_REVISE, view.id, "primary")],
             }
         )
     return blocks

@@ -71,7 +71,7 @@ def citation_line(c: Citation) -> str:
     return f"{line}\n      `{escape(c.source)}`"
 
 
-def _button(label: str, action_id: str, value: str, style: str | None = None) -> Block:
+def button(label: str, action_id: str, value: str, style: str | None = None) -> Block:
     button: Block = {
         "type": "button",
         "text": {"type": "plain_text", "text": label, "emoji": True},
@@ -111,11 +111,11 @@ def answer_blocks(
             }
         )
     buttons = [
-        _button(text("helpful", lang), ids.VOTE_HELPFUL, answer_id),
-        _button(text("unhelpful", lang), ids.VOTE_UNHELPFUL, answer_id),
+        button(text("helpful", lang), ids.VOTE_HELPFUL, answer_id),
+        button(text("unhelpful", lang), ids.VOTE_UNHELPFUL, answer_id),
     ]
     if shareable:
-        buttons.append(_button(text("share", lang), ids.SHARE_ANSWER, answer_id, "primary"))
+        buttons.append(button(text("share", lang), ids.SHARE_ANSWER, answer_id, "primary"))
     blocks.append({"type": "actions", "block_id": f"itaku_answer_{answer_id}", "elements": buttons})
     return blocks[:50]  # Slack's limit per message
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.drafting.clauses import ClauseTemplate, FilledClause
 from bot.slack import ids
-from bot.slack.blocks import context, escape, section, sections
+from bot.slack.blocks import button, context, escape, section, sections
 
 Block = dict[str, Any]
 
@@ -45,17 +45,7 @@ def error_blocks(message: str, topics: list[ClauseTemplate]) -> list[Block]:
 
 
 def _edit_button(dialog_id: str) -> Block:
-    return {
-        "type": "actions",
-        "elements": [
-            {
-                "type": "button",
-                "text": {"type": "plain_text", "text": "編集する"},
-                "action_id": ids.DRAFT_EDIT,
-                "value": dialog_id,
-            }
-        ],
-    }
+    return {"type": "actions", "elements": [button("編集する", ids.DRAFT_EDIT, dialog_id)]}
 
 
 def draft_failed_blocks(dialog_id: str) -> list[Block]:
