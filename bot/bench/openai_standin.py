@@ -57,10 +57,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal, TypeAlias
 from urllib.parse import unquote, urlsplit
+
+from bot.bench.local_server import LocalServer, StandInServer
 
 DEFAULT_REPLY = "承知しました。確認のうえ、追ってご連絡いたします。"
 DEFAULT_MODELS = ("gpt-4o-mini", "gpt-4o", "text-embedding-3-small")
@@ -171,19 +172,6 @@ class _StreamReply:
 _Response: TypeAlias = _Reply | _StreamReply | None  # None: drop the connection
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False  # stop() must not wait for handlers sleeping out a delay
-    request_queue_size = 128
-
-    def __init__(self, standin: OpenAIStandIn) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.standin = standin
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # clients that hang up are not our concern; handler bugs are answered with a 500
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the openai client pools connections
     disable_nagle_algorithm = True  # stream chunks must leave at once
@@ -205,7 +193,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         server = self.server
-        assert isinstance(server, _Server)
+        assert isinstance(server, StandInServer)
         standin = server.standin
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
@@ -250,10 +238,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-class OpenAIStandIn:
+class OpenAIStandIn(LocalServer):
     """A local HTTP server that behaves enough like the OpenAI API to run an LLM client offline."""
 
+    handler = _Handler
+    thread_name = "openai-standin"
+
     def __init__(self, api_key: str = "sk-test", embedding_dim: int = 64) -> None:
+        super().__init__()
         if embedding_dim <= 0:
             raise ValueError("embedding_dim must be positive")
         self.api_key = api_key
@@ -270,53 +262,6 @@ class OpenAIStandIn:
         self._latency = 0.0
         self._token_delay = 0.0
         self._counter = 0
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> OpenAIStandIn:
-        if self._server is not None:
-            return self
-        self._stopping.clear()
-        self._server = _Server(self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.02},  # stop() waits for one poll
-            name="openai-standin",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving; handlers still sleeping (latency, delays, token delays) hang up."""
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        self._stopping.set()
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> OpenAIStandIn:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("OpenAIStandIn is not started")
-        return int(self._server.server_address[1])
 
     @property
     def base_url(self) -> str:

@@ -26,10 +26,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+from bot.bench.local_server import LocalServer, StandInServer
 
 # Params that slack_sdk sends as JSON strings in form bodies; decoded to objects in `Call.params`.
 JSON_PARAMS = frozenset({"blocks", "attachments", "view", "metadata", "files"})
@@ -112,18 +113,6 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # bursts of concurrent clients must not be refused
-
-    def __init__(self, standin: SlackStandIn) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.standin = standin
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # clients that hang up are not our concern; handler bugs are answered with a 500
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive for clients that want it (urllib closes anyway)
     disable_nagle_algorithm = True  # headers and body go out in separate writes
@@ -139,7 +128,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         server = self.server
-        assert isinstance(server, _Server)
+        assert isinstance(server, StandInServer)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         reply = server.standin._handle(self.command, self.path, dict(self.headers.items()), body)
@@ -225,8 +214,11 @@ class Upload:
     completed: bool = False
 
 
-class SlackStandIn:
+class SlackStandIn(LocalServer):
     """A local HTTP server that behaves enough like Slack's Web API to run a Slack app offline."""
+
+    handler = _Handler
+    thread_name = "slack-standin"
 
     def __init__(
         self,
@@ -236,6 +228,7 @@ class SlackStandIn:
         bot_token: str = "xoxb-test-token",
         app_token: str = "xapp-test-token",
     ) -> None:
+        super().__init__()
         self.bot_user_id = bot_user_id
         self.app_token = app_token
         # what apps.connections.open hands out (Socket Mode): set it to a ws:// URL of a test server
@@ -255,49 +248,6 @@ class SlackStandIn:
         self._latency = 0.0
         self._counter = 0  # for ts and view ids; never reset, so ids stay unique across resets
         self._response_channels: dict[str, str] = {}
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> SlackStandIn:
-        if self._server is not None:
-            return self
-        self._server = _Server(self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.02},  # stop() waits for one poll
-            name="slack-standin",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> SlackStandIn:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("SlackStandIn is not started")
-        return int(self._server.server_address[1])
 
     @property
     def api_url(self) -> str:

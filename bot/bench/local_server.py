@@ -1,0 +1,74 @@
+"""What every local stand-in shares: an HTTP server on 127.0.0.1 (any free port) served from a
+daemon thread, with start / stop / `with` / port. The subclass gives the request handler and
+answers requests in its `_handle`."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, ClassVar, Self
+
+
+class StandInServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # stop() must not wait for handlers sleeping out a delay
+    request_queue_size = 128  # bursts of concurrent clients must not be refused
+
+    def __init__(self, owner: Any, handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+        self.standin = owner
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients that hang up are not our concern; handler bugs are answered with a 500
+
+
+class LocalServer:
+    handler: ClassVar[type[BaseHTTPRequestHandler]]
+    thread_name: ClassVar[str] = "standin"
+
+    def __init__(self) -> None:
+        self._server: StandInServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()  # set by stop(): sleeping handlers hang up
+
+    def start(self) -> Self:
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        self._server = StandInServer(self, self.handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},  # stop() waits for one poll
+            name=self.thread_name,
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        self._stopping.set()
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError(f"{type(self).__name__} is not started")
+        return int(self._server.server_address[1])
