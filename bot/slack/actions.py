@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.slack import ids
+from bot.slack.payloads import team_user
 from bot.slack.runtime import SlackRuntime
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ _ANSWER_ID = re.compile(r"^[0-9a-f]{32}$")
 
 def _clicked(body: dict[str, Any], action: dict[str, Any]) -> tuple[str, str, str | None] | None:
     answer_id = str(action.get("value") or "")
-    user = str((body.get("user") or {}).get("id") or "")
+    user = team_user(body)[1]
     if not _ANSWER_ID.match(answer_id) or not user:
         return None
     url = body.get("response_url")

@@ -21,6 +21,7 @@ from bot.approvals.subcontract_fields import SubcontractAnswers
 from bot.slack import approval_blocks as ab
 from bot.slack import ids
 from bot.slack.dialog_views import notice_view
+from bot.slack.payloads import owner_of, team_user
 from bot.slack.runtime import SlackRuntime
 from bot.slack.view_tokens import ViewRef
 from bot.store.events import ClaimResult
@@ -208,7 +209,7 @@ def register(app: App, rt: SlackRuntime) -> None:
     def on_approve(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         ref = _request_ref(action.get("value"))
-        user = str((body.get("user") or {}).get("id") or "")
+        user = team_user(body)[1]
         if ref is None or not user:
             return
         ok, message = decide(rt, ref[0], ref[1], user, "approved", None)
@@ -219,7 +220,7 @@ def register(app: App, rt: SlackRuntime) -> None:
         def on_click(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
             ack()
             ref = _request_ref(action.get("value"))
-            user = str((body.get("user") or {}).get("id") or "")
+            user = team_user(body)[1]
             view = rt.approvals.get(ref[0]) if ref else None
             if ref is None or view is None or not user or not body.get("trigger_id"):
                 return
@@ -255,7 +256,7 @@ def register(app: App, rt: SlackRuntime) -> None:
     @app.view(ids.REQ_REASON_VIEW)
     def on_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         ref = rt.signer.verify(view.get("private_metadata"))
-        user = str((body.get("user") or {}).get("id") or "")
+        user = team_user(body)[1]
         if ref is None or ref.step not in ("rejected", "changes_requested") or not user:
             ack(response_action="update", view=notice_view("この画面は無効です。"))
             return
@@ -280,7 +281,7 @@ def register(app: App, rt: SlackRuntime) -> None:
     @app.action(ids.REQ_REVISE)
     def on_revise(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        user = str((body.get("user") or {}).get("id") or "")
+        user = team_user(body)[1]
         view = rt.approvals.get(str(action.get("value") or ""))
         if (
             view is None
@@ -290,9 +291,9 @@ def register(app: App, rt: SlackRuntime) -> None:
         ):
             return
         from bot.dialogs.engine import DialogError
-        from bot.slack.dialogs import owner_of, view_for
+        from bot.slack.dialogs import view_for  # dialogs imports this module
 
-        team = (body.get("team") or {}).get("id") if isinstance(body.get("team"), dict) else None
+        team = team_user(body)[0]
         try:
             state = rt.dialogs.reopen(view.dialog_id, owner_of(team, user))
             modal = view_for(rt, state)

@@ -20,24 +20,13 @@ from bot.drafting.service import nda_files
 from bot.slack import approvals, clause_blocks, ids
 from bot.slack.blocks import escape
 from bot.slack.dialog_views import notice_view, review_view, step_view, values_of
+from bot.slack.payloads import owner_of, team_user
 from bot.slack.runtime import SlackRuntime
 from bot.slack.view_tokens import ViewRef
 
 log = logging.getLogger(__name__)
 
 Ack = Callable[..., None]
-
-
-def owner_of(team: object, user: object) -> str:
-    return f"slack:{team or '-'}:{user}"
-
-
-def _team_user(body: dict[str, Any]) -> tuple[str, str]:
-    user = body.get("user") or {}
-    team = body.get("team") or {}
-    user_id = user.get("id") if isinstance(user, dict) else body.get("user_id")
-    team_id = team.get("id") if isinstance(team, dict) else body.get("team_id")
-    return str(team_id or body.get("team_id") or "-"), str(user_id or "")
 
 
 def view_for(
@@ -111,7 +100,7 @@ def register(app: App, rt: SlackRuntime) -> None:
 
     @app.view(ids.DIALOG_VIEW)
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        team, user = _team_user(body)
+        team, user = team_user(body)
         ref = rt.signer.verify(view.get("private_metadata"))
         if ref is None:
             log.warning("refused a dialog submission with a bad token")
@@ -145,7 +134,7 @@ def register(app: App, rt: SlackRuntime) -> None:
     def _move(body: dict[str, Any], move: Callable[[ViewRef, str], DialogState]) -> None:
         view = body.get("view") or {}
         ref = rt.signer.verify(view.get("private_metadata"))
-        team, user = _team_user(body)
+        team, user = team_user(body)
         if ref is None or not view.get("id"):
             return
         try:
@@ -172,7 +161,7 @@ def register(app: App, rt: SlackRuntime) -> None:
     @app.action(ids.DRAFT_EDIT)
     def on_edit(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        team, user = _team_user(body)
+        team, user = team_user(body)
         trigger = body.get("trigger_id")
         if not trigger:
             return
