@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -46,7 +46,7 @@ class Decision:
     stage: int
     stage_name: str
     approver: str
-    outcome: str
+    outcome: OutcomeName
     reason: str | None
     decided_at: datetime
 
@@ -519,7 +519,7 @@ class ApprovalService:
                 d.stage,
                 stages[d.stage].name if d.stage < len(stages) else str(d.stage),
                 d.approver,
-                d.outcome,
+                cast(OutcomeName, d.outcome),
                 d.reason,
                 d.decided_at,
             )

@@ -10,7 +10,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bot.knowledge.models import Chunk
@@ -33,7 +33,7 @@ class Draft:
     model_ms: float = 0.0  # time spent waiting for the model (for the pipeline's own overhead)
     first_token_ms: float | None = None  # the model's first text, from the request
     first_shown_ms: float | None = None  # the first text that could be shown (it cites a chunk)
-    timings: dict[str, float] = field(default_factory=dict)
+    overhead_ms: float = 0.0
 
 
 class GroundedWriter:
@@ -44,8 +44,8 @@ class GroundedWriter:
         self.stream = stream
         self.canary = f"ITAKU-CANARY-{secrets.token_hex(6)}"
         self._answer = prompts.load("answer")
-        self.last_draft: Draft | None = None  # the latest usable draft (for benchmarks)
-        self._shown_ms: float | None = None
+        # the latest usable draft, for the benchmark's figures (which asks one question at a time)
+        self.last_draft: Draft | None = None
         self._rewrite = prompts.load("rewrite")
 
     # -- the standalone question -----------------------------------------------------------------
@@ -89,41 +89,25 @@ class GroundedWriter:
         masker: Masker,
         on_delta: Delta | None = None,
     ) -> Draft | None:
-        """The model's answer, checked; None when it cannot be used (the caller answers offline)."""
+        """The model's answer, checked; None when it cannot be used (the caller answers offline).
+        PiiRefused under the refuse policy: nothing is sent."""
         started = time.perf_counter()
-        try:
-            texts = guard(
-                [question] + [c.text[:_MAX_CHUNK_CHARS] for c in chunks], self.policy, masker
-            )
-        except PiiRefused:
-            raise
-        asked_placeholders = set(masker.placeholders) if question else set()
+        texts = guard([question] + [c.text[:_MAX_CHUNK_CHARS] for c in chunks], self.policy, masker)
         messages = self._messages(texts[0], chunks, texts[1:], lang)
-        prepared = time.perf_counter()
         try:
-            self._shown_ms = None
-            text, model_ms, first_ms = self._complete(messages, on_delta, len(chunks))
+            text, model_ms, first_ms, shown_ms = self._complete(messages, on_delta, len(chunks))
         except Exception as e:
             log.warning("llm answer failed: %s", type(e).__name__)
             return None
-        checked_at = time.perf_counter()
         draft = self._check(text, len(chunks))
         if draft is None:
             return None
-        if not draft.not_covered:
-            # put back only what the user wrote themselves
-            own = {p for p in asked_placeholders if p in masker.placeholders and p in texts[0]}
+        if not draft.not_covered:  # put back only what the user wrote themselves
+            own = {p for p in masker.placeholders if p in texts[0]}
             draft.text = masker.restore(draft.text, only=own)
-        draft.model_ms = model_ms
-        draft.first_token_ms = first_ms
-        draft.first_shown_ms = self._shown_ms
-        ended = time.perf_counter()
-        draft.timings = {
-            "prepare_ms": (prepared - started) * 1000,
-            "check_ms": (ended - checked_at) * 1000,
-            # everything but the wait for the model: masking, prompt, parsing, checks, restoring
-            "overhead_ms": (ended - started) * 1000 - model_ms,
-        }
+        draft.model_ms, draft.first_token_ms, draft.first_shown_ms = model_ms, first_ms, shown_ms
+        # everything but the wait for the model: masking, prompt, parsing, checks, restoring
+        draft.overhead_ms = (time.perf_counter() - started) * 1000 - model_ms
         self.last_draft = draft
         return draft
 
@@ -155,7 +139,7 @@ class GroundedWriter:
 
     def _complete(
         self, messages: list[dict[str, str]], on_delta: Delta | None, k: int = 0
-    ) -> tuple[str, float, float | None]:
+    ) -> tuple[str, float, float | None, float | None]:
         started = time.perf_counter()
         if not (self.stream and on_delta is not None):
             response = self.client.chat.completions.create(
@@ -164,7 +148,7 @@ class GroundedWriter:
             choice = response.choices[0]
             if choice.finish_reason not in ("stop", None):
                 raise ValueError(f"incomplete answer: {choice.finish_reason}")
-            return choice.message.content or "", (time.perf_counter() - started) * 1000, None
+            return choice.message.content or "", (time.perf_counter() - started) * 1000, None, None
         parts: list[str] = []
         first: float | None = None
         shown: float | None = None
@@ -190,8 +174,7 @@ class GroundedWriter:
                 finished = choice.finish_reason == "stop"
         if not finished:
             raise ValueError("the stream ended before the answer was complete")
-        self._shown_ms = shown
-        return "".join(parts), (time.perf_counter() - started) * 1000, first
+        return "".join(parts), (time.perf_counter() - started) * 1000, first, shown
 
     def _check(self, text: str, k: int) -> Draft | None:
         text = text.strip()

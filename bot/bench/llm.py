@@ -68,7 +68,7 @@ def run_llm_bench(limit: int = 100, token_delay_s: float = 0.002) -> int:
             if answer.generated_by == "llm":
                 used += 1
             if draft is not None:
-                overhead.append(draft.timings["overhead_ms"])
+                overhead.append(draft.overhead_ms)
                 if first and draft.first_shown_ms is not None:
                     # the model's own part (its text up to the first citable words) taken out
                     before_model.append(first[0] - draft.first_shown_ms)

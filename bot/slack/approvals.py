@@ -355,4 +355,4 @@ def sweep(rt: SlackRuntime) -> None:
         sync(rt, view)
         if view.current_decisions:  # a decision whose notices may not have gone out
             d = view.current_decisions[-1]
-            announce(rt, view, d.approver, d.outcome, d.reason)  # type: ignore[arg-type]
+            announce(rt, view, d.approver, d.outcome, d.reason)
