@@ -23,8 +23,58 @@ class StandInServer(ThreadingHTTPServer):
         pass  # clients that hang up are not our concern; handler bugs are answered with a 500
 
 
+class StandInHandler(BaseHTTPRequestHandler):
+    """Reads each request whole and hands it to the stand-in's `_handle`; the subclass sends
+    what comes back (`reply`)."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive for clients that pool connections
+    disable_nagle_algorithm = True  # headers, body and stream chunks leave at once
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        server = self.server
+        assert isinstance(server, StandInServer)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        response = server.standin._handle(self.command, self.path, dict(self.headers.items()), body)
+        try:
+            if response is None:  # an injected dropped connection: nothing at all
+                self.close_connection = True
+            else:
+                self.reply(server.standin, response)
+        except OSError:  # the client went away
+            self.close_connection = True
+
+    def reply(self, standin: Any, response: Any) -> None:
+        raise NotImplementedError
+
+    def send_whole(
+        self, status: int, content_type: str, body: bytes, headers: dict[str, str]
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+
+
 class LocalServer:
-    handler: ClassVar[type[BaseHTTPRequestHandler]]
+    handler: ClassVar[type[StandInHandler]]
     thread_name: ClassVar[str] = "standin"
 
     def __init__(self) -> None:

@@ -57,11 +57,10 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal, TypeAlias
 from urllib.parse import unquote, urlsplit
 
-from bot.bench.local_server import LocalServer, StandInServer
+from bot.bench.local_server import LocalServer, StandInHandler
 
 DEFAULT_REPLY = "承知しました。確認のうえ、追ってご連絡いたします。"
 DEFAULT_MODELS = ("gpt-4o-mini", "gpt-4o", "text-embedding-3-small")
@@ -172,49 +171,15 @@ class _StreamReply:
 _Response: TypeAlias = _Reply | _StreamReply | None  # None: drop the connection
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: the openai client pools connections
-    disable_nagle_algorithm = True  # stream chunks must leave at once
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_PUT(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
-
-    def _serve(self) -> None:
-        server = self.server
-        assert isinstance(server, StandInServer)
-        standin = server.standin
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        response = standin._handle(self.command, self.path, dict(self.headers.items()), body)
-        try:
-            if response is None:  # an injected dropped connection: nothing at all
-                self.close_connection = True
-            elif isinstance(response, _StreamReply):
-                self._send_stream(standin, response)
-            else:
-                self._send_whole(response)
-        except OSError:  # the client went away
-            self.close_connection = True
+class _Handler(StandInHandler):
+    def reply(self, standin: Any, response: Any) -> None:
+        if isinstance(response, _StreamReply):
+            self._send_stream(standin, response)
+        else:
+            self._send_whole(response)
 
     def _send_whole(self, reply: _Reply) -> None:
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
+        self.send_whole(reply.status, reply.content_type, reply.body, reply.headers)
         if reply.cut_at is None:
             self.wfile.write(reply.body)
         else:

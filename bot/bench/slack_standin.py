@@ -26,11 +26,10 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from bot.bench.local_server import LocalServer, StandInServer
+from bot.bench.local_server import LocalServer, StandInHandler
 
 # Params that slack_sdk sends as JSON strings in form bodies; decoded to objects in `Call.params`.
 JSON_PARAMS = frozenset({"blocks", "attachments", "view", "metadata", "files"})
@@ -113,35 +112,11 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive for clients that want it (urllib closes anyway)
-    disable_nagle_algorithm = True  # headers and body go out in separate writes
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def _serve(self) -> None:
-        server = self.server
-        assert isinstance(server, StandInServer)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        reply = server.standin._handle(self.command, self.path, dict(self.headers.items()), body)
-        if reply is None:  # an injected dropped connection: no status line, no headers, nothing
-            self.close_connection = True
-            return
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(reply.body)
+class _Handler(StandInHandler):
+    def reply(self, standin: Any, response: Any) -> None:
+        assert isinstance(response, _Reply)
+        self.send_whole(response.status, response.content_type, response.body, response.headers)
+        self.wfile.write(response.body)
 
 
 def _json_reply(payload: dict[str, Any], status: int = 200) -> _Reply:
