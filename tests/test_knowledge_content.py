@@ -25,7 +25,7 @@ def test_there_is_content_of_every_kind() -> None:
 def test_document_has_complete_front_matter(path: Path) -> None:
     data, body = split_front_matter(path.read_text(encoding="utf-8"))
     assert data is not None, "front matter missing"
-    assert set(data) - {"drafting"} == {"title", "kind", "tags", "sources", "as_of"}
+    assert set(data) - {"drafting", "questions"} == {"title", "kind", "tags", "sources", "as_of"}
     doc = load_file(path, path.name)
     assert doc.meta.tags and doc.meta.sources
     assert len(body) > 500

@@ -29,6 +29,7 @@ def chunk_document(doc: LoadedDocument, max_chars: int = DEFAULT_MAX_CHARS) -> l
         if path and path[0] == doc.meta.title:  # the title is shown anyway: not part of the section
             path = path[1:]
         section = " > ".join(path)
+        questions = tuple(doc.meta.questions.get(block.heading_path[-1], ())) if path else ()
         for text in pack_sentences(split_sentences(block.text), max_chars):
             chunks.append(
                 Chunk(
@@ -38,6 +39,7 @@ def chunk_document(doc: LoadedDocument, max_chars: int = DEFAULT_MAX_CHARS) -> l
                     section=section,
                     text=text,
                     position=len(chunks),
+                    questions=questions,
                 )
             )
     return chunks

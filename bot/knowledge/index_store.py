@@ -29,7 +29,7 @@ class FileEntry(BaseModel):
 
 
 # Bump when tokenisation, chunking or BM25 parameters change: indexes of another version are rebuilt.
-LEXICAL_VERSION = 4
+LEXICAL_VERSION = 5
 
 
 class Manifest(BaseModel):
@@ -50,8 +50,8 @@ class LexicalIndexes:
     @classmethod
     def build(cls, chunks: list[Chunk]) -> LexicalIndexes:
         return cls(
-            chars=BM25Index.build(char_tokens(c.text) for c in chunks),
-            words=BM25Index.build((word_tokens(c.text) for c in chunks), k1=1.2, b=0.75),
+            chars=BM25Index.build(char_tokens(c.searchable) for c in chunks),
+            words=BM25Index.build((word_tokens(c.searchable) for c in chunks), k1=1.2, b=0.75),
             titles=BM25Index.build(char_tokens(f"{c.title}\n{c.section}") for c in chunks),
         )
 

@@ -283,4 +283,4 @@ def _other_complete(layout: IndexLayout, failed: int) -> set[int]:
 
 
 def _embed_text(chunk: Chunk) -> str:
-    return f"{chunk.title}\n{chunk.section}\n{chunk.text}"
+    return f"{chunk.title}\n{chunk.section}\n{chunk.searchable}"

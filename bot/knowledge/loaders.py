@@ -21,6 +21,7 @@ SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".ht
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+LIST_ITEM = "・"
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
 
@@ -133,6 +134,12 @@ def _load_markdown(path: Path, source: str) -> LoadedDocument:
     data, body = split_front_matter(_read_text(path))
     blocks, first_h1 = markdown_blocks(body)
     meta = _meta_from(data) if data is not None else _default_meta(path, first_h1, source)
+    headings = {h for b in blocks for h in b.heading_path}
+    unknown = [h for h in meta.questions if h not in headings]
+    if unknown:
+        raise LoadError(
+            f"front matter `questions` names a heading the document does not have: {unknown[0]!r}"
+        )
     return LoadedDocument(source=source, meta=meta, blocks=blocks)
 
 
@@ -154,7 +161,8 @@ def markdown_blocks(body: str) -> tuple[list[Block], str | None]:
                 continue
             sections.heading(level, title)
             continue
-        line = _LIST_MARK.sub("", raw).strip()
+        # A list item keeps a mark of its own, so an answer can show a list as a list.
+        line = _LIST_MARK.sub(LIST_ITEM, raw).strip() if _LIST_MARK.match(raw) else raw.strip()
         if line.startswith("|") and line.endswith("|"):
             cells = [c.strip() for c in line.strip("|").split("|")]
             if all(set(c) <= set("-: ") for c in cells):

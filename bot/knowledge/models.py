@@ -41,6 +41,9 @@ class DocMeta(BaseModel):
     as_of: dt.date
     # a template's machine-readable part (parameters, variants, explanation), read by bot/drafting
     drafting: dict[str, Any] | None = None
+    # questions a section answers, by its heading, as a curator would paraphrase them (colloquial,
+    # English): matched like the section's text, never shown
+    questions: dict[str, list[str]] = Field(default_factory=dict)
 
     @field_validator("tags", mode="before")
     @classmethod
@@ -75,9 +78,15 @@ class Chunk:
     section: str  # heading path joined with " > " (without the document title)
     text: str
     position: int  # order within its document
+    questions: tuple[str, ...] = ()  # the section's curated paraphrases (front matter)
+
+    @property
+    def searchable(self) -> str:
+        """What the lexical indexes hold for this chunk: its text and the questions it answers."""
+        return "\n".join((self.text, *self.questions))
 
     def to_record(self) -> dict[str, object]:
-        return {
+        rec: dict[str, object] = {
             "id": self.id,
             "source": self.source,
             "title": self.title,
@@ -85,9 +94,13 @@ class Chunk:
             "text": self.text,
             "position": self.position,
         }
+        if self.questions:
+            rec["questions"] = list(self.questions)
+        return rec
 
     @classmethod
     def from_record(cls, rec: dict[str, object]) -> Chunk:
+        questions = rec.get("questions")
         return cls(
             id=str(rec["id"]),
             source=str(rec["source"]),
@@ -95,4 +108,5 @@ class Chunk:
             section=str(rec["section"]),
             text=str(rec["text"]),
             position=int(str(rec["position"])),
+            questions=tuple(str(q) for q in questions) if isinstance(questions, list) else (),
         )
