@@ -62,6 +62,16 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         default="text-embedding-3-small", validation_alias="ITAKU_EMBEDDING_MODEL"
     )
+    offline_embedder: Literal["e5", "hashing"] = Field(
+        default="e5",
+        validation_alias="ITAKU_EMBEDDER",
+        description="Offline vectors: e5 (the bundled multilingual model) or hashing (no model).",
+    )
+    embedding_cache: Path | None = Field(
+        default=None,
+        validation_alias="ITAKU_EMBEDDING_CACHE",
+        description="SQLite file of vectors by model and text hash (default: in the data folder).",
+    )
     embedding_timeout_s: float = Field(
         default=20.0, gt=0, validation_alias="ITAKU_EMBEDDING_TIMEOUT"
     )
@@ -163,6 +173,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'itaku.db'}"
+
+    @property
+    def resolved_embedding_cache(self) -> Path:
+        return self.embedding_cache or self.data_dir / "embeddings.sqlite3"
 
     @property
     def uses_llm(self) -> bool:

@@ -10,7 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.assistant.service import Assistant
+# The suite's own small corpora are indexed with the words-only vectors, which are instant; the
+# bundled model is exercised where it matters (tests/test_semantic.py), with its vectors cached.
+os.environ.setdefault("ITAKU_EMBEDDER", "hashing")
+
+from bot.assistant.service import Assistant  # noqa: E402
 from bot.config import PROJECT_ROOT, Settings
 from bot.knowledge.embeddings import HashingEmbedder
 from bot.knowledge.glossary import Glossary

@@ -29,6 +29,11 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
         ),
         re.compile(r"\d"),
     ),
+    (
+        "amount",
+        re.compile(r"いくら|費用|料金|価格|値段|コスト|how much|cost|price|fee"),
+        re.compile(r"\d[\d,.]*\s*(万|億)?円|¥|yen"),
+    ),
     ("year", re.compile(r"何年|いつ|when|what year"), re.compile(r"\d{4}年|\d+月|\d{4}")),
 ]
 
@@ -42,6 +47,13 @@ class AnswerType:
         norm = normalize(sentence)
         return any(p.search(norm) for p in self.patterns)
 
+    def holds(self, kind: str, text: str) -> bool:
+        """Whether the text holds an answer of this one kind (e.g. an amount of money)."""
+        norm = normalize(text)
+        return any(
+            n == kind and p.search(norm) for n, p in zip(self.names, self.patterns, strict=True)
+        )
+
 
 def answer_type(question: str) -> AnswerType | None:
     norm = normalize(question)
@@ -49,3 +61,17 @@ def answer_type(question: str) -> AnswerType | None:
     if not found:
         return None
     return AnswerType(tuple(n for n, _ in found), tuple(a for _, a in found))
+
+
+# A question that asks for several things: what / which / how / steps / items / conditions.
+_LIST_QUESTION = re.compile(
+    r"何を|何が|なにを|なにが|何に|どんな|どのような|どういう|どう(すれば|したら|やって|する|やる|いう)"
+    r"|項目|条項|手順|ステップ|流れ|方法|ポイント|条件|要件|何をすれば|一覧|リスト|聞けば|確認すべき"
+    r"|決めて?おく|定めて?おく|入れる|盛り込|書くべき|書けば|記載|やること|すること|対策"
+    r"|\bwhat\b|\bwhich\b|\bhow\b|\bsteps?\b|\blist\b|\binclude|\bitems?\b|\bconditions?\b"
+    r"|\brequirements?\b|\bcontain"
+)
+
+
+def asks_for_list(question: str) -> bool:
+    return bool(_LIST_QUESTION.search(normalize(question)))

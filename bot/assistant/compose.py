@@ -1,121 +1,207 @@
-"""Offline, extractive answers: the sentences of the retrieved chunks that answer the question,
-in reading order, each tied to a numbered source. Refuses when the best chunks do not cover the
-question's key terms, instead of stitching unrelated text together."""
+"""Offline, extractive answers built from sections.
+
+The unit of an answer is the best-matching section (its heading path is its subject). Its
+sentence that best answers the question comes first (knowledge-base sections are written so that
+their first sentence does); then, for a question that asks what / which / how / for steps, the
+section's list in order, or otherwise the section's next sentence that adds something; then at
+most one sentence from a second source, only when it adds a fact. Sentences that talk about a
+document (「このチェックリストは…である」) are never shown, and no fact is said twice.
+
+Whether to answer at all is decided first (`coverage.covered`): a question whose subject the
+knowledge base does not hold is refused instead of being answered with whatever shares a word."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from bot.assistant.answer_type import answer_type
+from bot.assistant.answer_type import answer_type, asks_for_list
+from bot.assistant.coverage import Coverage, assess
 from bot.assistant.models import Answer, Citation, Reference
+from bot.knowledge.loaders import LIST_ITEM
 from bot.knowledge.models import Chunk, DocMeta
 from bot.knowledge.query import PreparedQuery
-from bot.knowledge.search import HybridSearcher, SearchResult, sentence_features
+from bot.knowledge.search import HybridSearcher, KnowledgeBase, SearchResult, sentence_features
 from bot.knowledge.text import normalize
 
 # A clause heading on its own line (第18条（有効期間及び残存条項）) says nothing by itself.
-_INTRODUCES_LIST = re.compile(r"(次の|以下の)[^。]{0,20}(。|：|:)$")
 _HEADING_LINE = re.compile(r"^第\d+条（[^）]*）$|^[^。！？!?]{0,24}$")
+_INTRODUCES_LIST = re.compile(r"(次の|以下の|下記の)[^。]{0,30}(。|：|:)$|[：:]$")
+# A sentence about the document itself, not about the subject.
+_META = re.compile(
+    r"^(この|本|当)(チェックリスト|ドキュメント|文書|資料|節|章|項|ページ|テンプレート|ひな形|条項集|一覧|表)"
+    r"|(項目集|一覧|まとめ|チェックリスト|テンプレート|ひな形)(で|だ)ある。?$"
+    r"|順に並べたもの|を整理したもの|をまとめたもの|のための(項目|資料|文書)"
+)
 
 
 @dataclass(frozen=True)
 class ComposePolicy:
-    min_coverage: float = (
-        0.45  # share of the question's key terms (by idf) the best chunk must hold
-    )
-    max_sentences: int = 4
-    follow_ratio: float = 0.75  # extra sentences must score at least this share of the best one
+    min_coverage: float = 0.45  # words only: share of the key terms (by idf) the best chunk holds
     chunks_considered: int = 3
     answer_type_bonus: float = 0.15  # for a sentence that holds the kind of answer asked for
+    lead_bonus: float = 0.12  # a section's first sentence is written to answer its heading
     duplicate_jaccard: float = 0.5  # sentences this similar (character bigrams) count as one
     placeholder_penalty: float = 0.3
-    max_list_items: int = 8
+    max_list_items: int = 15
+    max_extra_sentences: int = 1  # from the answer's own section, when it is not a list
+    support_ratio: float = 0.8  # a second source's sentence must score this share of the lead
 
 
 @dataclass
-class _Candidate:
-    hit_rank: int
-    position: int
-    sentence: str
+class _Sentence:
+    text: str
+    chunk: Chunk
+    position: int  # in the section, across its chunks
     score: float
+    is_item: bool
 
 
 def compose_answer(
     q: PreparedQuery,
     result: SearchResult,
-    docs: dict[str, DocMeta],
+    kb: KnowledgeBase,
     policy: ComposePolicy,
-) -> tuple[str, list[Citation], float]:
-    """Return (answer text, citations, confidence). Empty text means: abstain."""
-    hits, scorer, weights = result.hits, result.scorer, result.key_weights
-    if not hits or not q.key_terms:
-        return "", [], 0.0
-    considered = hits[: policy.chunks_considered]
-    best_cov = max(h.coverage for h in considered)
-    if best_cov < policy.min_coverage:
-        return "", [], best_cov
+) -> tuple[str, list[Citation], Coverage]:
+    """Return (answer text, citations, coverage). Empty text means: abstain."""
+    cov = assess(q, result, policy.min_coverage, policy.chunks_considered)
+    if not cov.answer:
+        return "", [], cov
+    hits = result.hits
+    best = hits[0]
+    scorer, weights = result.scorer, result.key_weights
     expected = answer_type(q.text)
-    top_score = hits[0].score or 1.0
-    candidates: list[_Candidate] = []
-    for rank, hit in enumerate(considered):
-        if hit.coverage < policy.min_coverage * 0.75:
-            continue
-        heading = normalize(f"{hit.chunk.title}\n{hit.chunk.section}")
-        for pos, (sentence, tokens) in enumerate(sentence_features(hit.chunk.text)):
-            if len(sentence) < 4 or _HEADING_LINE.match(sentence):
-                continue
-            cov = HybridSearcher.coverage(
-                q.key_terms, weights, heading + "\n" + normalize(sentence)
-            )
-            score = 0.45 * cov + 0.45 * scorer.score_tokens(tokens) + 0.1 * (hit.score / top_score)
-            if expected is not None and expected.matches(sentence):
-                score += policy.answer_type_bonus
-            if "{{" in sentence:  # a form's fill-in line is no answer in itself
-                score -= policy.placeholder_penalty
-            candidates.append(_Candidate(rank, pos, sentence, score))
-    if not candidates:
-        return "", [], best_cov
-    best = max(c.score for c in candidates)
-    chosen: list[_Candidate] = []
-    chosen_grams: list[set[str]] = []
-    for c in sorted(candidates, key=lambda c: -c.score):
-        if len(chosen) >= policy.max_sentences or c.score < policy.follow_ratio * best:
-            break
-        grams = _bigrams(c.sentence)
-        # Several documents may state the same fact: say it once.
-        if any(_jaccard(grams, g) >= policy.duplicate_jaccard for g in chosen_grams):
-            continue
-        chosen.append(c)
-        chosen_grams.append(grams)
-    chosen.sort(key=lambda c: (c.hit_rank, c.position))
+    top_score = best.score or 1.0
 
-    numbers: dict[str, int] = {}
-    citations: list[Citation] = []
-    shown = {(c.hit_rank, c.position) for c in chosen}
-    lines: list[str] = []
-    for c in chosen:
-        chunk = considered[c.hit_rank].chunk
-        key = f"{chunk.source}#{chunk.section}"
-        if key not in numbers:
-            numbers[key] = len(numbers) + 1
-            citations.append(citation_for(numbers[key], chunk, docs.get(chunk.source)))
-        lines.append(f"{c.sentence} [{numbers[key]}]")
-        if _INTRODUCES_LIST.search(c.sentence):
-            # "…次の事項を確認する。" announces a list: the answer is the list that follows.
-            sentences = sentence_features(chunk.text)
-            for pos in range(
-                c.position + 1, min(len(sentences), c.position + 1 + policy.max_list_items)
-            ):
-                if (c.hit_rank, pos) in shown:
-                    continue
-                shown.add((c.hit_rank, pos))
-                lines.append(f"・{sentences[pos][0]}")
-    return "\n".join(lines), citations, best_cov
+    def score(sentence: str, chunk: Chunk, tokens: frozenset[str], hit_score: float) -> float:
+        heading = normalize(f"{chunk.title}\n{chunk.section}")
+        c = HybridSearcher.coverage(q.key_terms, weights, heading + "\n" + normalize(sentence))
+        s = 0.45 * c + 0.45 * scorer.score_tokens(tokens) + 0.1 * (hit_score / top_score)
+        if expected is not None and expected.matches(sentence):
+            s += policy.answer_type_bonus
+        if "{{" in sentence:  # a form's fill-in line is no answer in itself
+            s -= policy.placeholder_penalty
+        return s
+
+    section = _section_sentences(kb, best.chunk, lambda t, c, k: score(t, c, k, best.score))
+    if not section:
+        return "", [], cov
+    lead = max(
+        section,
+        key=lambda s: (
+            s.score + (policy.lead_bonus if s.position == _first_position(section) else 0)
+        ),
+    )
+    chosen: list[_Sentence] = [lead]
+    list_items = [s for s in section if s.is_item and s is not lead]
+    wants_list = asks_for_list(q.text) or bool(_INTRODUCES_LIST.search(lead.text))
+    if list_items and (wants_list or lead.is_item):
+        # the section's list, in order (the lead may be one of its items: show them all)
+        chosen.extend(list_items[: policy.max_list_items])
+    else:
+        rest = sorted(
+            (s for s in section if s is not lead and not s.is_item),
+            key=lambda s: -s.score,
+        )
+        said = normalize(lead.text)
+        for s in rest[: policy.max_extra_sentences]:
+            adds = _adds_fact(s.text, said) or _adds_term(q, s.text, said)
+            if s.score >= 0.6 * lead.score and adds and not _repeats(s.text, chosen, policy):
+                chosen.append(s)
+    support = _support(hits, best.chunk, chosen, score, policy, lead.score)
+
+    citations: list[Citation] = [citation_for(1, best.chunk, kb.docs.get(best.chunk.source))]
+    lines = [f"{_plain(lead.text)} [1]"]
+    for s in chosen[1:]:
+        lines.append(f"・{_plain(s.text)}" if s.is_item or wants_list else f"{_plain(s.text)} [1]")
+    if support is not None:
+        citations.append(citation_for(2, support.chunk, kb.docs.get(support.chunk.source)))
+        lines.append(f"{_plain(support.text)} [2]")
+    return "\n".join(lines), citations, cov
+
+
+def _section_sentences(kb: KnowledgeBase, chunk: Chunk, score) -> list[_Sentence]:  # type: ignore[no-untyped-def]
+    """Every sentence of the chunk's section, in reading order, scored, meta sentences left out."""
+    out: list[_Sentence] = []
+    pos = 0
+    for part in kb.section_of(chunk):
+        for sentence, tokens in sentence_features(part.text):
+            pos += 1
+            if len(sentence) < 4 or _HEADING_LINE.match(sentence) or is_meta(sentence):
+                continue
+            out.append(
+                _Sentence(
+                    sentence,
+                    part,
+                    pos,
+                    score(sentence, part, tokens),
+                    sentence.startswith(LIST_ITEM),
+                )
+            )
+    return out
+
+
+def _first_position(section: list[_Sentence]) -> int:
+    return min((s.position for s in section if not s.is_item), default=section[0].position)
+
+
+def _support(  # type: ignore[no-untyped-def]
+    hits, answer_chunk: Chunk, chosen: list[_Sentence], score, policy: ComposePolicy, lead: float
+) -> _Sentence | None:
+    """One sentence from another document, only when it adds a fact (a number, a term) that
+    the answer does not hold yet."""
+    said = normalize("\n".join(s.text for s in chosen))
+    best: _Sentence | None = None
+    for hit in hits[1 : policy.chunks_considered]:
+        if hit.chunk.source == answer_chunk.source:
+            continue
+        for pos, (sentence, tokens) in enumerate(sentence_features(hit.chunk.text)):
+            if len(sentence) < 4 or _HEADING_LINE.match(sentence) or is_meta(sentence):
+                continue
+            s = _Sentence(
+                sentence, hit.chunk, pos, score(sentence, hit.chunk, tokens, hit.score), False
+            )
+            if s.score < policy.support_ratio * lead or (best and s.score <= best.score):
+                continue
+            if _repeats(sentence, chosen, policy) or not _adds_fact(sentence, said):
+                continue
+            best = s
+    return best
+
+
+_FACT = re.compile(r"\d[\d,.]*\s*(?:日|か月|ヶ月|カ月|時間|年|人|件|社|万|億|円|%|条|月)|第\d+条")
+
+
+def _adds_fact(sentence: str, said: str) -> bool:
+    norm = normalize(sentence)
+    return any(m.group(0) not in said for m in _FACT.finditer(norm))
+
+
+def _adds_term(q: PreparedQuery, sentence: str, said: str) -> bool:
+    """The sentence holds one of the question's key terms that the answer does not yet."""
+    norm = normalize(sentence)
+    return any(
+        any(a in norm for a in t.alternatives) and not any(a in said for a in t.alternatives)
+        for t in q.key_terms
+    )
+
+
+def is_meta(sentence: str) -> bool:
+    """A sentence about the document (「このチェックリストは…」), never an answer."""
+    return bool(_META.search(normalize(sentence).lstrip(LIST_ITEM)))
+
+
+def _plain(sentence: str) -> str:
+    return sentence.removeprefix(LIST_ITEM).strip()
+
+
+def _repeats(sentence: str, chosen: list[_Sentence], policy: ComposePolicy) -> bool:
+    grams = _bigrams(sentence)
+    return any(_jaccard(grams, _bigrams(c.text)) >= policy.duplicate_jaccard for c in chosen)
 
 
 def _bigrams(sentence: str) -> set[str]:
-    norm = normalize(sentence)
+    norm = normalize(_plain(sentence))
     return {norm[i : i + 2] for i in range(len(norm) - 1)}
 
 

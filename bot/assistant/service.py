@@ -13,7 +13,14 @@ from bot.assistant.compose import ComposePolicy, abstention, citation_for, compo
 from bot.assistant.grounded import GroundedWriter
 from bot.assistant.models import Answer
 from bot.config import Settings
-from bot.knowledge.embeddings import Embedder, HashingEmbedder, OpenAIEmbedder
+from bot.knowledge.embeddings import (
+    CachedEmbedder,
+    E5Embedder,
+    Embedder,
+    EmbedderUnavailable,
+    HashingEmbedder,
+    OpenAIEmbedder,
+)
 from bot.knowledge.glossary import Glossary
 from bot.knowledge.query import prepare_query
 from bot.knowledge.search import FusionWeights, Hit, HybridSearcher, KnowledgeBase
@@ -25,14 +32,26 @@ log = logging.getLogger(__name__)
 
 
 def make_embedder(settings: Settings) -> Embedder:
+    """The configured embedder, its document vectors cached by model and text. A bundled model
+    that cannot load is said once, clearly; the words-only vectors stand in, and the search
+    still serves (the index records which embedder made its vectors)."""
+    inner: Embedder
     if settings.uses_remote_embeddings:
-        return OpenAIEmbedder(
+        inner = OpenAIEmbedder(
             settings.openai_base_url,
             settings.openai_api_key,
             settings.embedding_model,
             settings.embedding_timeout_s,
         )
-    return HashingEmbedder()
+    elif settings.offline_embedder == "e5":
+        try:
+            inner = E5Embedder()
+        except EmbedderUnavailable as exc:
+            log.warning("semantic search is off: %s", exc)
+            return HashingEmbedder()
+    else:
+        return HashingEmbedder()  # instant: nothing worth caching
+    return CachedEmbedder(inner, settings.resolved_embedding_cache)
 
 
 def without_pii(text: str) -> str:
@@ -205,15 +224,16 @@ class Assistant:
         if not q.key_terms:
             return abstention(question, lang, messages.text("no_topic", lang), "no_topic"), []
         result = self.searcher.run(q, k=self.settings.top_k)
-        body, citations, confidence = compose_answer(q, result, self.kb.docs, self.policy)
+        body, citations, cov = compose_answer(q, result, self.kb, self.policy)
         if not body and self.writer is not None and not rewritten:
             # colloquial wording the knowledge base does not use: search again in its terms
             search_text, search_history, rewritten = self._rewritten(cleaned, history, masker)
             retry = prepare_query(search_text, self.glossary, search_history)
             if rewritten and retry.key_terms:
                 q, result = retry, self.searcher.run(retry, k=self.settings.top_k)
-                body, citations, confidence = compose_answer(q, result, self.kb.docs, self.policy)
+                body, citations, cov = compose_answer(q, result, self.kb, self.policy)
         hits = result.hits
+        confidence = cov.confidence
         if not body:
             return abstention(
                 question, lang, messages.text("not_found", lang), "not_covered", confidence

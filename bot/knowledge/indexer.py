@@ -215,7 +215,7 @@ def run_index(
                 log.warning(
                     "re-embedding %d chunks missing from the previous collection", len(missing)
                 )
-            batch = 256
+            batch = 32  # a few seconds of the bundled model: progress stays visible
             for start in range(0, len(missing), batch):
                 part = missing[start : start + batch]
                 for c, v in zip(

@@ -17,6 +17,7 @@ MAX_ALTERNATIVES = 5
 # A Latin word (PKO, ISMS) is one token, where a Japanese word of the same weight in the question
 # yields several character n-grams; weigh it up so it counts like one (JSQuAD: R@5 +0.1 pt).
 LATIN_WORD_WEIGHT = 3.0
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,7}\b")
 _LATIN_WORD = re.compile(r"^[a-z][a-z0-9]*(?:[.'\-][a-z0-9]+)*$")
 
 
@@ -62,8 +63,10 @@ def prepare_query(
     remainder = prepare_text(question)
     for c in concepts:
         remainder = remainder.replace(c.matched, "、")
+    # An acronym in an English question (GDPR, SOC) names a thing as well.
+    acronyms = {a.lower() for a in _ACRONYM.findall(question)}
     for term in dict.fromkeys(key_terms(remainder)):
-        specific = lang == "ja" and bool(_LATIN_WORD.match(term))
+        specific = (lang == "ja" and bool(_LATIN_WORD.match(term))) or term in acronyms
         q.key_terms.append(KeyTerm(term, (normalize(term),), specific=specific))
     seen: set[str] = set()
     for c in concepts:

@@ -1,19 +1,21 @@
-"""Hybrid search: Japanese lexical indexes (character n-grams, words, titles) and Chroma vectors,
-fused into one ranking, then re-ranked by the best-matching sentence of each candidate.
+"""Hybrid search: Japanese lexical indexes (character n-grams, words, titles) and the chunks'
+vectors (kept in Chroma, held in memory while serving), fused into one ranking by z-scores, then
+re-ranked by the best-matching sentence of each candidate.
 
-Weights were tuned on JSQuAD (`itaku bench jsquad`) and the bundled question set; see README."""
+Weights were tuned on JSQuAD (`itaku bench jsquad`) and the bundled question sets; see README."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bot.knowledge.embeddings import Embedder
+from bot.knowledge.embeddings import Embedder, HashingEmbedder
 from bot.knowledge.index_store import (
     IndexLayout,
     LexicalIndexes,
@@ -24,9 +26,9 @@ from bot.knowledge.index_store import (
 from bot.knowledge.lexical import BM25Index, FloatArray
 from bot.knowledge.models import Chunk, DocMeta
 from bot.knowledge.query import KeyTerm, PreparedQuery
-from bot.knowledge.text import normalize, split_sentences
+from bot.knowledge.text import is_japanese_char, normalize, split_sentences
 from bot.knowledge.tokenize import char_tokens, word_tokens
-from bot.knowledge.vectorstore import collection_name, query
+from bot.knowledge.vectorstore import VectorStore, collection_name
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +42,13 @@ class FusionWeights:
     chars: float = 0.6
     words: float = 0.4
     titles: float = 0.2
-    vector: float = 0.1
+    # with vectors: the lexical and the semantic score, each as a z-score over the whole index
+    lexical_z: float = 1.0
+    vector_z: float = 1.0
     sentence: float = 0.3
     candidates: int = 30
-    vector_k: int = 50
+    # without a semantic model (hashing vectors): the old unit-max blend
+    vector: float = 0.1
 
 
 @dataclass
@@ -51,6 +56,7 @@ class Hit:
     chunk: Chunk
     score: float
     coverage: float  # share (by idf) of the question's key terms found in this chunk
+    similarity: float | None = None  # cosine of the question's and the chunk's vectors
 
 
 @dataclass
@@ -58,6 +64,8 @@ class SearchResult:
     hits: list[Hit]
     scorer: SentenceScorer
     key_weights: list[float]
+    absent: list[bool] = field(default_factory=list)  # per key term: nowhere in the KB
+    embedder: str | None = None  # whose similarities the hits carry (None: lexical only)
 
 
 class KnowledgeBase:
@@ -80,6 +88,23 @@ class KnowledgeBase:
         self.collection = collection
         self.position = {c.id: i for i, c in enumerate(chunks)}
         self._norm_cache: dict[int, str] = {}
+        self._vectors: FloatArray | None = None
+        self._vectors_lock = threading.Lock()
+
+    def vectors(self) -> FloatArray | None:
+        """Every chunk's vector, in chunk order, read from Chroma once (the store of record)
+        and held in memory: an exact similarity for every chunk costs one matrix product."""
+        if self._vectors is not None or self.collection is None:
+            return self._vectors
+        with self._vectors_lock:
+            if self._vectors is None:
+                try:
+                    got = VectorStore.vectors_of(self.collection, [c.id for c in self.chunks])
+                    self._vectors = np.stack([got[c.id] for c in self.chunks]) if got else None
+                except Exception:
+                    log.warning("vectors for generation %d are unavailable", self.generation)
+                    self.collection = None
+        return self._vectors
 
     @classmethod
     def open(cls, data_dir: Path, client: Any | None = None) -> KnowledgeBase:
@@ -106,6 +131,17 @@ class KnowledgeBase:
             collection,
         )
 
+    def section_of(self, chunk: Chunk) -> list[Chunk]:
+        """The chunks of the chunk's section (same document, same heading path), in order."""
+        i = self.position[chunk.id]
+        start = i
+        while start > 0 and _same_section(self.chunks[start - 1], chunk):
+            start -= 1
+        end = i + 1
+        while end < len(self.chunks) and _same_section(self.chunks[end], chunk):
+            end += 1
+        return self.chunks[start:end]
+
     def normalized_text(self, i: int) -> str:
         cached = self._norm_cache.get(i)
         if cached is None:
@@ -115,9 +151,22 @@ class KnowledgeBase:
         return cached
 
 
+def _has_japanese(text: str) -> bool:
+    return any(is_japanese_char(ch) for ch in text)
+
+
+def _same_section(a: Chunk, b: Chunk) -> bool:
+    return a.source == b.source and a.section == b.section
+
+
 def _unit_max(x: FloatArray) -> FloatArray:
     m = float(x.max()) if x.size else 0.0
     return x / m if m > 0 else x
+
+
+def _z(x: FloatArray) -> FloatArray:
+    sd = float(x.std()) if x.size > 1 else 0.0
+    return (x - float(x.mean())) / sd if sd > 1e-9 else np.zeros_like(x)
 
 
 class HybridSearcher:
@@ -130,6 +179,8 @@ class HybridSearcher:
             embedder is not None and kb.collection is not None and embedder.name == kb.embedder_name
         )
         self.embedder = embedder if use_vectors else None
+        # a model that relates meanings ranks every chunk; hashing vectors only add fuzziness
+        self.semantic = self.embedder is not None and not isinstance(self.embedder, HashingEmbedder)
 
     # -- ranking
     def search(self, q: PreparedQuery, k: int = 5) -> list[Hit]:
@@ -139,31 +190,35 @@ class HybridSearcher:
         """Ranked hits, with the sentence scorer and key-term weights the ranking computed, so
         that composing the answer does not compute them again."""
         kb, w = self.kb, self.weights
-        result = SearchResult([], SentenceScorer(q, kb.lexical), self.key_term_weights(q.key_terms))
+        result = SearchResult(
+            [],
+            SentenceScorer(q, kb.lexical),
+            self.key_term_weights(q.key_terms),
+            self.absent_terms(q.key_terms),
+        )
         n = len(kb.chunks)
         if n == 0:
             return result
         lex = kb.lexical
-        fused = (
+        lexical = (
             w.chars * _unit_max(lex.chars.scores(q.char_terms))
             + w.words * _unit_max(lex.words.scores(q.word_terms))
             + w.titles * _unit_max(lex.titles.scores(q.char_terms))
         )
-        if self.embedder is not None and w.vector > 0:
-            vec_scores = np.zeros(n, dtype=np.float32)
-            try:
-                for cid, sim in query(
-                    kb.collection, self.embedder.embed_query(q.vector_text), w.vector_k
-                ):
-                    pos = kb.position.get(cid)
-                    if pos is not None:
-                        vec_scores[pos] = max(sim, 0.0)
-            except Exception:
-                log.warning("vector query failed; lexical ranking only")
-            fused = fused + w.vector * _unit_max(vec_scores)
+        sims = self.similarities(q)
+        if sims is None:
+            fused = lexical
+            matched = lexical > 0
+        elif self.semantic:
+            fused = w.lexical_z * _z(lexical) + w.vector_z * _z(sims)
+            matched = np.ones(n, dtype=bool)  # the model relates any question to any chunk
+            result.embedder = kb.embedder_name
+        else:
+            fused = lexical + w.vector * _unit_max(np.maximum(sims, 0.0))
+            matched = lexical > 0
         m = min(w.candidates, n)
         cand = np.argpartition(-fused, m - 1)[:m] if m < n else np.arange(n)
-        cand = cand[fused[cand] > 0]
+        cand = cand[matched[cand]]
         if cand.size == 0:
             return result
         scorer, weights = result.scorer, result.key_weights
@@ -173,15 +228,52 @@ class HybridSearcher:
         }
         order = sorted(final, key=lambda i: -final[i])[:k]
         result.hits = [
-            Hit(kb.chunks[i], final[i], self.coverage(q.key_terms, weights, kb.normalized_text(i)))
+            Hit(
+                kb.chunks[i],
+                final[i],
+                self.coverage(q.key_terms, weights, kb.normalized_text(i)),
+                None if sims is None else float(sims[i]),
+            )
             for i in order
         ]
         return result
+
+    def similarities(self, q: PreparedQuery) -> FloatArray | None:
+        """Cosine similarity of the question to every chunk, or None without vectors."""
+        if self.embedder is None:
+            return None
+        vectors = self.kb.vectors()
+        if vectors is None:
+            return None
+        try:
+            qv = np.asarray(self.embedder.embed_query(q.vector_text), dtype=np.float32)
+        except Exception:
+            log.warning("embedding the question failed; lexical ranking only")
+            return None
+        sims: FloatArray = vectors @ qv
+        return sims
 
     # -- how much of the question a text covers
     def key_term_weights(self, terms: list[KeyTerm]) -> list[float]:
         words = self.kb.lexical.words
         return [min(_term_idf(words, alt, t.specific) for alt in t.alternatives) for t in terms]
+
+    def absent_terms(self, terms: list[KeyTerm]) -> list[bool]:
+        """Key terms that no chunk contains: the question's subject is not something the
+        knowledge base talks about. A glossary concept counts when none of its forms occurs (a
+        word the glossary knows only to tell it apart, such as 下請法); an English word counts
+        only when it names something (GDPR), as the question's language is not its subject."""
+        words = self.kb.lexical.words
+
+        def unseen(text: str) -> bool:
+            return any(words.term_idf(tok) is None for tok in (word_tokens(text) or [text]))
+
+        return [
+            (t.specific or t.from_glossary or _has_japanese(t.text))
+            and len(t.text) >= 2
+            and all(unseen(alt) for alt in t.alternatives)
+            for t in terms
+        ]
 
     @staticmethod
     def coverage(terms: list[KeyTerm], weights: list[float], norm_text: str) -> float:

@@ -86,11 +86,12 @@ class VectorStore:
                 metadatas=list(metadatas[start:end]),
             )
 
-    def vectors_of(self, collection: Any, ids: Sequence[str]) -> dict[str, Vectors]:
+    @staticmethod
+    def vectors_of(collection: Any, ids: Sequence[str]) -> dict[str, Vectors]:
+        """The vectors of these ids, read in pages."""
         out: dict[str, Vectors] = {}
-        batch = self._max_batch()
-        for start in range(0, len(ids), batch):
-            got = collection.get(ids=list(ids[start : start + batch]), include=["embeddings"])
+        for start in range(0, len(ids), 5000):
+            got = collection.get(ids=list(ids[start : start + 5000]), include=["embeddings"])
             for cid, emb in zip(got["ids"], got["embeddings"], strict=True):
                 out[cid] = np.asarray(emb, dtype=np.float32)
         return out
@@ -100,16 +101,3 @@ class VectorStore:
             return max(1, min(int(self._client.get_max_batch_size()), 5000))
         except Exception:
             return 1000
-
-
-def query(collection: Any, vector: Vectors, k: int) -> list[tuple[str, float]]:
-    """Nearest chunks as (id, cosine similarity)."""
-    count = collection.count()
-    if count == 0:
-        return []
-    res = collection.query(
-        query_embeddings=[vector], n_results=min(k, count), include=["distances"]
-    )
-    return [
-        (cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)
-    ]

