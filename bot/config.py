@@ -151,6 +151,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "chroma_url",
+        "embedding_cache",
         "openai_base_url",
         "openai_api_key",
         "database_url",

@@ -14,7 +14,7 @@ import pytest
 # bundled model is exercised where it matters (tests/test_semantic.py), with its vectors cached.
 os.environ.setdefault("ITAKU_EMBEDDER", "hashing")
 
-from bot.assistant.service import Assistant  # noqa: E402
+from bot.assistant.service import Assistant
 from bot.config import PROJECT_ROOT, Settings
 from bot.knowledge.embeddings import HashingEmbedder
 from bot.knowledge.glossary import Glossary

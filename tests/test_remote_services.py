@@ -20,7 +20,7 @@ import pytest
 
 from bot.assistant.service import Assistant, make_embedder
 from bot.config import Settings
-from bot.knowledge.embeddings import HashingEmbedder, OpenAIEmbedder
+from bot.knowledge.embeddings import CachedEmbedder, HashingEmbedder, OpenAIEmbedder
 from bot.knowledge.glossary import Glossary
 from bot.knowledge.indexer import run_index
 from bot.knowledge.search import KnowledgeBase
@@ -141,7 +141,9 @@ def test_openai_compatible_embeddings_feed_chroma(
         ITAKU_EMBEDDING_MODEL="stand-in-embed",
     )
     embedder = make_embedder(settings)
-    assert isinstance(embedder, OpenAIEmbedder) and embedder.name == "openai:stand-in-embed"
+    # the endpoint's vectors are cached by model and text, like the bundled model's
+    assert isinstance(embedder, CachedEmbedder) and isinstance(embedder.inner, OpenAIEmbedder)
+    assert embedder.name == "openai:stand-in-embed"
     _EmbeddingsStandIn.fail_next = 1  # one 500: the client retries
     report = run_index(
         [small_kb], settings.data_dir, embedder, VectorStore(open_client(settings.data_dir, None))

