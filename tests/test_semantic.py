@@ -123,7 +123,7 @@ def test_re_indexing_reuses_cached_vectors(tmp_path: Path, small_kb: Path) -> No
 
 
 def _top_section(assistant: Assistant, question: str) -> str:
-    answer, hits = assistant.respond(question)
+    answer = assistant.ask(question)
     assert not answer.abstained, question
     return f"{answer.citations[0].source}#{answer.citations[0].section}"
 
