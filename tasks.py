@@ -4,6 +4,7 @@
 python3 tasks.py demo    # venv + install, index the bundled knowledge base, answer, then chat
 python3 tasks.py test    # venv + install, run the whole test suite
 python3 tasks.py lint    # ruff and mypy on bot/
+python3 tasks.py vectors # after editing knowledge/: refresh the vectors shipped with it
 """
 
 from __future__ import annotations
@@ -60,6 +61,18 @@ def test() -> None:
     _run(BIN / "python", "-m", "pytest", *sys.argv[2:])
 
 
+def vectors() -> None:
+    """Refresh the knowledge base's shipped vectors after editing it (knowledge/.vectors.sqlite3),
+    so a new installation does not embed the bundled text again."""
+    ensure_env()
+    _run(
+        BIN / "python",
+        "-c",
+        "from bot.config import Settings; from bot.assistant.service import refresh_shipped_vectors;"
+        " print(refresh_shipped_vectors(Settings()), 'vectors shipped')",
+    )
+
+
 def lint() -> None:
     ensure_env()
     _run(BIN / "ruff", "check", "bot", "tests", "tasks.py")
@@ -67,7 +80,7 @@ def lint() -> None:
     _run(BIN / "mypy", "bot")
 
 
-TASKS = {"demo": demo, "test": test, "lint": lint, "env": ensure_env}
+TASKS = {"demo": demo, "test": test, "lint": lint, "vectors": vectors, "env": ensure_env}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in TASKS:

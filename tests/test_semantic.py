@@ -5,7 +5,6 @@ find the right section, answers have the right shape, and near misses are refuse
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,8 @@ import pytest
 
 from bot.assistant.compose import is_meta
 from bot.assistant.service import Assistant, make_embedder
-from bot.config import PROJECT_ROOT, Settings
+from bot.bench import shared_embedding_cache
+from bot.config import Settings
 from bot.knowledge.embeddings import (
     CachedEmbedder,
     E5Embedder,
@@ -27,9 +27,7 @@ from bot.knowledge.vectorstore import VectorStore, open_client
 from tests.conftest import index_into
 
 # Shared with `itaku bench`: the knowledge base is embedded once per machine, not per run.
-CACHE = Path(
-    os.environ.get("ITAKU_EMBEDDING_CACHE") or PROJECT_ROOT / ".cache" / "embeddings.sqlite3"
-)
+CACHE = shared_embedding_cache()
 
 
 @pytest.fixture(scope="module")
@@ -193,3 +191,28 @@ def test_english_answers_say_the_sources_are_japanese(assistant: Assistant) -> N
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
     answer = assistant.ask(question)
     assert answer.abstained, answer.answer
+
+
+class _MustNotEmbed(HashingEmbedder):
+    name = E5Embedder.name
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:  # type: ignore[type-arg]
+        raise AssertionError(
+            f"{len(texts)} texts of knowledge/ have no shipped vector: run `python3 tasks.py vectors`"
+        )
+
+
+def test_the_shipped_vectors_cover_the_knowledge_base(tmp_path: Path) -> None:
+    """A new installation finds every vector of the bundled text beside it: nothing to embed."""
+    from bot.assistant.service import SHIPPED_VECTORS
+
+    settings = Settings(ITAKU_DATA_DIR=tmp_path)  # type: ignore[arg-type]
+    shipped = settings.knowledge_dir / SHIPPED_VECTORS
+    cached = CachedEmbedder(_MustNotEmbed(), tmp_path / "empty.sqlite3", [shipped])
+    report = run_index(
+        [settings.knowledge_dir],
+        tmp_path / "d",
+        cached,
+        VectorStore(open_client(tmp_path / "d", None)),
+    )
+    assert cached.misses == 0 and cached.hits == report.chunks

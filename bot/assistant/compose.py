@@ -7,12 +7,13 @@ section's list in order, or otherwise the section's next sentence that adds some
 most one sentence from a second source, only when it adds a fact. Sentences that talk about a
 document (「このチェックリストは…である」) are never shown, and no fact is said twice.
 
-Whether to answer at all is decided first (`coverage.covered`): a question whose subject the
+Whether to answer at all is decided first (`coverage.assess`): a question whose subject the
 knowledge base does not hold is refused instead of being answered with whatever shares a word."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.assistant.answer_type import answer_type, asks_for_list
@@ -21,7 +22,7 @@ from bot.assistant.models import Answer, Citation, Reference
 from bot.knowledge.loaders import LIST_ITEM
 from bot.knowledge.models import Chunk, DocMeta
 from bot.knowledge.query import PreparedQuery
-from bot.knowledge.search import HybridSearcher, KnowledgeBase, SearchResult, sentence_features
+from bot.knowledge.search import Hit, HybridSearcher, KnowledgeBase, SearchResult, sentence_features
 from bot.knowledge.text import normalize
 
 # A clause heading on its own line (第18条（有効期間及び残存条項）) says nothing by itself.
@@ -46,6 +47,10 @@ class ComposePolicy:
     max_list_items: int = 15
     max_extra_sentences: int = 1  # from the answer's own section, when it is not a list
     support_ratio: float = 0.8  # a second source's sentence must score this share of the lead
+
+
+# scores a sentence of a chunk (its text, the chunk, its character n-grams, the chunk's hit score)
+_Scorer = Callable[[str, Chunk, frozenset[str], float], float]
 
 
 @dataclass
@@ -83,15 +88,11 @@ def compose_answer(
             s -= policy.placeholder_penalty
         return s
 
-    section = _section_sentences(kb, best.chunk, lambda t, c, k: score(t, c, k, best.score))
+    section = _section_sentences(kb, best, score)
     if not section:
         return "", [], cov
-    lead = max(
-        section,
-        key=lambda s: (
-            s.score + (policy.lead_bonus if s.position == _first_position(section) else 0)
-        ),
-    )
+    first = min((s.position for s in section if not s.is_item), default=section[0].position)
+    lead = max(section, key=lambda s: s.score + (policy.lead_bonus if s.position == first else 0))
     chosen: list[_Sentence] = [lead]
     list_items = [s for s in section if s.is_item and s is not lead]
     wants_list = asks_for_list(q.text) or bool(_INTRODUCES_LIST.search(lead.text))
@@ -120,33 +121,31 @@ def compose_answer(
     return "\n".join(lines), citations, cov
 
 
-def _section_sentences(kb: KnowledgeBase, chunk: Chunk, score) -> list[_Sentence]:  # type: ignore[no-untyped-def]
-    """Every sentence of the chunk's section, in reading order, scored, meta sentences left out."""
+def _section_sentences(kb: KnowledgeBase, hit: Hit, score: _Scorer) -> list[_Sentence]:
+    """Every sentence of the hit's section that may be shown, in reading order, scored."""
     out: list[_Sentence] = []
     pos = 0
-    for part in kb.section_of(chunk):
+    for part in kb.section_of(hit.chunk):
         for sentence, tokens in sentence_features(part.text):
             pos += 1
-            if len(sentence) < 4 or _HEADING_LINE.match(sentence) or is_meta(sentence):
-                continue
-            out.append(
-                _Sentence(
-                    sentence,
-                    part,
-                    pos,
-                    score(sentence, part, tokens),
-                    sentence.startswith(LIST_ITEM),
-                )
-            )
+            if _showable(sentence):
+                s = score(sentence, part, tokens, hit.score)
+                out.append(_Sentence(sentence, part, pos, s, sentence.startswith(LIST_ITEM)))
     return out
 
 
-def _first_position(section: list[_Sentence]) -> int:
-    return min((s.position for s in section if not s.is_item), default=section[0].position)
+def _showable(sentence: str) -> bool:
+    """Not a fragment, a bare clause heading, or a sentence about the document."""
+    return len(sentence) >= 4 and not _HEADING_LINE.match(sentence) and not is_meta(sentence)
 
 
-def _support(  # type: ignore[no-untyped-def]
-    hits, answer_chunk: Chunk, chosen: list[_Sentence], score, policy: ComposePolicy, lead: float
+def _support(
+    hits: list[Hit],
+    answer_chunk: Chunk,
+    chosen: list[_Sentence],
+    score: _Scorer,
+    policy: ComposePolicy,
+    lead: float,
 ) -> _Sentence | None:
     """One sentence from another document, only when it adds a fact (a number, a term) that
     the answer does not hold yet."""
@@ -156,7 +155,7 @@ def _support(  # type: ignore[no-untyped-def]
         if hit.chunk.source == answer_chunk.source:
             continue
         for pos, (sentence, tokens) in enumerate(sentence_features(hit.chunk.text)):
-            if len(sentence) < 4 or _HEADING_LINE.match(sentence) or is_meta(sentence):
+            if not _showable(sentence):
                 continue
             s = _Sentence(
                 sentence, hit.chunk, pos, score(sentence, hit.chunk, tokens, hit.score), False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import statistics
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -24,13 +24,23 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def bench_settings(data_dir: Path, **extra: object) -> Settings:
-    """Settings for a benchmark's temporary data folder, with the embedding cache kept across
-    runs (ITAKU_EMBEDDING_CACHE, or .cache/ in the project): the bundled model embeds a few
-    passages a second, so a corpus is embedded once, not on every run."""
-    from bot.config import PROJECT_ROOT, Settings
+def shared_embedding_cache() -> Path:
+    """The embedding cache that benchmarks and tests keep across runs (ITAKU_EMBEDDING_CACHE,
+    or .cache/ in the project): the bundled model embeds a few passages a second, so a corpus
+    is embedded once per machine, not on every run."""
+    from bot.config import PROJECT_ROOT
 
-    cache = os.environ.get("ITAKU_EMBEDDING_CACHE") or str(
-        PROJECT_ROOT / ".cache" / "embeddings.sqlite3"
-    )
-    return Settings(ITAKU_DATA_DIR=data_dir, ITAKU_EMBEDDING_CACHE=Path(cache), **extra)  # type: ignore[arg-type]
+    configured = os.environ.get("ITAKU_EMBEDDING_CACHE")
+    return Path(configured) if configured else PROJECT_ROOT / ".cache" / "embeddings.sqlite3"
+
+
+def bench_settings(data_dir: Path, **extra: object) -> Settings:
+    """Settings for a benchmark's temporary data folder, with the shared embedding cache."""
+    from bot.config import Settings
+
+    values: dict[str, Any] = {
+        "ITAKU_DATA_DIR": data_dir,
+        "ITAKU_EMBEDDING_CACHE": shared_embedding_cache(),
+        **extra,
+    }
+    return Settings(**values)
