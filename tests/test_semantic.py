@@ -194,7 +194,9 @@ def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
 
 
 class _MustNotEmbed(HashingEmbedder):
-    name = E5Embedder.name
+    def __init__(self) -> None:
+        super().__init__(E5Embedder.dim)
+        self.name = E5Embedder.name
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:  # type: ignore[type-arg]
         raise AssertionError(
