@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.knowledge.text import is_japanese_char, normalize, stem_english
+from bot.knowledge.text import has_japanese, normalize, stem_english
 
 
 class _Group(BaseModel):
@@ -41,13 +41,13 @@ class Glossary:
         en_terms: list[str] = []
         for canonical, terms in groups:
             canon = normalize(canonical)
-            alts = [canon] + [n for t in terms if (n := normalize(t)) != canon and _has_japanese(n)]
+            alts = [canon] + [n for t in terms if (n := normalize(t)) != canon and has_japanese(n)]
             alternatives = tuple(dict.fromkeys(alts))
             for term in {stem_english(normalize(t)) for t in [canonical, *terms]}:
                 if not term.strip():
                     continue
                 self._concepts.setdefault(term, (canonical, alternatives))
-                (ja_terms if _has_japanese(term) else en_terms).append(term)
+                (ja_terms if has_japanese(term) else en_terms).append(term)
         # Longest first, so 再委託承認申請書 wins over 再委託 and "data breach" over "breach".
         ja_terms.sort(key=len, reverse=True)
         en_terms.sort(key=len, reverse=True)
@@ -92,7 +92,3 @@ class Glossary:
 def prepare_text(text: str) -> str:
     """The form of a question that glossary matches refer to."""
     return stem_english(normalize(text))
-
-
-def _has_japanese(text: str) -> bool:
-    return any(is_japanese_char(c) for c in text)

@@ -26,7 +26,7 @@ from bot.knowledge.index_store import (
 from bot.knowledge.lexical import BM25Index, FloatArray
 from bot.knowledge.models import Chunk, DocMeta
 from bot.knowledge.query import KeyTerm, PreparedQuery
-from bot.knowledge.text import is_japanese_char, normalize, split_sentences
+from bot.knowledge.text import has_japanese, normalize, split_sentences
 from bot.knowledge.tokenize import char_tokens, word_tokens
 from bot.knowledge.vectorstore import VectorStore, collection_name
 
@@ -151,10 +151,6 @@ class KnowledgeBase:
         return cached
 
 
-def _has_japanese(text: str) -> bool:
-    return any(is_japanese_char(ch) for ch in text)
-
-
 def _same_section(a: Chunk, b: Chunk) -> bool:
     return a.source == b.source and a.section == b.section
 
@@ -269,7 +265,7 @@ class HybridSearcher:
             return any(words.term_idf(tok) is None for tok in (word_tokens(text) or [text]))
 
         return [
-            (t.specific or t.from_glossary or _has_japanese(t.text))
+            (t.specific or t.from_glossary or has_japanese(t.text))
             and len(t.text) >= 2
             and all(unseen(alt) for alt in t.alternatives)
             for t in terms

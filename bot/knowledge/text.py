@@ -100,6 +100,10 @@ def is_japanese_char(c: str) -> bool:
     )
 
 
+def has_japanese(text: str) -> bool:
+    return any(is_japanese_char(c) for c in text)
+
+
 def detect_language(text: str) -> str:
     """'ja' when the text has any meaningful amount of Japanese, 'en' when it is Latin script,
     'other' for text in neither (Korean, Cyrillic, …)."""
