@@ -145,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_manifest(args.url)
         if args.command == "report":
             return _cmd_report(args, parser)
+    except SettingsError as exc:
+        print(f"itaku: a setting is wrong ({exc}); see .env.sample", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -155,10 +158,22 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_USAGE
 
 
+class SettingsError(Exception):
+    """A setting in the environment or .env has a value Itaku cannot use."""
+
+
 def _settings() -> Settings:
+    from pydantic import ValidationError
+
     from bot.config import Settings
 
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:5]
+        )
+        raise SettingsError(problems) from None
 
 
 def _cmd_index(paths: list[Path]) -> int:

@@ -99,3 +99,14 @@ def test_chat_session_reads_until_eof(bundled_data_dir: Path) -> None:
     assert r.stdout.count("itaku>") >= 4
     assert "秘密保持" in r.stdout
     assert "履歴をクリア" in r.stdout
+
+
+def test_a_wrong_setting_is_named_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("ITAKU_EMBEDDER", "bert")
+    assert main(["--data-dir", str(tmp_path), "ask", "再委託の条件は？"]) == 2
+    err = capsys.readouterr().err
+    assert "ITAKU_EMBEDDER" in err and "'e5' or 'hashing'" in err and "Traceback" not in err
