@@ -122,3 +122,30 @@ def test_an_index_of_an_older_format_is_rebuilt(small_kb: Path, data_dir: Path) 
     )
     again = index_into([small_kb], data_dir)
     assert again.generation != first.generation and len(again.updated) == 3  # every file re-chunked
+
+
+def test_a_generation_carries_its_vectors_so_answering_needs_no_chroma(
+    small_kb: Path, data_dir: Path
+) -> None:
+    import numpy as np
+
+    from bot.knowledge.embeddings import HashingEmbedder
+    from bot.knowledge.glossary import Glossary
+    from bot.knowledge.index_store import VECTORS_FILE, IndexLayout
+    from bot.knowledge.query import prepare_query
+    from bot.knowledge.search import HybridSearcher, KnowledgeBase
+
+    report = index_into([small_kb], data_dir)
+    assert KnowledgeBase.has_own_vectors(data_dir)
+    kb = KnowledgeBase.open(data_dir)  # no Chroma client at all
+    vectors = kb.vectors()
+    assert vectors is not None and vectors.shape == (report.chunks, 256)
+    searcher = HybridSearcher(kb, HashingEmbedder())
+    q = prepare_query("確報の期限は？", Glossary.load(small_kb / "glossary.yaml"))
+    assert searcher.run(q).hits[0].similarity is not None
+    # a damaged copy: the words still serve
+    folder = IndexLayout(data_dir).gen_dir(report.generation or 0)
+    np.save(folder / VECTORS_FILE, np.zeros((1, 256), dtype=np.float32))
+    kb = KnowledgeBase.open(data_dir)
+    hits = HybridSearcher(kb, HashingEmbedder()).run(q).hits
+    assert hits and hits[0].similarity is None and kb.vectors() is None

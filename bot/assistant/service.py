@@ -146,7 +146,8 @@ class Assistant:
 
     @classmethod
     def from_settings(cls, settings: Settings, glossary_path: Path | None = None) -> Assistant:
-        client = open_client(settings.data_dir, settings.chroma_url)
+        own = KnowledgeBase.has_own_vectors(settings.data_dir)
+        client = None if own else open_client(settings.data_dir, settings.chroma_url)
         kb = KnowledgeBase.open(settings.data_dir, client)
         glossary = Glossary.load(glossary_path or settings.knowledge_dir / "glossary.yaml")
         return cls(kb, glossary, make_embedder(settings), settings, writer=make_writer(settings))

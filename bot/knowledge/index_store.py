@@ -6,6 +6,8 @@ switched atomically once a generation is complete. Readers only ever open a comp
 <data>/index/g000007/chunks.jsonl    chunk texts and metadata (Chroma holds the same, with vectors)
 <data>/index/g000007/docs.json       each document's front matter (title, kind, sources, as_of)
 <data>/index/g000007/lex_*.npz       the Japanese lexical indexes (character n-grams, words, titles)
+<data>/index/g000007/vectors.npy     the chunks' vectors in chunk order (Chroma holds the same): a
+                                     question is answered without opening Chroma at all
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ class FileEntry(BaseModel):
     sha256: str
     chunk_ids: list[str]
 
+
+VECTORS_FILE = "vectors.npy"
 
 # Bump when tokenisation, chunking or BM25 parameters change: indexes of another version are rebuilt.
 LEXICAL_VERSION = 5

@@ -21,6 +21,7 @@ from bot.knowledge.chunking import chunk_document
 from bot.knowledge.embeddings import Embedder
 from bot.knowledge.index_store import (
     LEXICAL_VERSION,
+    VECTORS_FILE,
     FileEntry,
     IndexLayout,
     LexicalIndexes,
@@ -225,11 +226,16 @@ def run_index(
                 if progress:
                     progress("embed", min(start + batch, len(missing)), len(missing))
             report.embedded = len(missing)
+            matrix = (
+                np.stack([vectors[c.id] for c in chunks]).astype(np.float32)
+                if chunks
+                else np.zeros((0, 0), dtype=np.float32)
+            )
             if chunks:
                 store.add(
                     collection,
                     [c.id for c in chunks],
-                    np.stack([vectors[c.id] for c in chunks]),
+                    matrix,
                     [c.text for c in chunks],
                     [
                         {
@@ -253,6 +259,7 @@ def run_index(
                 created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             )
             write_generation(layout.gen_dir(generation), manifest, chunks, docs, lexical)
+            np.save(layout.gen_dir(generation) / VECTORS_FILE, matrix)
             layout.publish(generation)
         except BaseException:
             store.drop(name)

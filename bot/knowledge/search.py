@@ -17,6 +17,7 @@ import numpy as np
 
 from bot.knowledge.embeddings import Embedder, HashingEmbedder
 from bot.knowledge.index_store import (
+    VECTORS_FILE,
     IndexLayout,
     LexicalIndexes,
     read_chunks,
@@ -79,6 +80,7 @@ class KnowledgeBase:
         lexical: LexicalIndexes,
         embedder_name: str,
         collection: Any | None = None,
+        vectors_file: Path | None = None,
     ) -> None:
         self.generation = generation
         self.chunks = chunks
@@ -88,23 +90,45 @@ class KnowledgeBase:
         self.collection = collection
         self.position = {c.id: i for i, c in enumerate(chunks)}
         self._norm_cache: dict[int, str] = {}
+        self.vectors_file = vectors_file
         self._vectors: FloatArray | None = None
         self._vectors_lock = threading.Lock()
 
+    @property
+    def has_vectors(self) -> bool:
+        return self.vectors_file is not None or self.collection is not None
+
     def vectors(self) -> FloatArray | None:
-        """Every chunk's vector, in chunk order, read from Chroma once (the store of record)
-        and held in memory: an exact similarity for every chunk costs one matrix product."""
-        if self._vectors is not None or self.collection is None:
+        """Every chunk's vector, in chunk order, held in memory: an exact similarity for every
+        chunk costs one matrix product. Read from the generation's own copy (no Chroma client to
+        start: a second of cold start), else from Chroma, the store of record."""
+        if self._vectors is not None or not self.has_vectors:
             return self._vectors
         with self._vectors_lock:
             if self._vectors is None:
                 try:
-                    got = VectorStore.vectors_of(self.collection, [c.id for c in self.chunks])
-                    self._vectors = np.stack([got[c.id] for c in self.chunks]) if got else None
+                    self._vectors = self._read_vectors()
                 except Exception:
                     log.warning("vectors for generation %d are unavailable", self.generation)
-                    self.collection = None
+                    self.vectors_file = self.collection = None
         return self._vectors
+
+    def _read_vectors(self) -> FloatArray | None:
+        if self.vectors_file is not None:
+            matrix: FloatArray = np.load(self.vectors_file)
+            if matrix.shape[0] != len(self.chunks):
+                raise ValueError("vectors do not match the chunks")
+            return matrix
+        got = VectorStore.vectors_of(self.collection, [c.id for c in self.chunks])
+        return np.stack([got[c.id] for c in self.chunks]) if got else None
+
+    @staticmethod
+    def has_own_vectors(data_dir: Path) -> bool:
+        """Whether the current generation carries its vectors (then no Chroma client is needed
+        to answer)."""
+        layout = IndexLayout(data_dir)
+        gen = layout.current_generation()
+        return gen is not None and (layout.gen_dir(gen) / VECTORS_FILE).is_file()
 
     @classmethod
     def open(cls, data_dir: Path, client: Any | None = None) -> KnowledgeBase:
@@ -129,6 +153,7 @@ class KnowledgeBase:
             LexicalIndexes.load(folder),
             manifest.embedder,
             collection,
+            own if (own := folder / VECTORS_FILE).is_file() else None,
         )
 
     def section_of(self, chunk: Chunk) -> list[Chunk]:
@@ -171,9 +196,7 @@ class HybridSearcher:
     ) -> None:
         self.kb = kb
         self.weights = weights or FusionWeights()
-        use_vectors = (
-            embedder is not None and kb.collection is not None and embedder.name == kb.embedder_name
-        )
+        use_vectors = embedder is not None and kb.has_vectors and embedder.name == kb.embedder_name
         self.embedder = embedder if use_vectors else None
         # a model that relates meanings ranks every chunk; hashing vectors only add fuzziness
         self.semantic = self.embedder is not None and not isinstance(self.embedder, HashingEmbedder)
