@@ -68,8 +68,9 @@ def vectors() -> None:
     _run(
         BIN / "python",
         "-c",
-        "from bot.config import Settings; from bot.assistant.service import refresh_shipped_vectors;"
-        " print(refresh_shipped_vectors(Settings()), 'vectors shipped')",
+        "from bot.config import Settings; from bot.knowledge.indexer import refresh_shipped_vectors;"
+        " s = Settings(); n = refresh_shipped_vectors(s.knowledge_dir, s.resolved_embedding_cache);"
+        " print(n, 'vectors shipped')",
     )
 
 

@@ -206,7 +206,7 @@ class _MustNotEmbed(HashingEmbedder):
 
 def test_the_shipped_vectors_cover_the_knowledge_base(tmp_path: Path) -> None:
     """A new installation finds every vector of the bundled text beside it: nothing to embed."""
-    from bot.assistant.service import SHIPPED_VECTORS
+    from bot.knowledge.index_store import SHIPPED_VECTORS
 
     settings = Settings(ITAKU_DATA_DIR=tmp_path)  # type: ignore[arg-type]
     shipped = settings.knowledge_dir / SHIPPED_VECTORS

@@ -22,6 +22,7 @@ from bot.knowledge.embeddings import (
     OpenAIEmbedder,
 )
 from bot.knowledge.glossary import Glossary
+from bot.knowledge.index_store import SHIPPED_VECTORS
 from bot.knowledge.query import prepare_query
 from bot.knowledge.search import FusionWeights, Hit, HybridSearcher, KnowledgeBase
 from bot.knowledge.text import detect_language, strip_control
@@ -29,10 +30,6 @@ from bot.knowledge.vectorstore import open_client
 from bot.llm.pii import Masker, PiiRefused, Policy, find_pii
 
 log = logging.getLogger(__name__)
-
-
-# The knowledge base's own vectors, shipped beside it (`python3 tasks.py vectors` refreshes them).
-SHIPPED_VECTORS = ".vectors.sqlite3"
 
 
 def make_embedder(settings: Settings) -> Embedder:
@@ -58,32 +55,6 @@ def make_embedder(settings: Settings) -> Embedder:
     return CachedEmbedder(
         inner, settings.resolved_embedding_cache, [settings.knowledge_dir / SHIPPED_VECTORS]
     )
-
-
-def refresh_shipped_vectors(settings: Settings) -> int:
-    """Rewrite the knowledge base's shipped vectors (knowledge/.vectors.sqlite3) to hold exactly
-    the current text's, taking what any cache already has; returns how many texts it holds."""
-    import sqlite3
-    import tempfile
-
-    from bot.knowledge.indexer import run_index
-    from bot.knowledge.vectorstore import VectorStore
-
-    shipped = settings.knowledge_dir / SHIPPED_VECTORS
-    fresh = shipped.with_name(shipped.name + ".new")
-    fresh.unlink(missing_ok=True)
-    embedder = CachedEmbedder(E5Embedder(), fresh, [shipped, settings.resolved_embedding_cache])
-    with tempfile.TemporaryDirectory(prefix="itaku-vectors-") as tmp:
-        run_index(
-            [settings.knowledge_dir], Path(tmp), embedder, VectorStore(open_client(Path(tmp), None))
-        )
-    with sqlite3.connect(fresh) as db:
-        count = int(db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
-        db.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-    with sqlite3.connect(fresh) as db:
-        db.execute("VACUUM")
-    fresh.replace(shipped)
-    return count
 
 
 def without_pii(text: str) -> str:

@@ -31,6 +31,8 @@ class FileEntry(BaseModel):
 
 
 VECTORS_FILE = "vectors.npy"
+# The knowledge base's own vectors, shipped beside it (`python3 tasks.py vectors` refreshes them).
+SHIPPED_VECTORS = ".vectors.sqlite3"
 
 # Bump when tokenisation, chunking or BM25 parameters change: indexes of another version are rebuilt.
 LEXICAL_VERSION = 5

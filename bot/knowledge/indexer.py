@@ -21,6 +21,7 @@ from bot.knowledge.chunking import chunk_document
 from bot.knowledge.embeddings import Embedder
 from bot.knowledge.index_store import (
     LEXICAL_VERSION,
+    SHIPPED_VECTORS,
     VECTORS_FILE,
     FileEntry,
     IndexLayout,
@@ -291,3 +292,27 @@ def _other_complete(layout: IndexLayout, failed: int) -> set[int]:
 
 def _embed_text(chunk: Chunk) -> str:
     return f"{chunk.title}\n{chunk.section}\n{chunk.searchable}"
+
+
+def refresh_shipped_vectors(knowledge_dir: Path, cache: Path) -> int:
+    """Rewrite the knowledge folder's shipped vectors to hold exactly its current text's, taking
+    what the shipped file and the cache already have; returns how many texts it holds."""
+    import sqlite3
+    import tempfile
+
+    from bot.knowledge.embeddings import CachedEmbedder, E5Embedder
+    from bot.knowledge.vectorstore import open_client
+
+    shipped = knowledge_dir / SHIPPED_VECTORS
+    fresh = shipped.with_name(shipped.name + ".new")
+    fresh.unlink(missing_ok=True)
+    embedder = CachedEmbedder(E5Embedder(), fresh, [shipped, cache])
+    with tempfile.TemporaryDirectory(prefix="itaku-vectors-") as tmp:
+        run_index([knowledge_dir], Path(tmp), embedder, VectorStore(open_client(Path(tmp), None)))
+    with sqlite3.connect(fresh) as db:
+        count = int(db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+        db.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+    with sqlite3.connect(fresh) as db:
+        db.execute("VACUUM")
+    fresh.replace(shipped)
+    return count
