@@ -25,14 +25,23 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     (
         "count",
         re.compile(
-            r"何件|何人|何社|何名|何万|何項目|何位|どのくらい|どれくらい|どれだけ|規模|いくら|how many|how much|number of"
+            r"何件|何人|何社|何名|何万|何項目|何位|何団体|どのくらい|どれくらい|どれだけ|規模|how many|number of"
         ),
-        re.compile(r"\d"),
+        # a number with its counter (人, 件, 社…), not any digit (a date is no count)
+        re.compile(
+            r"\d[\d,.]*\s*(万|億|千)?\s*(人|件|社|名|団体|組織|位|項目|つ|個|か所|カ所|%|パーセント|倍)"
+            r"|\d[\d,.]*\s*(people|persons|records|companies|items|cases|organi[sz]ations)"
+        ),
     ),
     (
         "amount",
         re.compile(r"いくら|費用|料金|価格|値段|コスト|how much|cost|price|fee"),
         re.compile(r"\d[\d,.]*\s*(万|億)?円|¥|yen"),
+    ),
+    (
+        "duration",
+        re.compile(r"期間|どのくらい|どれくらい|何年|何か月|何ヶ月|how long"),
+        re.compile(r"\d+\s*(年|か月|ヶ月|カ月|日|時間|週間)|years?|months?|days?"),
     ),
     ("year", re.compile(r"何年|いつ|when|what year"), re.compile(r"\d{4}年|\d+月|\d{4}")),
 ]

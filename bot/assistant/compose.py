@@ -3,8 +3,10 @@
 The unit of an answer is the best-matching section (its heading path is its subject). Its
 sentence that best answers the question comes first (knowledge-base sections are written so that
 their first sentence does); then, for a question that asks what / which / how / for steps, the
-section's list in order, or otherwise the section's next sentence that adds something; then at
-most one sentence from a second source, only when it adds a fact. Sentences that talk about a
+section's list in order, or otherwise up to two more of its sentences that are not said already
+(in reading order); then at most one sentence from a second source, only when it adds a fact.
+When the question asks for a kind of answer (a count, a deadline) that the best section does not
+hold and a close runner-up's does, the runner-up's section answers. Sentences that talk about a
 document (「このチェックリストは…である」) are never shown, and no fact is said twice.
 
 Whether to answer at all is decided first (`coverage.assess`): a question whose subject the
@@ -16,7 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.assistant.answer_type import answer_type, asks_for_list
+from bot.assistant.answer_type import AnswerType, answer_type, asks_for_list
 from bot.assistant.coverage import Coverage, assess
 from bot.assistant.models import Answer, Citation, Reference
 from bot.knowledge.loaders import LIST_ITEM
@@ -28,6 +30,10 @@ from bot.knowledge.text import normalize
 # A clause heading on its own line (第18条（有効期間及び残存条項）) says nothing by itself.
 _HEADING_LINE = re.compile(r"^第\d+条（[^）]*）$|^[^。！？!?]{0,24}$")
 _INTRODUCES_LIST = re.compile(r"(次の|以下の|下記の)[^。]{0,30}(。|：|:)$|[：:]$")
+# A sentence that refers back to the one before it.
+_ANAPHORA = re.compile(
+    r"^(この|その|これ|それ|同|上記|前記|こうした|そうした|また、|さらに、|ただし、)"
+)
 # A sentence about the document itself, not about the subject.
 _META = re.compile(
     r"^(この|本|当)(チェックリスト|ドキュメント|文書|資料|節|章|項|ページ|テンプレート|ひな形|条項集|一覧|表)"
@@ -42,11 +48,13 @@ class ComposePolicy:
     chunks_considered: int = 3
     answer_type_bonus: float = 0.15  # for a sentence that holds the kind of answer asked for
     lead_bonus: float = 0.12  # a section's first sentence is written to answer its heading
-    duplicate_jaccard: float = 0.5  # sentences this similar (character bigrams) count as one
+    duplicate_share: float = 0.6  # a sentence whose bigrams are this much said already adds nothing
     placeholder_penalty: float = 0.3
     max_list_items: int = 15
-    max_extra_sentences: int = 1  # from the answer's own section, when it is not a list
+    max_extra_sentences: int = 2  # from the answer's own section, when it is not a list
     support_ratio: float = 0.8  # a second source's sentence must score this share of the lead
+    extra_ratio: float = 0.4  # a further sentence of the section must score this share of the lead
+    section_ratio: float = 0.7  # a lower hit that holds the kind of answer asked for, within this
 
 
 # scores a sentence of a chunk (its text, the chunk, its character n-grams, the chunk's hit score)
@@ -73,9 +81,9 @@ def compose_answer(
     if not cov.answer:
         return "", [], cov
     hits = result.hits
-    best = hits[0]
     scorer, weights = result.scorer, result.key_weights
     expected = answer_type(q.text)
+    best = _best_section_hit(kb, hits, expected, policy)
     top_score = best.score or 1.0
 
     def score(sentence: str, chunk: Chunk, tokens: frozenset[str], hit_score: float) -> float:
@@ -92,7 +100,9 @@ def compose_answer(
     if not section:
         return "", [], cov
     first = min((s.position for s in section if not s.is_item), default=section[0].position)
-    lead = max(section, key=lambda s: s.score + (policy.lead_bonus if s.position == first else 0))
+    # a sentence that leans on the one before it (「この条項で…」) cannot open an answer
+    leads = [s for s in section if s.position == first or not _ANAPHORA.match(s.text)]
+    lead = max(leads, key=lambda s: s.score + (policy.lead_bonus if s.position == first else 0))
     chosen: list[_Sentence] = [lead]
     list_items = [s for s in section if s.is_item and s is not lead]
     wants_list = asks_for_list(q.text) or bool(_INTRODUCES_LIST.search(lead.text))
@@ -104,11 +114,13 @@ def compose_answer(
             (s for s in section if s is not lead and not s.is_item),
             key=lambda s: -s.score,
         )
-        said = normalize(lead.text)
-        for s in rest[: policy.max_extra_sentences]:
-            adds = _adds_fact(s.text, said) or _adds_term(q, s.text, said)
-            if s.score >= 0.6 * lead.score and adds and not _repeats(s.text, chosen, policy):
+        for s in rest:
+            if len(chosen) > policy.max_extra_sentences:
+                break
+            if s.score >= policy.extra_ratio * lead.score and not _repeats(s.text, chosen, policy):
                 chosen.append(s)
+        # in the section's reading order, after the lead
+        chosen[1:] = sorted(chosen[1:], key=lambda s: s.position)
     support = _support(hits, best.chunk, chosen, score, policy, lead.score)
 
     citations: list[Citation] = [citation_for(1, best.chunk, kb.docs.get(best.chunk.source))]
@@ -119,6 +131,26 @@ def compose_answer(
         citations.append(citation_for(2, support.chunk, kb.docs.get(support.chunk.source)))
         lines.append(f"{_plain(support.text)} [2]")
     return "\n".join(lines), citations, cov
+
+
+def _best_section_hit(
+    kb: KnowledgeBase, hits: list[Hit], expected: AnswerType | None, policy: ComposePolicy
+) -> Hit:
+    """The hit whose section answers: the best one, unless the question asks for a kind of
+    answer (a count, a deadline) that its section does not hold and a close runner-up's does."""
+    best = hits[0]
+    if expected is None or best.score <= 0:
+        return best
+
+    def holds(hit: Hit) -> bool:
+        return any(expected.matches(part.text) for part in kb.section_of(hit.chunk))
+
+    if holds(best):
+        return best
+    for hit in hits[1 : policy.chunks_considered]:
+        if hit.score >= policy.section_ratio * best.score and holds(hit):
+            return hit
+    return best
 
 
 def _section_sentences(kb: KnowledgeBase, hit: Hit, score: _Scorer) -> list[_Sentence]:
@@ -176,15 +208,6 @@ def _adds_fact(sentence: str, said: str) -> bool:
     return any(m.group(0) not in said for m in _FACT.finditer(norm))
 
 
-def _adds_term(q: PreparedQuery, sentence: str, said: str) -> bool:
-    """The sentence holds one of the question's key terms that the answer does not yet."""
-    norm = normalize(sentence)
-    return any(
-        any(a in norm for a in t.alternatives) and not any(a in said for a in t.alternatives)
-        for t in q.key_terms
-    )
-
-
 def is_meta(sentence: str) -> bool:
     """A sentence about the document (「このチェックリストは…」), never an answer."""
     return bool(_META.search(normalize(sentence).lstrip(LIST_ITEM)))
@@ -195,17 +218,20 @@ def _plain(sentence: str) -> str:
 
 
 def _repeats(sentence: str, chosen: list[_Sentence], policy: ComposePolicy) -> bool:
+    """Whether most of the sentence (by character bigrams) is said already, by one sentence or
+    by the answer so far (a summary sentence and the details it sums up say the same)."""
     grams = _bigrams(sentence)
-    return any(_jaccard(grams, _bigrams(c.text)) >= policy.duplicate_jaccard for c in chosen)
+    if not grams:
+        return True
+    said: set[str] = set()
+    for c in chosen:
+        said |= _bigrams(c.text)
+    return len(grams & said) / len(grams) >= policy.duplicate_share
 
 
 def _bigrams(sentence: str) -> set[str]:
     norm = normalize(_plain(sentence))
     return {norm[i : i + 2] for i in range(len(norm) - 1)}
-
-
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def citation_for(n: int, chunk: Chunk, meta: DocMeta | None) -> Citation:
