@@ -108,6 +108,9 @@ def _build_parser() -> argparse.ArgumentParser:
     bsl.add_argument(
         "--faults", type=int, default=0, help="Web API faults to inject during the run"
     )
+    bf = bsub.add_parser("fuzz", help="hostile requests against a real `itaku serve --http`")
+    bf.add_argument("--requests", type=int, default=5000, help="hostile requests to send")
+    bf.add_argument("--senders", type=int, default=4, help="concurrent connections")
     return p
 
 
@@ -319,6 +322,10 @@ def _cmd_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         from bot.bench.slack import run_slack_bench
 
         return run_slack_bench(args.questions, args.in_flight, args.retries, args.faults)
+    if args.bench == "fuzz":
+        from bot.bench.fuzz import run_fuzz_bench
+
+        return run_fuzz_bench(args.requests, args.senders)
     if args.bench == "kb":
         from bot.bench.kb import run_kb
 

@@ -113,6 +113,12 @@ class Settings(BaseSettings):
     slack_max_body_bytes: int = Field(
         default=256 * 1024, ge=4096, validation_alias="ITAKU_MAX_BODY_BYTES"
     )
+    slack_drain_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=4096,
+        validation_alias="ITAKU_DRAIN_BODY_BYTES",
+        description="A body over ITAKU_MAX_BODY_BYTES but within this is read and discarded before the 413, so the client is not reset mid-send; beyond it the server answers 413 at once and closes.",
+    )
     slack_api_retries: int = Field(default=4, ge=0, le=10, validation_alias="ITAKU_SLACK_RETRIES")
     event_lease_s: float = Field(
         default=120.0,

@@ -43,10 +43,10 @@ class SlackHarness:
         self.db = db or open_database(database_url)
         self.rt: SlackRuntime = build_runtime(self.settings, assistant=assistant, db=self.db)
         self.app = create_app(self.rt)
-        wsgi = SlackWsgi(
+        self.wsgi = wsgi = SlackWsgi(
             self.app, SECRET, self.settings.slack_max_body_bytes, lambda: health(self.rt)
         )
-        self.server = serve_http(wsgi, "127.0.0.1", 0, 8, self.settings.slack_max_body_bytes)
+        self.server = serve_http(wsgi, "127.0.0.1", 0, 8, self.settings.slack_drain_body_bytes)
         self.base = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.bench.slack_requests import dm_event, mention_event, sign
+from bot.bench.slack_standin import GONE_CHANNEL
 from bot.slack import ids
 from bot.store.tables import AnswerRecord, ProcessedEvent, Vote
 from tests.slack_harness import SECRET, SlackHarness
@@ -216,7 +217,9 @@ def test_slack_down_longer_than_the_retries_is_tried_again_in_process(
 
 
 def test_slack_refusing_for_good_is_recorded_and_not_retried(slack: SlackHarness) -> None:
-    slack.sender.event(dm_event(QUESTION, channel="", ts="1700001160.1"), event_id="EvGONE")
+    slack.sender.event(
+        dm_event(QUESTION, channel=GONE_CHANNEL, ts="1700001160.1"), event_id="EvGONE"
+    )
     assert slack.settle()
     with slack.db.session() as s:
         assert s.execute(select(ProcessedEvent.status)).scalar_one() == "failed"
@@ -321,13 +324,14 @@ def test_malformed_or_unexpected_payloads_never_crash(
 
 
 def test_oversized_payload_is_refused_before_reading(slack: SlackHarness) -> None:
-    """Only the headers are sent: the size alone gets a 413, the body is never waited for."""
+    """Only the headers are sent: a size beyond what the server drains gets a 413 at once, the
+    body is never waited for."""
     import http.client
 
     conn = http.client.HTTPConnection("127.0.0.1", slack.server.effective_port, timeout=10)
     conn.putrequest("POST", "/slack/events")
     conn.putheader("Content-Type", "application/json")
-    conn.putheader("Content-Length", str(10 * 1024 * 1024))
+    conn.putheader("Content-Length", str(slack.settings.slack_drain_body_bytes + 1))
     conn.putheader("X-Slack-Request-Timestamp", str(int(time.time())))
     conn.putheader("X-Slack-Signature", "v0=" + "0" * 64)
     conn.endheaders()

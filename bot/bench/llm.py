@@ -31,7 +31,7 @@ def _reply(call: ChatCall) -> str:
 def run_llm_bench(limit: int = 100, token_delay_s: float = 0.002) -> int:
     from bot.assistant.grounded import GroundedWriter
     from bot.assistant.service import Assistant
-    from bot.bench.slack import _index
+    from bot.bench.slack import index_bundled
     from bot.config import Settings
     from bot.llm.client import chat_client
     from bot.llm.pii import Policy
@@ -40,7 +40,7 @@ def run_llm_bench(limit: int = 100, token_delay_s: float = 0.002) -> int:
     questions = [str(i["q"]) for i in items if not i.get("abstain")][:limit]
     with tempfile.TemporaryDirectory(prefix="itaku-llm-bench-") as tmp, OpenAIStandIn() as standin:
         data = Path(tmp) / "data"
-        _index(data)
+        index_bundled(data)
         standin.responder(_reply)
         standin.set_token_delay(token_delay_s)
         settings = Settings(
@@ -121,7 +121,7 @@ def _through_slack(assistant: object, questions: list[str], data: Path) -> list[
         )
         rt = build_runtime(settings, assistant=assistant)
         wsgi = SlackWsgi(create_app(rt), "bench", settings.slack_max_body_bytes)
-        server = serve_http(wsgi, "127.0.0.1", 0, 8, settings.slack_max_body_bytes)
+        server = serve_http(wsgi, "127.0.0.1", 0, 8, settings.slack_drain_body_bytes)
         threading.Thread(target=server.run, daemon=True).start()
         sender = SlackSender(f"http://127.0.0.1:{server.effective_port}/slack/events", "bench")
         try:

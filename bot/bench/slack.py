@@ -43,7 +43,7 @@ def _questions() -> list[str]:
     return [str(item["q"]) for item in items]
 
 
-def _index(data_dir: Path) -> None:
+def index_bundled(data_dir: Path) -> None:
     from bot.config import Settings
     from bot.knowledge.embeddings import HashingEmbedder
     from bot.knowledge.indexer import run_index
@@ -58,9 +58,10 @@ def _index(data_dir: Path) -> None:
     )
 
 
-def _start_app(
-    standin: SlackStandIn, data_dir: Path, tmp: Path
+def start_app(
+    standin: SlackStandIn, data_dir: Path, tmp: Path, extra_env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[str], str]:
+    """A real `itaku serve --http` on a free port of 127.0.0.1 (its log in tmp/app.log)."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SLACK_", "CHROMA_"))
     }
@@ -70,6 +71,7 @@ def _start_app(
         SLACK_API_URL=standin.api_url,
         ITAKU_DATA_DIR=str(data_dir),
         DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}",
+        **(extra_env or {}),
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--http", "--host", "127.0.0.1", "--port", "0"],
@@ -175,9 +177,9 @@ def run_slack_bench(
         tmp = Path(tmp_name)
         data_dir = tmp / "data"
         print("indexing the bundled knowledge base…", flush=True)
-        _index(data_dir)
+        index_bundled(data_dir)
         with SlackStandIn() as standin:
-            proc, url = _start_app(standin, data_dir, tmp)
+            proc, url = start_app(standin, data_dir, tmp)
             try:
                 sender = SlackSender(url, SECRET)
                 # warm-up: first answers pay for lazy loading; not counted

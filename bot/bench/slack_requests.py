@@ -114,6 +114,8 @@ class SlackSender:
         return self.post(urlencode(form).encode(), "application/x-www-form-urlencoded", **kw)
 
     def view_submission(self, view: dict[str, Any], user: str = "U0ALICE", **kw: Any) -> Reply:
+        """A modal submitted: Slack sends the view back with its id and hash."""
+        view = {"id": "V0001", "hash": "h1", **view}
         payload = {
             "type": "view_submission",
             "team": {"id": self.team},

@@ -32,6 +32,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from bot.bench.local_server import LocalServer, StandInHandler
 
 # Params that slack_sdk sends as JSON strings in form bodies; decoded to objects in `Call.params`.
+GONE_CHANNEL = "C0GONE"  # a channel id prefix the stand-in answers channel_not_found for (deleted)
 JSON_PARAMS = frozenset({"blocks", "attachments", "view", "metadata", "files"})
 
 _TS_BASE = 1_700_000_000
@@ -487,7 +488,7 @@ class SlackStandIn(LocalServer):
 
     def _post_message(self, p: dict[str, Any]) -> dict[str, Any]:
         channel = p.get("channel")
-        if not isinstance(channel, str) or not channel:
+        if not isinstance(channel, str) or not channel or channel.startswith(GONE_CHANNEL):
             return _error("channel_not_found")
         blocks = p.get("blocks")
         if not p.get("text") and not blocks and not p.get("attachments"):

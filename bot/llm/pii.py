@@ -350,6 +350,8 @@ def _valid_card(match: str) -> bool:
 _HONORIFICS = frozenset({"さん", "様", "さま", "氏", "殿"})
 # Common nouns Sudachi tags 人名 in some contexts (ベンダーさん, ベンダー各社).
 _NOT_NAMES = frozenset({"ベンダー", "ランサム"})
+# counts of people that the dictionary also knows as given names (数人, 幾人)
+_HEADCOUNT = re.compile(r"[数何幾十百千万一二三四五六七八九]+人")
 # A name inside a company name is not personal data: 株式会社田中, 山本建設.
 _ORG_BEFORE = ("株式会社", "有限会社", "合同会社", "合資会社", "合名会社", "(株)", "(有)", "法人")
 _ORG_AFTER = frozenset(
@@ -570,7 +572,7 @@ def _find_names(text: str) -> list[tuple[int, int]]:
         accept = True
         if persons == 1 and not extended:
             surface = tok.surface
-            if surface in _NOT_NAMES:
+            if surface in _NOT_NAMES or _HEADCOUNT.fullmatch(surface):
                 accept = False
             elif not honorific:
                 # alone, only a name of two or more characters with a kanji in it: single

@@ -94,7 +94,9 @@ def create_app(rt: SlackRuntime, *, socket_mode: bool = False) -> App:
     app = App(
         client=rt.client,
         signing_secret=rt.settings.slack_signing_secret,
-        request_verification_enabled=not socket_mode,
+        # HTTP mode: SlackWsgi verifies the signature before it validates and cleans the body
+        # (bot/slack/schema.py), so Bolt receives a re-encoded body it could not verify again
+        request_verification_enabled=False,
         token_verification_enabled=False,  # build_runtime already called auth.test
         process_before_response=True,  # listeners only claim and enqueue: ack is immediate
         ignoring_self_events_enabled=False,  # done in the listeners, without extra API calls

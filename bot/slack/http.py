@@ -4,18 +4,25 @@ verified before any parsing, so forged or malformed input never reaches a listen
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from slack_bolt import App, BoltRequest
-from slack_sdk.signature import SignatureVerifier
+from slack_bolt import App, BoltRequest, BoltResponse
+
+from bot.inbound.validation import Rejected
+from bot.slack.schema import read_inbound
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+_TIMESTAMP = re.compile(r"[0-9]{1,12}", re.ASCII)
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 StartResponse = Callable[..., Any]
 
 
@@ -28,9 +35,22 @@ class SlackWsgi:
         health: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.app = app
-        self.verifier = SignatureVerifier(signing_secret)
+        self.secret = signing_secret.encode("utf-8")
         self.max_body = max_body_bytes
         self.health = health or (lambda: {"ok": True})
+        self.unexpected = 0  # payloads that passed validation and still failed in dispatch
+
+    def signature_ok(self, raw: bytes, timestamp: str, signature: str) -> bool:
+        """Slack's v0 signature (HMAC-SHA256 over `v0:timestamp:body`, as sent, before any
+        decoding) within five minutes of now. Never raises, whatever the headers hold: a
+        timestamp of "abc", "1e9" or nothing is simply invalid."""
+        if not _TIMESTAMP.fullmatch(timestamp) or not _SIGNATURE.fullmatch(signature):
+            return False
+        if abs(time.time() - int(timestamp)) > 5 * 60:
+            return False
+        base = b"v0:" + timestamp.encode("ascii") + b":" + raw
+        expected = "v0=" + hmac.new(self.secret, base, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected, signature)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -57,34 +77,45 @@ class SlackWsgi:
         raw = environ["wsgi.input"].read(min(length, self.max_body + 1)) if length else b""
         if len(raw) > self.max_body:
             return _reply(start_response, 413, "payload too large")
+        if not self.signature_ok(
+            raw,
+            environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""),
+            environ.get("HTTP_X_SLACK_SIGNATURE", ""),
+        ):
+            log.info("refused request with a bad signature or timestamp bytes=%d", len(raw))
+            return _reply(start_response, 401, "invalid signature")
         try:
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
             log.info("refused a body that is not UTF-8 bytes=%d", len(raw))
             return _reply(start_response, 400, "malformed payload")
-        headers = {
-            "x-slack-signature": environ.get("HTTP_X_SLACK_SIGNATURE", ""),
-            "x-slack-request-timestamp": environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""),
-        }
-        if not self.verifier.is_valid_request(body, headers):
-            log.info("refused request with a bad signature or timestamp bytes=%d", len(raw))
-            return _reply(start_response, 401, "invalid signature")
+        try:
+            inbound = read_inbound(body, str(environ.get("CONTENT_TYPE") or ""))
+        except Rejected as e:
+            log.info(
+                "refused malformed payload kind=%s field=%s bytes=%d", e.kind, e.field, len(raw)
+            )
+            return _reply(start_response, 400, "malformed payload")
+        if not inbound.dispatch:
+            log.debug("acknowledged unhandled payload kind=%s", inbound.kind)
+            return _reply(start_response, 200, "")
+        response: BoltResponse | None = None
         try:
             request = BoltRequest(
-                body=body,
+                body=inbound.body(),
                 headers=_headers(environ),
                 query=environ.get("QUERY_STRING", ""),
             )
-        except Exception:  # not JSON, not a form, or a shape Bolt cannot read
-            log.info("refused malformed payload bytes=%d", len(raw))
-            return _reply(start_response, 400, "malformed payload")
-        if not well_formed(request.body):
-            log.info("refused payload of an unexpected shape bytes=%d", len(raw))
-            return _reply(start_response, 400, "malformed payload")
-        try:
             response = self.app.dispatch(request)
-        except Exception as e:  # Bolt chokes on a payload of an unexpected shape
-            log.warning("could not dispatch payload: %s bytes=%d", type(e).__name__, len(raw))
+        except Exception as e:
+            failure = type(e).__name__
+        else:
+            failure = f"status {response.status}" if response.status >= 500 else ""
+        if response is None or failure:
+            # the validation let through a shape the framework or a listener cannot take: a bug
+            # to fix in bot/slack/schema.py, answered 400 so that Slack does not retry it
+            self.unexpected += 1
+            log.warning("payload kind=%s failed in dispatch: %s", inbound.kind, failure)
             return _reply(start_response, 400, "unprocessable payload")
         retry = environ.get("HTTP_X_SLACK_RETRY_NUM")
         log.debug(
@@ -105,26 +136,6 @@ class SlackWsgi:
         out_headers.append(("Content-Length", str(len(body_bytes))))
         start_response(_status_line(status), out_headers)
         return [body_bytes]
-
-
-# fields Bolt reads without checking their type: a forged-but-signed or buggy payload must not
-# turn into a 500
-_OBJECT_FIELDS = ("event", "container", "view", "message")
-_OBJECT_OR_ID_FIELDS = ("user", "team", "channel", "enterprise")
-
-
-def well_formed(body: object) -> bool:
-    if not isinstance(body, dict):
-        return False
-    if any(k in body and not isinstance(body[k], dict) for k in _OBJECT_FIELDS):
-        return False
-    if any(k in body and not isinstance(body[k], dict | str | None) for k in _OBJECT_OR_ID_FIELDS):
-        return False
-    actions = body.get("actions", [])
-    if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
-        return False
-    event = body.get("event")
-    return event is None or isinstance(event.get("type", ""), str)
 
 
 def _headers(environ: dict[str, Any]) -> dict[str, str | Sequence[str]]:
@@ -167,9 +178,14 @@ def _reply(
     return [data]
 
 
-def serve_http(wsgi: SlackWsgi, host: str, port: int, threads: int, max_body: int) -> Any:
+def serve_http(wsgi: SlackWsgi, host: str, port: int, threads: int, drain_body: int) -> Any:
     """A waitress server (not yet running): call .run() to serve, .close() to stop.
-    Port 0 picks a free port: read it from .effective_port."""
+    Port 0 picks a free port: read it from .effective_port.
+
+    waitress reads a whole request (spooling a large body to a temporary file) before it calls
+    the app, up to `drain_body` bytes: within that, an oversized body is read, then answered 413
+    by SlackWsgi, so the client sees the reply instead of a reset. A Content-Length beyond it is
+    answered 413 by waitress at once and the connection closed (nothing is read)."""
     from waitress.server import create_server
 
     return create_server(
@@ -177,7 +193,7 @@ def serve_http(wsgi: SlackWsgi, host: str, port: int, threads: int, max_body: in
         host=host,
         port=port,
         threads=threads,
-        max_request_body_size=max_body,
+        max_request_body_size=max(drain_body, wsgi.max_body),
         ident="itaku",
         clear_untrusted_proxy_headers=True,
     )

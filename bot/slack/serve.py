@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from types import FrameType
 from typing import Any
 
 from bot.config import Settings
+from bot.inbound.validation import Rejected
 from bot.slack.app import ConfigError, build_runtime, create_app, start_background
 from bot.slack.http import SlackWsgi, serve_http
 from bot.slack.runtime import SlackRuntime
+from bot.slack.schema import check_socket
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ def run_http(settings: Settings, host: str, port: int) -> None:
         app, settings.slack_signing_secret, settings.slack_max_body_bytes, lambda: health(rt)
     )
     server = serve_http(
-        wsgi, host, port, settings.slack_http_threads, settings.slack_max_body_bytes
+        wsgi, host, port, settings.slack_http_threads, settings.slack_drain_body_bytes
     )
     start_background(rt)
     _on_stop(server.close)
@@ -55,10 +58,28 @@ def run_http(settings: Settings, host: str, port: int) -> None:
 
 
 def connect_socket(rt: SlackRuntime, app_token: str) -> Any:
-    """Open the Socket Mode connection for a runtime; returns the handler (call .close())."""
+    """Open the Socket Mode connection for a runtime; returns the handler (call .close()).
+    Each envelope's payload is validated and cleaned as in HTTP mode before Bolt sees it; one
+    that does not fit is acknowledged (so Slack does not send it again) and dropped."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
+    from slack_sdk.socket_mode.response import SocketModeResponse
 
-    handler = SocketModeHandler(create_app(rt, socket_mode=True), app_token)
+    class ValidatingHandler(SocketModeHandler):
+        def handle(self, client: Any, req: Any) -> None:
+            started = time.time()
+            try:
+                checked = check_socket(str(req.type), req.payload)
+            except Rejected as e:
+                log.info("refused malformed payload kind=%s field=%s", e.kind, e.field)
+                checked = None
+            if checked is None or not checked.dispatch:
+                client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+                return
+            req.payload = checked.data
+            send_response(client, req, run_bolt_app(self.app, req), started)
+
+    handler = ValidatingHandler(create_app(rt, socket_mode=True), app_token)
     handler.connect()  # type: ignore[no-untyped-call]
     return handler
 
