@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +167,12 @@ class KnowledgeBase:
             end += 1
         return self.chunks[start:end]
 
+    @cached_property
+    def full_text(self) -> str:
+        """Every chunk's normalised text (with its title, section and curated questions), one
+        string: whether a phrase occurs anywhere in the knowledge base."""
+        return "\n".join(normalize(f"{c.title}\n{c.section}\n{c.searchable}") for c in self.chunks)
+
     def normalized_text(self, i: int) -> str:
         cached = self._norm_cache.get(i)
         if cached is None:
@@ -291,10 +297,14 @@ class HybridSearcher:
         def unseen(text: str) -> bool:
             return any(words.term_idf(tok) is None for tok in (word_tokens(text) or [text]))
 
+        def concept_unseen(t: KeyTerm) -> bool:
+            # a concept is named by whole phrases (一般データ保護規則 is no mention of 規則)
+            return not any(alt in self.kb.full_text for alt in t.alternatives)
+
         return [
             (t.specific or t.from_glossary or has_japanese(t.text))
             and len(t.text) >= 2
-            and all(unseen(alt) for alt in t.alternatives)
+            and (concept_unseen(t) if t.from_glossary else all(unseen(a) for a in t.alternatives))
             for t in terms
         ]
 
