@@ -33,3 +33,15 @@ def test_key_terms_english_stopwords() -> None:
 def test_sudachi_input_limit_is_respected() -> None:
     long = "委託先の管理。" * 20000  # well over SudachiPy's input limit
     assert word_tokens(long)
+
+
+def test_a_situation_told_first_weighs_less_than_the_question() -> None:
+    from bot.knowledge.glossary import Glossary
+    from bot.knowledge.query import CONTEXT_WEIGHT, prepare_query
+
+    q = prepare_query("給与計算を委託しています。監査はどうすればいい？", Glossary([]))
+    weights = dict(q.word_terms)
+    assert weights["給与計算"] == CONTEXT_WEIGHT
+    assert weights["監査"] == 1.0
+    single = prepare_query("監査はどうすればいい？", Glossary([]))
+    assert all(w == 1.0 for _, w in single.word_terms)
