@@ -66,9 +66,17 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     ad.add_argument("--reason", help="required to reject or request changes")
 
-    au = sub.add_parser("audit", help="the audit trail: verify the hash chain, export it")
+    au = sub.add_parser("audit", help="the audit trail: verify, checkpoint, export")
     ausub = au.add_subparsers(dest="audit", metavar="ACTION")
-    ausub.add_parser("verify", help="check that no entry was changed, inserted or deleted")
+    av = ausub.add_parser(
+        "verify",
+        help="check that no entry was changed, inserted or deleted, against the anchor file, "
+        "a kept checkpoint, and the requests and decisions tables",
+    )
+    av.add_argument(
+        "--checkpoint", type=Path, help="a checkpoint printed earlier by `itaku audit checkpoint`"
+    )
+    ausub.add_parser("checkpoint", help="print the signed head of the trail, for the auditor")
     ae = ausub.add_parser("export", help="the whole trail for an auditor")
     ae.add_argument("--format", choices=["csv"], default="csv")
     ae.add_argument("--output", type=Path, help="file to write (default: standard output)")
@@ -470,9 +478,28 @@ def _cmd_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     if args.audit is None:
         parser.parse_args(["audit", "--help"])
         return EXIT_USAGE
-    db = open_database(_settings().resolved_database_url)
+    settings = _settings()
+    db = open_database(settings.resolved_database_url)
+    db.audit_seal = audit.seal_from_settings(settings)
+    if args.audit == "checkpoint":
+        print(json.dumps(audit.checkpoint(db), ensure_ascii=False))
+        return 0
     if args.audit == "verify":
-        report = audit.verify(db)
+        head = None
+        if args.checkpoint is not None:
+            try:
+                head = json.loads(
+                    args.checkpoint.read_text(encoding="utf-8").strip().splitlines()[-1]
+                )
+            except (OSError, ValueError, IndexError):
+                print(f"itaku: {args.checkpoint} is not a checkpoint", file=sys.stderr)
+                return EXIT_USAGE
+            if not isinstance(head, dict):
+                print(f"itaku: {args.checkpoint} is not a checkpoint", file=sys.stderr)
+                return EXIT_USAGE
+        report = audit.verify(db, head)
+        for note in report.notes:
+            print(f"note: {note}", file=sys.stderr)
         if report.ok:
             print(f"OK: {report.entries} entries, chain intact (head {report.head[:16]}…)")
             return 0

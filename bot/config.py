@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -154,6 +154,30 @@ class Settings(BaseSettings):
         description="Seconds between checks for requests waiting too long.",
     )
     thread_history: int = Field(default=3, ge=0, le=20, validation_alias="ITAKU_THREAD_HISTORY")
+    environment: Literal["production", "development"] = Field(
+        default="production",
+        validation_alias="ITAKU_ENV",
+        description="development lets `itaku serve` run without ITAKU_AUDIT_KEY (entries are then sealed with a published development key, which proves nothing).",
+    )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        validation_alias="ITAKU_AUDIT_KEY",
+        description="The secret that seals the audit trail (HMAC). Keep it out of the database and its backups.",
+    )
+    audit_key_id: str = Field(
+        default="k1", pattern=r"^[A-Za-z0-9_.-]{1,16}$", validation_alias="ITAKU_AUDIT_KEY_ID"
+    )
+    audit_old_keys: SecretStr | None = Field(
+        default=None,
+        validation_alias="ITAKU_AUDIT_OLD_KEYS",
+        description="Rotated keys that still verify older entries: id=key,id=key.",
+    )
+    audit_anchor: Path | None = Field(
+        default=None,
+        validation_alias="ITAKU_AUDIT_ANCHOR",
+        description="Append-only file that receives every entry's sequence number and MAC (default: audit-anchor.log in the data folder; put it on other storage than the database).",
+    )
 
     @field_validator(
         "chroma_url",
@@ -164,6 +188,9 @@ class Settings(BaseSettings):
         "slack_bot_token",
         "slack_app_token",
         "slack_signing_secret",
+        "audit_key",
+        "audit_old_keys",
+        "audit_anchor",
         mode="before",
     )
     @classmethod
@@ -184,6 +211,21 @@ class Settings(BaseSettings):
     @property
     def resolved_embedding_cache(self) -> Path:
         return self.embedding_cache or self.data_dir / "embeddings.sqlite3"
+
+    @property
+    def resolved_audit_anchor(self) -> Path:
+        return self.audit_anchor or self.data_dir / "audit-anchor.log"
+
+    def audit_old_key_map(self) -> dict[str, bytes]:
+        if self.audit_old_keys is None:
+            return {}
+        out: dict[str, bytes] = {}
+        for pair in self.audit_old_keys.get_secret_value().split(","):
+            key_id, sep, key = pair.strip().partition("=")
+            if not sep or not key_id or not key:
+                raise ValueError("ITAKU_AUDIT_OLD_KEYS must read id=key,id=key")
+            out[key_id] = key.encode("utf-8")
+        return out
 
     @property
     def uses_llm(self) -> bool:

@@ -13,6 +13,7 @@ import pytest
 # The suite's own small corpora are indexed with the words-only vectors, which are instant; the
 # bundled model is exercised where it matters (tests/test_semantic.py), with its vectors cached.
 os.environ.setdefault("ITAKU_EMBEDDER", "hashing")
+os.environ.setdefault("ITAKU_AUDIT_KEY", "test-audit-key-not-for-production")
 
 from bot.assistant.service import Assistant
 from bot.config import PROJECT_ROOT, Settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,10 @@ class SlackHarness:
             "ITAKU_DATA_DIR": assistant.settings.data_dir,
             "ITAKU_SLACK_RETRIES": 3,
         }
+        # each harness its own anchor file, as each deployment has (a fresh database beside an
+        # older anchor is reported as a truncated trail)
+        anchor_dir = Path(tempfile.mkdtemp(prefix="itaku-anchor-"))
+        env["ITAKU_AUDIT_ANCHOR"] = anchor_dir / "audit-anchor.log"
         env.update(settings)
         self.settings = Settings(**env)
         self.db = db or open_database(database_url)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import multiprocessing
+import os
 import subprocess
 import sys
 import threading
@@ -264,6 +265,7 @@ def test_cli_approvals_and_audit(tmp_path: Path) -> None:
         "ITAKU_DATA_DIR": str(tmp_path),
         "ITAKU_APPROVAL_POLICY": str(policy_file(tmp_path)),
         "PATH": "/usr/bin:/bin",
+        "ITAKU_AUDIT_KEY": os.environ["ITAKU_AUDIT_KEY"],
     }
 
     def itaku(*args: str) -> subprocess.CompletedProcess[str]:

@@ -167,7 +167,9 @@ class ApprovalService:
                     "revision": 1,
                     "risk": risk.level,
                     "score": risk.score,
-                    "answers": data,
+                    "fields": sorted(data),
+                    "answers": audit.digest(s, data),  # the answers are in the revision
+                    "status": "pending",
                 },
             )
             return request_id
@@ -228,7 +230,14 @@ class ApprovalService:
                 requester,
                 "resubmitted",
                 request_id,
-                {"via": via, "revision": number, "risk": risk.level, "answers": data},
+                {
+                    "via": via,
+                    "revision": number,
+                    "risk": risk.level,
+                    "fields": sorted(data),
+                    "answers": audit.digest(s, data),
+                    "status": "pending",
+                },
             )
             return DecideResult(Result.RECORDED)
 
@@ -336,7 +345,8 @@ class ApprovalService:
                     "revision": req.revision,
                     "stage": view.stage,
                     "stage_name": view.stage_name,
-                    "reason": reason,
+                    "reason": audit.reason_digest(s, reason),  # the reason is in the decision
+                    "status": req.status,
                 },
             )
             return DecideResult(Result.RECORDED)
@@ -569,8 +579,11 @@ def open_approvals(
     from bot.approvals.risk import default_rules_path
     from bot.store.db import open_database
 
+    db = db or open_database(settings.resolved_database_url)
+    if db.audit_seal is None:
+        db.audit_seal = audit.seal_from_settings(settings)
     return ApprovalService(
-        db or open_database(settings.resolved_database_url),
+        db,
         ApprovalPolicy.load(settings.approval_policy_path),
         RiskRules.load(default_rules_path(settings.knowledge_dir)),
         resolve,

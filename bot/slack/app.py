@@ -22,6 +22,7 @@ from bot.slack.runner import JobRunner
 from bot.slack.runtime import SlackRuntime
 from bot.slack.view_tokens import ViewSigner
 from bot.store.answers import AnswerLog
+from bot.store.audit import seal_from_settings
 from bot.store.db import Database, open_database
 from bot.store.dialogs import DialogStore
 from bot.store.events import EventLedger
@@ -53,7 +54,13 @@ def build_runtime(
 ) -> SlackRuntime:
     if not settings.slack_bot_token:
         raise ConfigError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-…).")
+    if settings.audit_key is None and settings.environment != "development":
+        raise ConfigError(
+            "ITAKU_AUDIT_KEY is not set (the secret that seals the audit trail; at least 16 "
+            "characters, kept out of the database). ITAKU_ENV=development runs without one."
+        )
     db = db or open_database(settings.resolved_database_url)
+    db.audit_seal = seal_from_settings(settings)
     if assistant is None:
         index_if_missing(settings)
         assistant = Assistant.from_settings(settings)

@@ -27,7 +27,10 @@ _ALEMBIC = threading.Lock()  # Alembic keeps its context in module globals: one 
 class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.sessions = sessionmaker(engine, expire_on_commit=False, info={"database": self})
+        # how audit entries are sealed and anchored (bot/store/audit.py: AuditSeal); None means
+        # the development key, no anchor
+        self.audit_seal: Any = None
 
     @property
     def dialect(self) -> str:

@@ -149,8 +149,8 @@ class DecisionRecord(Base):
 
 
 class AuditEntry(Base):
-    """Append-only, hash-chained: each entry's hash covers its content and the previous hash,
-    so a changed, inserted or deleted entry breaks the chain (`itaku audit verify`)."""
+    """Append-only, chained by a keyed MAC: each entry's MAC covers its content and the previous
+    MAC, so a changed, inserted or deleted entry breaks the chain (`itaku audit verify`)."""
 
     __tablename__ = "audit_log"
 
@@ -161,4 +161,5 @@ class AuditEntry(Base):
     request_id: Mapped[str | None] = mapped_column(String(20), index=True)
     details: Mapped[dict[str, Any]] = mapped_column()
     prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)  # the entry's MAC
+    key_id: Mapped[str | None] = mapped_column(String(16), default=None)  # None: before the key
