@@ -33,7 +33,17 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     idx = sub.add_parser("index", help="index knowledge files (incremental)")
-    idx.add_argument("paths", nargs="*", type=Path, help="files or folders (default: knowledge/)")
+    idx.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="files or folders to add to the configured knowledge folder (default: just it)",
+    )
+    idx.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove files indexed earlier from other paths than these (and the configured folder)",
+    )
 
     ask = sub.add_parser("ask", help="answer one question and exit")
     ask.add_argument(
@@ -137,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         if args.command == "index":
-            return _cmd_index(args.paths)
+            return _cmd_index(args.paths, args.prune)
         if args.command == "ask":
             return _cmd_ask(args.question, args.json)
         if args.command == "chat":
@@ -187,13 +197,19 @@ def _settings() -> Settings:
         raise SettingsError(problems) from None
 
 
-def _cmd_index(paths: list[Path]) -> int:
+def _cmd_index(paths: list[Path], prune: bool = False) -> int:
     from bot.assistant.service import make_embedder
     from bot.knowledge.indexer import IndexBusyError, run_index
     from bot.knowledge.vectorstore import VectorStore, open_client
 
     settings = _settings()
-    roots = paths or [settings.knowledge_dir]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        for p in missing:
+            print(f"itaku index: {p}: no such file or folder", file=sys.stderr)
+        return 1
+    configured = settings.knowledge_dir.resolve()
+    roots = [settings.knowledge_dir, *(p for p in paths if p.resolve() != configured)]
     tty = sys.stderr.isatty()
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -216,6 +232,7 @@ def _cmd_index(paths: list[Path]) -> int:
             make_embedder(settings),
             VectorStore(open_client(settings.data_dir, settings.chroma_url)),
             progress,
+            prune=prune,
         )
     except IndexBusyError as exc:
         print(f"itaku index: {exc}", file=sys.stderr)
@@ -233,7 +250,13 @@ def _cmd_index(paths: list[Path]) -> int:
     print(
         f"index {state}: generation {report.generation}, {report.files_total} files "
         f"({len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
-        f"{len(report.removed)} removed, {len(report.skipped)} skipped), {report.chunks} chunks, "
+        f"{len(report.removed)} removed, {len(report.skipped)} skipped"
+        + (
+            f", {len(report.kept)} kept from other paths (--prune removes them)"
+            if report.kept
+            else ""
+        )
+        + f"), {report.chunks} chunks, "
         f"{report.embedded} embedded, {report.seconds:.1f}s"
     )
     return 0

@@ -11,9 +11,13 @@ import pytest
 from bot.config import PROJECT_ROOT
 
 
-def itaku(*args: str, data_dir: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def itaku(
+    *args: str, data_dir: Path, stdin: str | None = None, knowledge: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CHROMA_"))}
     env["ITAKU_DATA_DIR"] = str(data_dir)
+    if knowledge is not None:
+        env["ITAKU_KNOWLEDGE_DIR"] = str(knowledge)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=PROJECT_ROOT,
@@ -86,11 +90,32 @@ def test_misuse_exits_non_zero_with_a_message(tmp_path: Path) -> None:
 
 def test_index_reports_counts_and_is_incremental(tmp_path: Path, small_kb: Path) -> None:
     data = tmp_path / "d"
-    first = itaku("index", str(small_kb), data_dir=data)
+    first = itaku("index", data_dir=data, knowledge=small_kb)
     assert first.returncode == 0, first.stderr
     assert "3 added" in first.stdout
-    second = itaku("index", str(small_kb), data_dir=data)
+    second = itaku("index", data_dir=data, knowledge=small_kb)
     assert "up to date" in second.stdout and "3 unchanged" in second.stdout
+
+
+def test_index_path_adds_to_the_configured_folder_and_prune_removes(
+    tmp_path: Path, small_kb: Path
+) -> None:
+    data = tmp_path / "d"
+    assert itaku("index", data_dir=data, knowledge=small_kb).returncode == 0
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "memo.md").write_text(
+        "# メモ\n\n社内の委託先一覧の保管場所の説明。\n", encoding="utf-8"
+    )
+    added = itaku("index", str(extra), data_dir=data, knowledge=small_kb)
+    assert added.returncode == 0, added.stderr
+    assert "1 added" in added.stdout and "0 removed" in added.stdout
+    again = itaku("index", data_dir=data, knowledge=small_kb)  # the configured folder alone
+    assert "0 removed" in again.stdout and "1 kept from other paths" in again.stdout
+    pruned = itaku("index", "--prune", data_dir=data, knowledge=small_kb)
+    assert "1 removed" in pruned.stdout and "4 files" not in pruned.stdout
+    missing = itaku("index", str(tmp_path / "nope"), data_dir=data, knowledge=small_kb)
+    assert missing.returncode == 1 and "no such file" in missing.stderr
 
 
 def test_chat_session_reads_until_eof(bundled_data_dir: Path) -> None:

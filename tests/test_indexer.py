@@ -149,3 +149,44 @@ def test_a_generation_carries_its_vectors_so_answering_needs_no_chroma(
     kb = KnowledgeBase.open(data_dir)
     hits = HybridSearcher(kb, HashingEmbedder()).run(q).hits
     assert hits and hits[0].similarity is None and kb.vectors() is None
+
+
+# -- symbolic links (issue 12): nothing outside the knowledge folder is smuggled in ----------------
+
+
+def test_links_out_of_the_folder_are_refused_and_never_read(tmp_path: Path, data_dir: Path) -> None:
+    kb = tmp_path / "kb"
+    write_doc(kb, "guide.md", "手引き", "## 監督\n\n委託先の監督について説明する。\n")
+    outside = tmp_path / "secrets"
+    outside.mkdir()
+    (outside / "passwords.md").write_text(
+        "# 秘密\n\n管理者パスワードは hunter2 である。\n", "utf-8"
+    )
+    (kb / "leak.md").symlink_to(outside / "passwords.md")
+    (kb / "folder").symlink_to(outside, target_is_directory=True)
+    (kb / "inside.md").symlink_to(kb / "guide.md")
+    (kb / "dangling.md").symlink_to(tmp_path / "gone.md")
+    files, problems = discover([kb])
+    assert [s for _, s in files] == ["kb/guide.md"]
+    reasons = dict(problems)
+    assert "leads out of the knowledge folder" in reasons["kb/leak.md"]
+    assert "leads out of the knowledge folder" in reasons["kb/folder"]
+    assert "its target is indexed where it lies" in reasons["kb/inside.md"]
+    assert "to nothing" in reasons["kb/dangling.md"]
+    report = index_into([kb], data_dir)
+    assert _sources(data_dir) == {"kb/guide.md"}
+    chunks = read_chunks(IndexLayout(data_dir).gen_dir(report.generation))
+    assert not any("hunter2" in c.text for c in chunks)
+
+
+def test_a_file_swapped_for_a_link_after_listing_is_not_read(tmp_path: Path) -> None:
+    from bot.knowledge.loaders import LoadError, load_file
+
+    kb = tmp_path / "kb"
+    write_doc(kb, "guide.md", "手引き", "## 本文\n\n本文。\n")
+    target = tmp_path / "secret.md"
+    target.write_text("# 秘密\n\nhunter2\n", encoding="utf-8")
+    (kb / "guide.md").unlink()
+    (kb / "guide.md").symlink_to(target)
+    with pytest.raises(LoadError, match="symbolic link"):
+        load_file(kb / "guide.md", "kb/guide.md")

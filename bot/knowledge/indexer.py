@@ -10,6 +10,7 @@ import datetime as dt
 import fcntl
 import hashlib
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
     kept_previous: list[str] = field(default_factory=list)  # unreadable now, previous version kept
+    kept: list[str] = field(default_factory=list)  # from other paths than these: kept (no prune)
     chunks: int = 0
     embedded: int = 0
     seconds: float = 0.0
@@ -67,7 +69,11 @@ class IndexReport:
 
 
 def discover(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[tuple[str, str]]]:
-    """Files to index as (path, source name), and explicit paths that cannot be indexed."""
+    """Files to index as (path, source name), and paths that cannot be indexed.
+
+    Symbolic links inside a folder are not followed: a link that leads out of the folder is
+    refused with a message (it would smuggle any file the service can read into the answers);
+    one that stays inside is skipped, as its target is indexed where it lies."""
     found: dict[str, Path] = {}
     problems: list[tuple[str, str]] = []
     for root in paths:
@@ -80,14 +86,35 @@ def discover(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[tuple[str,
             else:
                 problems.append((str(root), f"unsupported file type '{root.suffix or root.name}'"))
             continue
-        base = root.resolve().parent
-        for p in sorted(root.resolve().rglob("*")):
-            rel = p.relative_to(base)
-            if any(part.startswith(".") for part in rel.parts):
-                continue
-            if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES:
-                found[rel.as_posix()] = p
+        top = root.resolve()
+        base = top.parent
+        for folder, dirs, names in os.walk(top, followlinks=False):
+            here = Path(folder)
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            entries = [(d, True) for d in dirs] + [(n, False) for n in sorted(names)]
+            for name, is_dir in entries:
+                p = here / name
+                if name.startswith("."):
+                    continue
+                rel = p.relative_to(base).as_posix()
+                if p.is_symlink():
+                    if is_dir:
+                        dirs.remove(name)
+                    problems.append((rel, _link_problem(p, top)))
+                    continue
+                if not is_dir and p.suffix.lower() in SUPPORTED_SUFFIXES:
+                    found[rel] = p
     return sorted(((p, s) for s, p in found.items()), key=lambda x: x[1]), problems
+
+
+def _link_problem(link: Path, top: Path) -> str:
+    try:
+        target = link.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return "a symbolic link to nothing (or a loop): not followed"
+    if target != top and top not in target.parents:
+        return "a symbolic link that leads out of the knowledge folder: refused"
+    return "a symbolic link: not followed (its target is indexed where it lies)"
 
 
 @contextmanager
@@ -106,7 +133,8 @@ def _exclusive(layout: IndexLayout) -> Iterator[None]:
 
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))  # a link is not read
+    with os.fdopen(fd, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
@@ -119,7 +147,12 @@ def run_index(
     store: VectorStore,
     progress: Progress | None = None,
     max_chars: int | None = None,
+    prune: bool = True,
 ) -> IndexReport:
+    """Index the files under `paths` into a new generation (incremental: unchanged files keep
+    their chunks and vectors). With `prune`, the index holds exactly these paths' files;
+    without it, files indexed earlier from other paths are kept (a file deleted from one of
+    these folders is still removed)."""
     import time
 
     started = time.perf_counter()
@@ -189,6 +222,17 @@ def run_index(
             entries[source] = FileEntry(sha256=digest, chunk_ids=[c.id for c in file_chunks])
             (report.updated if old is not None else report.added).append(source)
 
+        if prev_manifest is not None and not prune:
+            # a file of a folder indexed now that is gone was deleted: removed; one indexed from
+            # another path earlier stays until an explicit prune
+            covered = {r.resolve().name for r in paths if r.is_dir()}
+            covered_files = {r.name for r in paths if r.is_file()}
+            for source in sorted(set(prev_manifest.files) - set(entries)):
+                top = source.split("/", 1)[0]
+                gone = top in covered if "/" in source else source in covered_files
+                if not gone and source in prev_docs:
+                    carry_over(source, prev_manifest.files[source])
+                    report.kept.append(source)
         if prev_manifest is not None:
             report.removed = sorted(set(prev_manifest.files) - set(entries))
         report.chunks = len(chunks)

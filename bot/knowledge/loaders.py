@@ -6,6 +6,9 @@ skip that file and go on with the rest."""
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import io
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -67,17 +70,32 @@ def load_file(path: Path, source: str) -> LoadedDocument:
     loader = _LOADERS.get(suffix)
     if loader is None:
         raise LoadError(f"unsupported file type '{suffix or path.name}'")
-    size = path.stat().st_size
+    size = path.lstat().st_size
     if size > MAX_FILE_BYTES:
         raise LoadError(f"file is too large ({size:,} bytes; limit {MAX_FILE_BYTES:,})")
-    doc = loader(path, source)
+    doc = loader(path, source, read_no_follow(path))
     if not any(b.text.strip() for b in doc.blocks):
         raise LoadError("no text could be extracted")
     return doc
 
 
-def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
+def read_no_follow(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The file's bytes, refusing a symbolic link in its last component (O_NOFOLLOW): a file
+    swapped for a link after the folder was listed is not read through it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise LoadError("is a symbolic link; links are not followed") from None
+        raise LoadError(f"cannot be read ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise LoadError(f"file is too large (limit {limit:,} bytes)")
+    return data
+
+
+def _read_text(raw: bytes) -> str:
     if b"\x00" in raw[:8192]:
         raise LoadError("looks like a binary file, not text")
     try:
@@ -88,7 +106,7 @@ def _read_text(path: Path) -> str:
 
 
 def _default_meta(path: Path, title: str | None, source: str) -> DocMeta:
-    mtime = dt.date.fromtimestamp(path.stat().st_mtime)
+    mtime = dt.date.fromtimestamp(path.lstat().st_mtime)
     return DocMeta(
         title=(title or path.stem).strip() or path.name,
         kind="guidance",
@@ -130,8 +148,8 @@ def _meta_from(data: dict[str, object]) -> DocMeta:
         raise LoadError(f"front matter is invalid ({problems})") from None
 
 
-def _load_markdown(path: Path, source: str) -> LoadedDocument:
-    data, body = split_front_matter(_read_text(path))
+def _load_markdown(path: Path, source: str, raw: bytes) -> LoadedDocument:
+    data, body = split_front_matter(_read_text(raw))
     blocks, first_h1 = markdown_blocks(body)
     meta = _meta_from(data) if data is not None else _default_meta(path, first_h1, source)
     headings = {h for b in blocks for h in b.heading_path}
@@ -172,8 +190,8 @@ def markdown_blocks(body: str) -> tuple[list[Block], str | None]:
     return sections.done(), first_h1
 
 
-def _load_text(path: Path, source: str) -> LoadedDocument:
-    text = _read_text(path)
+def _load_text(path: Path, source: str, raw: bytes) -> LoadedDocument:
+    text = _read_text(raw)
     first = next((ln.strip() for ln in text.splitlines() if ln.strip()), None)
     title = first[:60] if first else None
     return LoadedDocument(
@@ -181,12 +199,12 @@ def _load_text(path: Path, source: str) -> LoadedDocument:
     )
 
 
-def _load_pdf(path: Path, source: str) -> LoadedDocument:
+def _load_pdf(path: Path, source: str, raw: bytes) -> LoadedDocument:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
-        reader = PdfReader(str(path))
+        reader = PdfReader(io.BytesIO(raw))
         if reader.is_encrypted:
             raise LoadError("PDF is encrypted; save an unprotected copy")
         title = None
@@ -204,14 +222,14 @@ def _load_pdf(path: Path, source: str) -> LoadedDocument:
     return LoadedDocument(source=source, meta=_default_meta(path, title, source), blocks=blocks)
 
 
-def _load_docx(path: Path, source: str) -> LoadedDocument:
+def _load_docx(path: Path, source: str, raw: bytes) -> LoadedDocument:
     import zipfile
 
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
     try:
-        document = docx.Document(str(path))
+        document = docx.Document(io.BytesIO(raw))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise LoadError(
             f"Word file cannot be read ({type(exc).__name__}); is it a real .docx?"
@@ -245,10 +263,10 @@ def _load_docx(path: Path, source: str) -> LoadedDocument:
     return LoadedDocument(source=source, meta=_default_meta(path, title, source), blocks=blocks)
 
 
-def _load_html(path: Path, source: str) -> LoadedDocument:
+def _load_html(path: Path, source: str, raw: bytes) -> LoadedDocument:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(_read_text(path), "html.parser")
+    soup = BeautifulSoup(_read_text(raw), "html.parser")
     for tag in soup(["script", "style", "noscript", "nav", "footer", "header"]):
         tag.decompose()
     title = soup.title.get_text(strip=True) if soup.title else None
@@ -274,7 +292,7 @@ def _load_html(path: Path, source: str) -> LoadedDocument:
     )
 
 
-_LOADERS: dict[str, Callable[[Path, str], LoadedDocument]] = {
+_LOADERS: dict[str, Callable[[Path, str, bytes], LoadedDocument]] = {
     ".md": _load_markdown,
     ".markdown": _load_markdown,
     ".txt": _load_text,
