@@ -126,6 +126,9 @@ def _build_parser() -> argparse.ArgumentParser:
     bsl.add_argument(
         "--faults", type=int, default=0, help="Web API faults to inject during the run"
     )
+    bau = bsub.add_parser("audit", help="time `itaku audit verify` on a long trail")
+    bau.add_argument("--entries", type=int, default=100_000)
+    bau.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     bf = bsub.add_parser("fuzz", help="hostile requests against a real `itaku serve --http`")
     bf.add_argument("--requests", type=int, default=5000, help="hostile requests to send")
     bf.add_argument("--senders", type=int, default=4, help="concurrent connections")
@@ -353,6 +356,10 @@ def _cmd_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         from bot.bench.slack import run_slack_bench
 
         return run_slack_bench(args.questions, args.in_flight, args.retries, args.faults)
+    if args.bench == "audit":
+        from bot.bench.audit import run_audit_bench
+
+        return run_audit_bench(args.entries, args.database_url)
     if args.bench == "fuzz":
         from bot.bench.fuzz import run_fuzz_bench
 
