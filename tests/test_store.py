@@ -3,6 +3,7 @@ concurrency (threads and separate engines, as several replicas), votes and the g
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -10,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import inspect, select
 
-from bot.store.answers import AnswerLog, question_key, voter_pseudonym
+from bot.store.answers import AnswerLog, pseudonym_key, question_key, voter_pseudonym
 from bot.store.db import open_database
 from bot.store.events import ClaimResult, EventLedger
-from bot.store.tables import ProcessedEvent
+from bot.store.tables import ProcessedEvent, Vote
 
 
 def test_migrations_create_the_schema_and_are_idempotent(database_url: str) -> None:
@@ -126,7 +127,25 @@ def test_votes_one_per_person_and_pseudonymous(database_url: str) -> None:
     assert not log.vote("f" * 32, "U0ALICE", True)
     [gap] = [g for g in log.gaps() if g.question == "再委託の条件は？"] or [None]
     assert gap is None  # helpful now: not a gap
-    assert voter_pseudonym(answer_id, "U0ALICE") != voter_pseudonym("0" * 32, "U0ALICE")
+    key = pseudonym_key(log.db)
+    assert voter_pseudonym(answer_id, "U0ALICE", key) != voter_pseudonym("0" * 32, "U0ALICE", key)
+
+
+def test_the_vote_pseudonym_cannot_be_reversed_by_trying_user_ids(database_url: str) -> None:
+    """Trying every user id of a workspace against the table finds nobody without the key."""
+    log = AnswerLog(open_database(database_url))
+    answer_id = _record(log, "再委託の条件は？", False)
+    candidates = [f"U0{n:04d}" for n in range(12)]
+    assert log.vote(answer_id, candidates[7], True)
+    with log.db.session() as s:
+        stored = s.execute(select(Vote.voter)).scalar_one()
+    unkeyed = {
+        hashlib.sha256(f"itaku-vote:{answer_id}:{u}".encode()).hexdigest(): u for u in candidates
+    }
+    assert stored not in unkeyed
+    guessed_key = hashlib.sha256(b"guess").digest()
+    assert stored not in {voter_pseudonym(answer_id, u, guessed_key) for u in candidates}
+    assert stored == voter_pseudonym(answer_id, candidates[7], pseudonym_key(log.db))
 
 
 def test_gap_report_most_frequent_first(database_url: str) -> None:
@@ -184,3 +203,21 @@ def test_migrations_match_the_table_definitions(database_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
     db.dispose()
+
+
+def test_database_errors_never_carry_the_statements_values(database_url: str) -> None:
+    """An error names its class and statement, never the values (ids, channels, text)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    db = open_database(database_url)
+    secret = "社外秘の値-" + "x" * 300
+    try:
+        with db.session() as s:
+            s.add(ProcessedEvent(key=secret, kind="x", status="pending"))
+            s.flush()
+            s.add(ProcessedEvent(key=secret, kind="x", status="pending"))  # duplicate key
+            s.flush()
+    except SQLAlchemyError as e:
+        assert secret not in str(e) and "x" * 50 not in str(e)
+    else:
+        raise AssertionError("the duplicate key was accepted")

@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 # Field types shared by every platform's payload models. Lengths are the platforms' own limits
 # (ids are short; a Slack callback_id or action_id is at most 255 characters), so nothing longer
 # reaches a database column or a log line.
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# an id as the platforms send them (Slack's are under 20 characters); the store's id columns are
+# 40 wide, and composites of ids (slack:T…:U…) 100 to 200, so nothing longer reaches them
+Id = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 Name = Annotated[str, StringConstraints(max_length=255)]
 Token = Annotated[str, StringConstraints(max_length=512)]  # trigger ids, hashes, view ids
 Url = Annotated[str, StringConstraints(max_length=2048)]

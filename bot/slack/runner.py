@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -59,7 +60,9 @@ class JobRunner:
             fn(*args)
         except Exception as e:  # a job's failure is logged (no payload) and never kills a worker
             log.error("job %s failed: %s", getattr(fn, "__name__", "?"), type(e).__name__)
-            log.debug("job failure", exc_info=True)
+            # where, never what: a database error's message can quote a row's values
+            frames = traceback.extract_tb(e.__traceback__)[-6:]
+            log.debug("job failure at %s", " > ".join(f"{f.name}:{f.lineno}" for f in frames))
         finally:
             self._done()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import uuid
 from dataclasses import dataclass
@@ -24,10 +25,19 @@ def question_key(question: str) -> str:
     return _NOT_KEY.sub("", normalize(question).lower())[:200] or "-"
 
 
-def voter_pseudonym(answer_id: str, user_id: str) -> str:
-    """One-way, per answer: the same person votes once on an answer, and nobody can tell from
-    the table who voted or link one person's votes across answers."""
-    return hashlib.sha256(f"itaku-vote:{answer_id}:{user_id}".encode()).hexdigest()
+def voter_pseudonym(answer_id: str, user_id: str, key: bytes) -> str:
+    """One-way, per answer, keyed: the same person votes once on an answer, and nobody can tell
+    from the table who voted or link one person's votes across answers, not even by trying
+    every user id of the workspace (that needs the key, which is not in the database)."""
+    return hmac.new(key, f"itaku-vote:{answer_id}:{user_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def pseudonym_key(db: Database) -> bytes:
+    """The vote pseudonyms' key: derived from the audit key (ITAKU_AUDIT_KEY), a secret that is
+    never stored in the database."""
+    from bot.store.audit import seal_of
+
+    return hmac.new(seal_of(db).key, b"itaku vote pseudonym", hashlib.sha256).digest()
 
 
 @dataclass(frozen=True)
@@ -123,7 +133,7 @@ class AnswerLog:
 
     def vote(self, answer_id: str, user_id: str, helpful: bool) -> bool:
         """Record (or change) one person's vote on an answer. False if the answer is unknown."""
-        voter = voter_pseudonym(answer_id, user_id)
+        voter = voter_pseudonym(answer_id, user_id, pseudonym_key(self.db))
         values = {"answer_id": answer_id, "voter": voter, "helpful": helpful, "voted_at": utcnow()}
         insert = postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert
         stmt = insert(Vote).values(**values)

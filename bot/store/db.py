@@ -115,7 +115,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def open_database(url: str, migrate: bool = True) -> Database:
     """Open (and by default migrate) the database at a SQLAlchemy URL."""
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    # an error names its class, never the statement's parameters (ids, channels, text)
+    kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
