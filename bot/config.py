@@ -113,6 +113,20 @@ class Settings(BaseSettings):
     slack_max_body_bytes: int = Field(
         default=256 * 1024, ge=4096, validation_alias="ITAKU_MAX_BODY_BYTES"
     )
+    http_connections: int = Field(
+        default=500,
+        ge=10,
+        le=10_000,
+        validation_alias="ITAKU_HTTP_CONNECTIONS",
+        description="Connections held open at once in HTTP mode (slow or idle clients included).",
+    )
+    http_read_timeout: float = Field(
+        default=15.0,
+        gt=0,
+        le=300,
+        validation_alias="ITAKU_HTTP_READ_TIMEOUT",
+        description="Seconds a connection may stay idle (a body that stops arriving) before it is closed.",
+    )
     slack_drain_body_bytes: int = Field(
         default=16 * 1024 * 1024,
         ge=4096,

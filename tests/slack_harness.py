@@ -51,7 +51,15 @@ class SlackHarness:
         self.wsgi = wsgi = SlackWsgi(
             self.app, SECRET, self.settings.slack_max_body_bytes, lambda: health(self.rt)
         )
-        self.server = serve_http(wsgi, "127.0.0.1", 0, 8, self.settings.slack_drain_body_bytes)
+        self.server = serve_http(
+            wsgi,
+            "127.0.0.1",
+            0,
+            8,
+            self.settings.slack_drain_body_bytes,
+            self.settings.http_connections,
+            self.settings.http_read_timeout,
+        )
         self.base = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()

@@ -253,3 +253,44 @@ def test_socket_mode_payloads_are_checked_the_same_way() -> None:
     envelope["event"]["text"] = "質問\ud800"
     assert check_socket("events_api", envelope).data["event"]["text"] == "質問"
     assert not check_socket("disconnect", {}).dispatch
+
+
+def test_slow_clients_do_not_starve_health_checks(
+    tmp_path_factory: pytest.TempPathFactory, bundled_assistant: Assistant
+) -> None:
+    """120 connections that send half a body and stall: /healthz still answers within a second,
+    and the stalled ones are closed after the read timeout."""
+    import socket
+    import time
+    import urllib.request
+
+    h = SlackHarness(
+        bundled_assistant,
+        sqlite_url(tmp_path_factory.mktemp("slow")),
+        ITAKU_HTTP_READ_TIMEOUT=2,
+    )
+    stalled: list[socket.socket] = []
+    try:
+        for _ in range(120):
+            sock = socket.create_connection(("127.0.0.1", h.server.effective_port), timeout=5)
+            sock.sendall(
+                b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 1000\r\n\r\n" + b'{"type": "event_callback", '
+            )
+            stalled.append(sock)
+        started = time.perf_counter()
+        with urllib.request.urlopen(f"{h.base}/healthz", timeout=5) as r:
+            assert r.status == 200
+        assert time.perf_counter() - started < 1.0
+        time.sleep(4)  # past the read timeout: waitress closed the stalled connections
+        stalled[0].settimeout(2)
+        try:
+            closed = stalled[0].recv(100) == b""
+        except ConnectionResetError:
+            closed = True
+        assert closed
+        assert_question_still_answered(h)
+    finally:
+        for sock in stalled:
+            sock.close()
+        h.close()

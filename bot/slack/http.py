@@ -178,14 +178,28 @@ def _reply(
     return [data]
 
 
-def serve_http(wsgi: SlackWsgi, host: str, port: int, threads: int, drain_body: int) -> Any:
+def serve_http(
+    wsgi: SlackWsgi,
+    host: str,
+    port: int,
+    threads: int,
+    drain_body: int,
+    connections: int = 500,
+    read_timeout: float = 15.0,
+) -> Any:
     """A waitress server (not yet running): call .run() to serve, .close() to stop.
     Port 0 picks a free port: read it from .effective_port.
 
     waitress reads a whole request (spooling a large body to a temporary file) before it calls
     the app, up to `drain_body` bytes: within that, an oversized body is read, then answered 413
     by SlackWsgi, so the client sees the reply instead of a reset. A Content-Length beyond it is
-    answered 413 by waitress at once and the connection closed (nothing is read)."""
+    answered 413 by waitress at once and the connection closed (nothing is read).
+
+    Slow clients: waitress hands a request to a worker thread only once it has arrived whole, so
+    a client that never finishes its body holds a connection, not a thread. Up to `connections`
+    are held at once (beyond that waitress stops accepting, which is what starved /healthz at
+    waitress's default of 100), and one idle for `read_timeout` seconds is closed. Waitress has
+    no per-client limit: behind a proxy, limit connections per client there (README)."""
     from waitress.server import create_server
 
     return create_server(
@@ -194,6 +208,9 @@ def serve_http(wsgi: SlackWsgi, host: str, port: int, threads: int, drain_body: 
         port=port,
         threads=threads,
         max_request_body_size=max(drain_body, wsgi.max_body),
+        connection_limit=connections,
+        channel_timeout=read_timeout,
+        cleanup_interval=max(1, int(read_timeout // 3)),
         ident="itaku",
         clear_untrusted_proxy_headers=True,
     )

@@ -42,7 +42,13 @@ def run_http(settings: Settings, host: str, port: int) -> None:
         app, settings.slack_signing_secret, settings.slack_max_body_bytes, lambda: health(rt)
     )
     server = serve_http(
-        wsgi, host, port, settings.slack_http_threads, settings.slack_drain_body_bytes
+        wsgi,
+        host,
+        port,
+        settings.slack_http_threads,
+        settings.slack_drain_body_bytes,
+        settings.http_connections,
+        settings.http_read_timeout,
     )
     start_background(rt)
     _on_stop(server.close)
