@@ -168,6 +168,12 @@ class Settings(BaseSettings):
         description="Seconds between checks for requests waiting too long.",
     )
     thread_history: int = Field(default=3, ge=0, le=20, validation_alias="ITAKU_THREAD_HISTORY")
+    retention_days: float = Field(
+        default=180.0,
+        gt=0,
+        validation_alias="ITAKU_RETENTION_DAYS",
+        description="Days questions, answers, votes and processed events are kept; older ones are purged by the periodic sweep.",
+    )
     environment: Literal["production", "development"] = Field(
         default="production",
         validation_alias="ITAKU_ENV",

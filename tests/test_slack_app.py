@@ -552,3 +552,21 @@ def test_two_replicas_answer_a_retried_event_once(
     finally:
         for r in replicas:
             r.close()
+
+
+def test_the_periodic_retention_sweep_purges_what_is_past_the_period(slack: SlackHarness) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from bot.slack.app import purge_expired
+
+    slack.sender.event(dm_event(QUESTION, ts="1700001999.1"), event_id="EvRETAIN")
+    assert slack.settle()
+    long_ago = datetime.now(UTC) - timedelta(days=slack.settings.retention_days + 1)
+    with slack.db.session() as s:
+        s.execute(update(AnswerRecord).values(created_at=long_ago))
+        s.execute(update(ProcessedEvent).values(claimed_at=long_ago))
+    assert purge_expired(slack.rt) == (1, 1)
+    with slack.db.session() as s:
+        assert s.execute(select(AnswerRecord)).first() is None

@@ -221,3 +221,35 @@ def test_database_errors_never_carry_the_statements_values(database_url: str) ->
         assert secret not in str(e) and "x" * 50 not in str(e)
     else:
         raise AssertionError("the duplicate key was accepted")
+
+
+def test_retention_purges_old_answers_votes_and_events(database_url: str) -> None:
+    from sqlalchemy import update
+
+    from bot.store.tables import AnswerRecord
+
+    db = open_database(database_url)
+    log, ledger = AnswerLog(db), EventLedger(db)
+    old = _record(log, "古い質問：山田さんの件", False)
+    new = _record(log, "新しい質問", False)
+    assert log.vote(old, "U0ALICE", True) and log.vote(new, "U0ALICE", True)
+    for key in ("EvOLD", "EvNEW"):
+        ledger.claim(key, "question")
+        ledger.finish(key)
+    ledger.claim("EvPENDING", "question")
+    long_ago = datetime.now(UTC) - timedelta(days=400)
+    with db.session() as s:
+        s.execute(update(AnswerRecord).where(AnswerRecord.id == old).values(created_at=long_ago))
+        s.execute(
+            update(ProcessedEvent)
+            .where(ProcessedEvent.key.in_(["EvOLD", "EvPENDING"]))
+            .values(claimed_at=long_ago)
+        )
+    assert log.purge(180) == 1
+    assert ledger.purge(180) == 1  # a pending event is never dropped, however old
+    with db.session() as s:
+        assert s.execute(select(AnswerRecord.id)).scalars().all() == [new]
+        assert s.execute(select(Vote.answer_id)).scalars().all() == [new]
+        keys = set(s.execute(select(ProcessedEvent.key)).scalars())
+    assert keys == {"EvNEW", "EvPENDING"}
+    assert log.purge(180) == 0  # twice (two replicas) deletes nothing more

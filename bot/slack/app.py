@@ -125,3 +125,19 @@ def start_background(rt: SlackRuntime) -> None:
     rt.runner.start_periodic(
         lambda: approvals.sweep(rt), rt.settings.reminder_check_s, "itaku-reminders"
     )
+    rt.runner.start_periodic(lambda: purge_expired(rt), RETENTION_CHECK_S, "itaku-retention")
+
+
+RETENTION_CHECK_S = 3600.0
+
+
+def purge_expired(rt: SlackRuntime) -> tuple[int, int]:
+    """Forget what is past the retention period (ITAKU_RETENTION_DAYS): answers with their
+    questions, traces and votes, and processed events. Any replica may run it; deleting twice
+    deletes nothing more."""
+    days = rt.settings.retention_days
+    answers = rt.desk.log.purge(days)
+    events = rt.ledger.purge(days)
+    if answers or events:
+        log.info("retention: purged %d answers and %d processed events", answers, events)
+    return answers, events

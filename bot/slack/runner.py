@@ -82,7 +82,7 @@ class JobRunner:
         self._sweeper = threading.Thread(target=sweep, name="itaku-sweeper", daemon=True)
         self._sweeper.start()
 
-    def start_periodic(self, work: Callable[[], None], interval_s: float, name: str) -> None:
+    def start_periodic(self, work: Callable[[], object], interval_s: float, name: str) -> None:
         """Run `work` now and then every interval (errors logged, never fatal)."""
 
         def loop() -> None:

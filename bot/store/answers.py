@@ -7,14 +7,14 @@ import hmac
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.knowledge.text import normalize
-from bot.store.db import Database
+from bot.store.db import Database, rowcount
 from bot.store.tables import AnswerRecord, Vote, utcnow
 
 _NOT_KEY = re.compile(r"[\s\W_]+")
@@ -130,6 +130,15 @@ class AnswerLog:
         with self.db.session() as s:
             rows = s.execute(stmt.order_by(AnswerRecord.created_at.desc()).limit(limit)).scalars()
             return list(rows)[::-1]
+
+    def purge(self, older_than_days: float) -> int:
+        """Forget answers (their questions, traces and votes) older than the retention period;
+        returns how many answers went."""
+        cutoff = utcnow() - timedelta(days=older_than_days)
+        with self.db.session() as s:
+            old = select(AnswerRecord.id).where(AnswerRecord.created_at < cutoff)
+            s.execute(delete(Vote).where(Vote.answer_id.in_(old)))  # SQLite: no cascade by default
+            return rowcount(s.execute(delete(AnswerRecord).where(AnswerRecord.created_at < cutoff)))
 
     def vote(self, answer_id: str, user_id: str, helpful: bool) -> bool:
         """Record (or change) one person's vote on an answer. False if the answer is unknown."""

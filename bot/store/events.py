@@ -150,7 +150,7 @@ class EventLedger:
     def take_over(self, key: str) -> bool:
         return self._take_over(key, None)
 
-    def purge(self, older_than_days: int = 30) -> int:
+    def purge(self, older_than_days: float = 30) -> int:
         """Forget finished events older than this (Slack stops retrying after minutes)."""
         cutoff = utcnow() - timedelta(days=older_than_days)
         with self.db.session() as s:
