@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import multiprocessing
 import os
 import subprocess
@@ -294,3 +295,19 @@ def test_cli_approvals_and_audit(tmp_path: Path) -> None:
         s.execute(update(AuditEntry).where(AuditEntry.seq == 1).values(actor="U0SOMEONE"))
     tampered = itaku("audit", "verify")
     assert tampered.returncode == 1 and "TAMPERED" in tampered.stderr
+
+
+def test_personal_data_in_a_requests_free_text_is_masked_at_rest(service: ApprovalService) -> None:
+    answers = SubcontractAnswers(
+        **{**BASE, "reason": "担当の鈴木一郎（ichiro@example.com、03-1234-5678）が不在のため"}
+    )
+    view = service.file("U0ALICE", answers)
+    with service.db.session() as s:
+        rev = s.execute(
+            select(RevisionRecord).where(RevisionRecord.request_id == view.id)
+        ).scalar_one()
+        stored = json.dumps(rev.answers, ensure_ascii=False)
+    for value in ("鈴木", "ichiro@example.com", "03-1234-5678"):
+        assert value not in stored
+    assert "株式会社再委託先" in stored and "東京都千代田区1-1" in stored  # what the request needs
+    assert audit.verify(service.db).ok

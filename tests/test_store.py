@@ -4,6 +4,7 @@ concurrency (threads and separate engines, as several replicas), votes and the g
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -253,3 +254,32 @@ def test_retention_purges_old_answers_votes_and_events(database_url: str) -> Non
         keys = set(s.execute(select(ProcessedEvent.key)).scalars())
     assert keys == {"EvNEW", "EvPENDING"}
     assert log.purge(180) == 0  # twice (two replicas) deletes nothing more
+
+
+def test_personal_data_in_questions_is_masked_at_rest(database_url: str) -> None:
+    from bot.store.tables import AnswerRecord
+
+    log = AnswerLog(open_database(database_url))
+    question = "山田太郎さん（taro.yamada@example.co.jp、090-1234-5678）のマイナンバー123456789018を委託先に渡していい？"
+    answer_id = log.record(
+        surface="dm",
+        conversation="slack:T:D:1",
+        question=question,
+        lang="ja",
+        abstained=False,
+        reason=None,
+        confidence=0.9,
+        answer={"question": question, "answer": "委託先の監督が必要である。"},
+        trace={"query": question, "hits": [{"chunk": "c1"}]},
+    )
+    with log.db.session() as s:
+        row = s.get(AnswerRecord, answer_id)
+        assert row is not None
+        stored = json.dumps(
+            [row.question, row.answer, row.trace, row.question_key], ensure_ascii=False
+        )
+    for value in ("山田", "taro.yamada", "090-1234-5678", "123456789018"):
+        assert value not in stored
+    assert "[EMAIL_1]" in row.question and "委託先の監督が必要である。" in stored
+    gaps_text = json.dumps([g.question for g in log.gaps()], ensure_ascii=False)
+    assert "taro.yamada" not in gaps_text

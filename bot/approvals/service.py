@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.approvals.policy import ApprovalPolicy, GroupResolver
 from bot.approvals.risk import LEVEL_LABELS, RiskAssessment, RiskRules
 from bot.approvals.subcontract_fields import SubcontractAnswers
+from bot.llm.pii import Masker
 from bot.store import audit
 from bot.store.db import Database, rowcount
 from bot.store.tables import DecisionRecord, RequestRecord, RevisionRecord, utcnow
@@ -120,7 +121,7 @@ class ApprovalService:
         via: str = "slack",
     ) -> RequestView:
         risk = self.rules.assess(answers)
-        data = answers.model_dump(mode="json")
+        data = masked_answers(answers)
         title = f"{answers.subcontractor_name}への再委託（{answers.contractor_name}・{answers.our_contract}）"[
             :200
         ]
@@ -196,7 +197,7 @@ class ApprovalService:
     ) -> DecideResult:
         """A revised request after "request changes": a new revision, decided from the first stage."""
         risk = self.rules.assess(answers)
-        data = answers.model_dump(mode="json")
+        data = masked_answers(answers)
 
         def work(s: Session) -> DecideResult:
             req = s.get(RequestRecord, request_id)
@@ -570,6 +571,21 @@ class ApprovalService:
 def _naive(at: datetime) -> datetime:
     """UTC without tzinfo (SQLite hands back naive UTC, PostgreSQL aware datetimes)."""
     return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo is not None else at
+
+
+# free-text fields of a request: personal data in them (a contact's name, phone, e-mail) is
+# masked at rest; the parties' names, address and the facts a decision needs are kept
+FREE_TEXT_FIELDS = ("work_description", "reason", "certification_other")
+
+
+def masked_answers(answers: SubcontractAnswers) -> dict[str, Any]:
+    """The answers as stored in a revision."""
+    data = answers.model_dump(mode="json")
+    masker = Masker()
+    for name in FREE_TEXT_FIELDS:
+        if isinstance(data.get(name), str):
+            data[name] = masker.mask(data[name])
+    return data
 
 
 def open_approvals(

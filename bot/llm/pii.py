@@ -350,8 +350,8 @@ def _valid_card(match: str) -> bool:
 _HONORIFICS = frozenset({"さん", "様", "さま", "氏", "殿"})
 # Common nouns Sudachi tags 人名 in some contexts (ベンダーさん, ベンダー各社).
 _NOT_NAMES = frozenset({"ベンダー", "ランサム"})
-# counts of people that the dictionary also knows as given names (数人, 幾人)
-_HEADCOUNT = re.compile(r"[数何幾十百千万一二三四五六七八九]+人")
+# counts and ordinals that the dictionary also knows as given names (数人, 幾人, 四つ目)
+_HEADCOUNT = re.compile(r"[数何幾十百千万一二三四五六七八九]+(人|つ目|番目|回目|つ|名|件)")
 # A name inside a company name is not personal data: 株式会社田中, 山本建設.
 _ORG_BEFORE = ("株式会社", "有限会社", "合同会社", "合資会社", "合名会社", "(株)", "(有)", "法人")
 _ORG_AFTER = frozenset(

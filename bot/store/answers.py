@@ -14,6 +14,7 @@ from sqlalchemy import case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.knowledge.text import normalize
+from bot.llm.pii import Masker
 from bot.store.db import Database, rowcount
 from bot.store.tables import AnswerRecord, Vote, utcnow
 
@@ -30,6 +31,31 @@ def voter_pseudonym(answer_id: str, user_id: str, key: bytes) -> str:
     from the table who voted or link one person's votes across answers, not even by trying
     every user id of the workspace (that needs the key, which is not in the database)."""
     return hmac.new(key, f"itaku-vote:{answer_id}:{user_id}".encode(), hashlib.sha256).hexdigest()
+
+
+_QUESTION_FIELDS = frozenset({"question", "query", "rewritten", "history"})
+
+
+def _mask_questions(value: Any, masker: Masker) -> Any:
+    """The user's words wherever a record keeps them (question, query, history), masked."""
+    if isinstance(value, dict):
+        return {
+            k: _mask_all(v, masker) if k in _QUESTION_FIELDS else _mask_questions(v, masker)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_mask_questions(v, masker) for v in value]
+    return value
+
+
+def _mask_all(value: Any, masker: Masker) -> Any:
+    if isinstance(value, str):
+        return masker.mask(value)
+    if isinstance(value, list):
+        return [_mask_all(v, masker) for v in value]
+    if isinstance(value, dict):
+        return {k: _mask_all(v, masker) for k, v in value.items()}
+    return value
 
 
 def pseudonym_key(db: Database) -> bytes:
@@ -84,6 +110,12 @@ class AnswerLog:
         answer_id: str | None = None,
     ) -> str:
         answer_id = answer_id or uuid.uuid4().hex
+        # personal data in a question is not kept: e-mail, phone, My Number, card and account
+        # numbers, addresses and names become placeholders ([EMAIL_1], [NAME_1]) at rest
+        masker = Masker()
+        question = masker.mask(question)
+        answer = _mask_questions(answer, masker)
+        trace = _mask_questions(trace, masker)
         with self.db.session() as s:
             s.add(
                 AnswerRecord(
