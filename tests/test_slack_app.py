@@ -570,3 +570,39 @@ def test_the_periodic_retention_sweep_purges_what_is_past_the_period(slack: Slac
     assert purge_expired(slack.rt) == (1, 1)
     with slack.db.session() as s:
         assert s.execute(select(AnswerRecord)).first() is None
+
+
+@pytest.mark.parametrize("dies_in", ["set_reply_ref", "finish"])
+def test_a_crash_mid_answer_leaves_no_orphan_placeholder_and_no_duplicate_answer(
+    bundled_assistant: Any, tmp_path: Any, dies_in: str
+) -> None:
+    """The process dies right after posting the placeholder (before its ts is recorded), or
+    after recording the answer (before the event is finished): the resumed event edits the
+    placeholder already posted, and the answer is recorded once."""
+    slack = SlackHarness(
+        bundled_assistant, f"sqlite:///{tmp_path / 'db.sqlite'}", ITAKU_EVENT_LEASE=0.2
+    )
+    ledger = slack.rt.ledger
+    real = getattr(ledger, dies_in)
+    calls = {"n": 0}
+
+    def dies_once(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("killed")
+        return real(*args, **kwargs)
+
+    setattr(ledger, dies_in, dies_once)
+    try:
+        slack.sender.event(dm_event(QUESTION, ts="1700002100.1"), event_id="EvKILL")
+        assert slack.settle()
+        time.sleep(0.3)  # past the lease
+        assert slack.rt.runner.sweep_once(ledger, slack.rt.resume) == 1
+        message = answered(slack, "D0ALICE", "1700002100.1")
+        assert "[1]" in message.text
+        assert len(slack.standin.calls_to("chat.postMessage")) == 1
+        with slack.db.session() as s:
+            assert len(s.execute(select(AnswerRecord)).all()) == 1
+            assert s.execute(select(ProcessedEvent.status)).scalar_one() == "done"
+    finally:
+        slack.close()

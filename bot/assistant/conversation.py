@@ -56,6 +56,7 @@ class ConversationDesk:
         conversation: str | None,
         context_window_s: float | None = None,
         on_delta: Callable[[str], None] | None = None,
+        answer_id: str | None = None,
     ) -> RecordedAnswer:
         """`context_window_s` limits the context to recent questions (a DM's main channel, where
         a question an hour later is a new subject); a thread's context has no time limit."""
@@ -80,6 +81,7 @@ class ConversationDesk:
             confidence=answer.confidence,
             answer=answer.model_dump(mode="json"),
             trace=trace_of(answer, hits, self.assistant.kb.generation, len(history)),
+            answer_id=answer_id,
         )
         return RecordedAnswer(answer, answer_id)
 

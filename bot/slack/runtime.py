@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,7 +175,13 @@ class SlackRuntime:
         lang = ui_lang(question)
         writer = self.desk.assistant.writer
         if pending.reply_ref is None:
-            reply = GrowingReply.open(
+            # an earlier attempt may have posted the placeholder and died before recording it
+            found = (
+                GrowingReply.find_placeholder(self.client, channel, thread_ts, key)
+                if pending.attempts > 1
+                else None
+            )
+            reply = found or GrowingReply.open(
                 self.client,
                 channel,
                 thread_ts,
@@ -182,12 +189,17 @@ class SlackRuntime:
                 stream=writer is not None and writer.stream,
                 user=p.get("user"),
                 team=p.get("team"),
+                event_key=key,
             )
             self.ledger.set_reply_ref(key, reply.ref)
         else:
             reply = GrowingReply(self.client, channel, pending.reply_ref)
-        answer = self.desk.stored(pending.answer_id) if pending.answer_id else None
-        answer_id = pending.answer_id or ""
+        # the answer's id is recorded before the answer: a resumed attempt records under the same
+        # id (or finds the answer already recorded), never a second row
+        answer_id = pending.answer_id or uuid.uuid4().hex
+        if pending.answer_id is None:
+            self.ledger.set_answer(key, answer_id)
+        answer = self.desk.stored(answer_id)
         if answer is None:
             try:
                 recorded = self._answer(
@@ -196,13 +208,13 @@ class SlackRuntime:
                     conversation=p["conversation"],
                     context_window_s=p["context_window_s"],
                     on_delta=reply.grow if writer is not None else None,
+                    answer_id=answer_id,
                 )
             except Exception:
                 reply.fail(text("failed", lang))
                 self.ledger.finish(key, "failed")
                 raise
-            answer, answer_id = recorded.answer, recorded.answer_id
-            self.ledger.set_answer(key, answer_id)
+            answer = recorded.answer
         reply.finish(answer, answer_id)
         self.ledger.finish(key)
         log.info("answered event %s abstained=%s answer=%s", key, answer.abstained, answer_id)

@@ -18,6 +18,7 @@ from bot.slack.texts import text
 
 log = logging.getLogger(__name__)
 
+PLACEHOLDER_EVENT = "itaku_answer_placeholder"
 STREAM_PREFIX = "stream:"
 APPEND_EVERY_S = 0.3
 UPDATE_EVERY_S = 0.8
@@ -45,6 +46,7 @@ class GrowingReply:
         stream: bool,
         user: str | None = None,
         team: str | None = None,
+        event_key: str | None = None,
     ) -> GrowingReply:
         if stream:
             try:
@@ -57,10 +59,37 @@ class GrowingReply:
                 return cls(client, channel, STREAM_PREFIX + str(started["ts"]))
             except SlackApiError as e:  # not offered here: a placeholder instead
                 log.info("chat streaming unavailable: %s", e.response.get("error", "?"))
+        # the placeholder carries the event it answers, so that a replica resuming the event
+        # after a crash (between this post and recording its ts) finds it instead of posting a
+        # second one
+        metadata = (
+            {"event_type": PLACEHOLDER_EVENT, "event_payload": {"event": event_key}}
+            if event_key
+            else None
+        )
         posted = client.chat_postMessage(
-            channel=channel, thread_ts=thread_ts, text=text("placeholder", lang)
+            channel=channel, thread_ts=thread_ts, text=text("placeholder", lang), metadata=metadata
         )
         return cls(client, channel, str(posted["ts"]))
+
+    @classmethod
+    def find_placeholder(
+        cls, client: WebClient, channel: str, thread_ts: str, event_key: str
+    ) -> GrowingReply | None:
+        """The placeholder an earlier attempt posted for this event, if the thread holds one."""
+        try:
+            replies = client.conversations_replies(
+                channel=channel, ts=thread_ts, include_all_metadata=True, limit=200
+            )
+        except SlackApiError as e:
+            log.info("conversations.replies failed: %s", e.response.get("error", "?"))
+            return None
+        for message in replies.get("messages") or []:
+            meta = message.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if meta.get("event_type") == PLACEHOLDER_EVENT and payload.get("event") == event_key:
+                return cls(client, channel, str(message["ts"]))
+        return None
 
     def grow(self, so_far: str) -> None:
         """The answer so far (called often; sent at a pace Slack's limits allow)."""
