@@ -8,7 +8,7 @@ from typing import Any
 from bot.approvals.render import answer_lines
 from bot.approvals.service import OUTCOME_LABELS, RequestView
 from bot.slack import ids
-from bot.slack.blocks import button, context, escape, section
+from bot.slack.blocks import button, context, escape, literal, section
 
 Block = dict[str, Any]
 LEVEL_EMOJI = {
@@ -46,7 +46,7 @@ def request_blocks(view: RequestView) -> list[Block]:
         state += f"　判断待ち：{escape(view.stage_name or '')}（{_approvers(view.approvers)}）"
     blocks: list[Block] = [
         section(
-            f"*再委託の承認申請 {view.id}*\n{escape(view.title)}\n申請者：{_who(view.requester)}"
+            f"*再委託の承認申請 {view.id}*\n{literal(view.title)}\n申請者：{_who(view.requester)}"
         ),
         section(state),
     ]
@@ -55,10 +55,10 @@ def request_blocks(view: RequestView) -> list[Block]:
     ]
     risk += [f"• {escape(r.text)}（{escape(r.source)}）" for r in view.risk.reasons]
     blocks.append(section("\n".join(risk)))
-    lines = [f"*{escape(label)}*：{escape(value)}" for label, value in answer_lines(view)]
+    lines = [f"*{escape(label)}*：{literal(value)}" for label, value in answer_lines(view)]
     blocks.append(section("\n".join(lines)))
     for d in view.current_decisions:
-        reason = f"：{escape(d.reason)}" if d.reason else ""
+        reason = f"：{literal(d.reason)}" if d.reason else ""
         blocks.append(
             context(
                 f"{escape(d.stage_name)}　{OUTCOME_LABELS[d.outcome]}　{_who(d.approver)}{reason}"
@@ -90,7 +90,7 @@ def fallback(view: RequestView) -> str:
 def decision_notice(view: RequestView, actor: str, outcome: str, reason: str | None) -> str:
     text = f"{_who(actor)} さんが{OUTCOME_LABELS[outcome]}しました"
     if reason:
-        text += f"：{escape(reason)}"
+        text += f"：{literal(reason)}"
     if view.stage is not None:
         text += (
             f"\n次は {escape(view.stage_name or '')} の判断です（{_approvers(view.approvers)}）。"
@@ -103,7 +103,7 @@ def decision_notice(view: RequestView, actor: str, outcome: str, reason: str | N
 def requester_dm(view: RequestView, actor: str, outcome: str, reason: str | None) -> list[Block]:
     head = f"あなたの再委託の承認申請 *{view.id}* を {_who(actor)} さんが{OUTCOME_LABELS[outcome]}しました。"
     if reason:
-        head += f"\n理由：{escape(reason)}"
+        head += f"\n理由：{literal(reason)}"
     if view.status == "approved":
         head += "\n申請は承認済みです。"
     elif view.stage is not None:
@@ -138,7 +138,7 @@ def reason_modal(view: RequestView, outcome: str, token: str) -> Block:
         "submit": {"type": "plain_text", "text": label},
         "close": {"type": "plain_text", "text": "やめる"},
         "blocks": [
-            section(f"*{view.id}* {escape(view.title)}"),
+            section(f"*{view.id}* {literal(view.title)}"),
             {
                 "type": "input",
                 "block_id": ids.REASON_BLOCK,
@@ -173,7 +173,7 @@ def home_requests(mine: list[RequestView], waiting: list[RequestView]) -> list[B
     for v in mine[:10]:
         blocks.append(
             section(
-                f"{STATUS_EMOJI.get(v.status, '')} *{v.id}* {escape(v.title)}\n{escape(v.status_label)}（リスク{escape(v.level_label)}）"
+                f"{STATUS_EMOJI.get(v.status, '')} *{v.id}* {literal(v.title)}\n{escape(v.status_label)}（リスク{escape(v.level_label)}）"
             )
         )
     if waiting:
@@ -182,7 +182,7 @@ def home_requests(mine: list[RequestView], waiting: list[RequestView]) -> list[B
             link = ""
             blocks.append(
                 section(
-                    f":hourglass_flowing_sand: *{v.id}* {escape(v.title)}（{escape(v.stage_name or '')}）{link}"
+                    f":hourglass_flowing_sand: *{v.id}* {literal(v.title)}（{escape(v.stage_name or '')}）{link}"
                 )
             )
     return blocks

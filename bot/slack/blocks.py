@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
 from bot.assistant.models import Answer, Citation
@@ -18,6 +20,20 @@ def escape(value: str) -> str:
     """Slack mrkdwn control characters; user and document text must never form links or
     mentions by accident."""
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_SHORTCODE = re.compile(r":([A-Za-z0-9_+\-]+):")
+_FORMATTING = str.maketrans({"*": "＊", "_": "＿", "~": "～", "`": "｀"})
+
+
+def literal(value: str) -> str:
+    """A person's own text (a request's fields, a reason) as it may appear in a card: on one
+    line, with no bold, italics, strike-through, code, emoji or links, so that it can never
+    imitate the card's own state lines (「:white_check_mark: *承認済み*」 typed into a reason)."""
+    flat = " / ".join(part.strip() for part in value.splitlines() if part.strip())
+    flat = "".join(ch for ch in flat if unicodedata.category(ch) not in ("So", "Sk", "Cs"))
+    flat = _SHORTCODE.sub(r"：\1：", flat).translate(_FORMATTING)
+    return escape(flat)
 
 
 def _safe_url(url: str | None) -> str | None:
