@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.bench.slack_requests import dm_event, mention_event, sign
 from bot.bench.slack_standin import GONE_CHANNEL
 from bot.slack import ids
-from bot.store.tables import AnswerRecord, ProcessedEvent, Vote
+from bot.store.tables import AnswerRecord, DialogRecord, ProcessedEvent, Vote
 from tests.slack_harness import SECRET, SlackHarness
 
 QUESTION = "再委託を認める条件は？"
@@ -567,7 +567,11 @@ def test_the_periodic_retention_sweep_purges_what_is_past_the_period(slack: Slac
     with slack.db.session() as s:
         s.execute(update(AnswerRecord).values(created_at=long_ago))
         s.execute(update(ProcessedEvent).values(claimed_at=long_ago))
-    assert purge_expired(slack.rt) == (1, 1)
+    owner = "slack:T0TEST:U0ALICE"
+    slack.rt.dialogs.store.create("nda", owner, "parties", {"party_name": "株式会社例"})
+    with slack.db.session() as s:
+        s.execute(update(DialogRecord).values(updated_at=long_ago))
+    assert purge_expired(slack.rt) == (1, 1, 1)
     with slack.db.session() as s:
         assert s.execute(select(AnswerRecord)).first() is None
 

@@ -131,13 +131,19 @@ def start_background(rt: SlackRuntime) -> None:
 RETENTION_CHECK_S = 3600.0
 
 
-def purge_expired(rt: SlackRuntime) -> tuple[int, int]:
+def purge_expired(rt: SlackRuntime) -> tuple[int, int, int]:
     """Forget what is past the retention period (ITAKU_RETENTION_DAYS): answers with their
-    questions, traces and votes, and processed events. Any replica may run it; deleting twice
-    deletes nothing more."""
+    questions, traces and votes, processed events, and dialogs with the answers in them. Any
+    replica may run it; deleting twice deletes nothing more."""
     days = rt.settings.retention_days
     answers = rt.desk.log.purge(days)
     events = rt.ledger.purge(days)
-    if answers or events:
-        log.info("retention: purged %d answers and %d processed events", answers, events)
-    return answers, events
+    dialogs = rt.dialogs.store.purge(days)
+    if answers or events or dialogs:
+        log.info(
+            "retention: purged %d answers, %d processed events, %d dialogs",
+            answers,
+            events,
+            dialogs,
+        )
+    return answers, events, dialogs

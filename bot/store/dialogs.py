@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from bot.store.db import Database, rowcount
 from bot.store.tables import DialogRecord, utcnow
@@ -47,6 +47,13 @@ class DialogStore:
     def __init__(self, db: Database, ttl_s: float) -> None:
         self.db = db
         self.ttl = timedelta(seconds=ttl_s)
+
+    def purge(self, older_than_days: float) -> int:
+        """Forget dialogs (and the answers in them) untouched for longer than the retention
+        period, finished or not; returns how many went."""
+        cutoff = utcnow() - timedelta(days=older_than_days)
+        with self.db.session() as s:
+            return rowcount(s.execute(delete(DialogRecord).where(DialogRecord.updated_at < cutoff)))
 
     def create(
         self, spec: str, owner: str, step: str, answers: dict[str, Any] | None = None
