@@ -267,3 +267,17 @@ def test_every_field_is_asked_in_exactly_one_step() -> None:
     assert sorted(asked) == sorted(NdaAnswers.model_fields)
     for f in spec.fields.values():
         assert f.label and (f.kind != "choice" or f.options)
+
+
+def test_personal_data_typed_into_free_text_is_not_kept(engine: DialogEngine) -> None:
+    """A purpose needs no personal data: what was typed there is masked before it is stored."""
+    purpose = "営業部の佐藤花子（hanako.sato@example.jp、080-1111-2222）が担当する顧客管理の委託"
+    state = run_through(engine, {**MINIMAL, "purpose": {"purpose": purpose}})
+    stored = engine.store.get(state.id)
+    assert stored is not None
+    text = str(stored.answers)
+    for value in ("佐藤", "hanako.sato", "080-1111-2222"):
+        assert value not in text
+    assert (
+        "[EMAIL_1]" in stored.answers["purpose"] and "顧客管理の委託" in stored.answers["purpose"]
+    )
