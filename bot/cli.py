@@ -477,6 +477,10 @@ def _cmd_approvals(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
             waiting = f"　判断待ち：{v.stage_name}" if v.stage_name else ""
             print(f"{v.id}  {v.status_label}  リスク{v.level_label}  {v.title}{waiting}")
         return 0
+    if len(args.request_id) > 20 or len(getattr(args, "actor", "") or "") > 100:
+        # longer than the store's columns: nothing so long was ever issued or can be recorded
+        print("itaku approvals: the request id or approver id is too long.", file=sys.stderr)
+        return EXIT_USAGE
     view = service.get(args.request_id)
     if view is None:
         print(f"itaku approvals: 申請 {args.request_id} は見つかりません。", file=sys.stderr)
