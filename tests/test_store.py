@@ -269,7 +269,10 @@ def test_personal_data_in_questions_is_masked_at_rest(database_url: str) -> None
         abstained=False,
         reason=None,
         confidence=0.9,
-        answer={"question": question, "answer": "委託先の監督が必要である。"},
+        answer={
+            "question": question,
+            "answer": "taro.yamada@example.co.jp の件は、委託先の監督が必要である。",
+        },
         trace={"query": question, "hits": [{"chunk": "c1"}]},
     )
     with log.db.session() as s:

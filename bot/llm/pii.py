@@ -702,6 +702,13 @@ class Masker:
         parts.append(text[pos:])
         return "".join(parts)
 
+    def mask_known(self, text: str) -> str:
+        """`text` with the values this masker has already masked replaced by their placeholders
+        (an answer that repeats the question's personal data), nothing else touched."""
+        for placeholder, original in sorted(self._originals.items(), key=lambda kv: -len(kv[1])):
+            text = text.replace(original, placeholder)
+        return text
+
     def _placeholder(self, finding: Finding) -> str:
         key = (finding.kind, _canonical(finding.kind, finding.text))
         self._kinds[finding.kind] += 1

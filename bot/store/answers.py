@@ -116,6 +116,8 @@ class AnswerLog:
         question = masker.mask(question)
         answer = _mask_questions(answer, masker)
         trace = _mask_questions(trace, masker)
+        if isinstance(answer.get("answer"), str):  # an LLM answer may repeat the question's data
+            answer = {**answer, "answer": masker.mask_known(answer["answer"])}
         with self.db.session() as s:
             s.add(
                 AnswerRecord(
