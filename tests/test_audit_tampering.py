@@ -101,40 +101,27 @@ def edit_and_rechain_with_a_guess(svc: ApprovalService) -> None:
     _rechain(svc, _guessed_key, "k1")
 
 
-def append_forged_unkeyed(svc: ApprovalService) -> None:
-    last = _entries(svc)[-1]
-    with svc.db.session() as s:
-        forged = AuditEntry(
-            seq=last.seq + 1,
-            at=last.at,
-            actor="U0MALLORY",
-            action="approved",
-            request_id=last.request_id,
-            details={},
-            prev_hash=last.hash,
-            key_id=None,
-            hash="",
-        )
-        forged.hash = _plain_sha(forged, last.hash)
-        s.add(forged)
+def append_forged(keyed: bool) -> Callable[[ApprovalService], None]:
+    """A new last entry with a correct-looking MAC: a plain SHA-256, or one under a guessed key."""
 
+    def tamper(svc: ApprovalService) -> None:
+        last = _entries(svc)[-1]
+        with svc.db.session() as s:
+            forged = AuditEntry(
+                seq=last.seq + 1,
+                at=last.at,
+                actor="U0MALLORY",
+                action="approved",
+                request_id=last.request_id,
+                details={},
+                prev_hash=last.hash,
+                key_id="k1" if keyed else None,
+                hash="",
+            )
+            forged.hash = (_guessed_key if keyed else _plain_sha)(forged, last.hash)
+            s.add(forged)
 
-def append_forged_keyed(svc: ApprovalService) -> None:
-    last = _entries(svc)[-1]
-    with svc.db.session() as s:
-        forged = AuditEntry(
-            seq=last.seq + 1,
-            at=last.at,
-            actor="U0MALLORY",
-            action="approved",
-            request_id=last.request_id,
-            details={},
-            prev_hash=last.hash,
-            key_id="k1",
-            hash="",
-        )
-        forged.hash = _guessed_key(forged, last.hash)
-        s.add(forged)
+    return tamper
 
 
 def swap_rows(svc: ApprovalService) -> None:
@@ -189,8 +176,8 @@ TAMPERING: dict[str, Callable[[ApprovalService], None]] = {
     "delete-all": delete_all,
     "edit-and-rechain-plain-sha256": edit_and_rechain_unkeyed,
     "edit-and-rechain-guessed-key": edit_and_rechain_with_a_guess,
-    "append-forged-unkeyed": append_forged_unkeyed,
-    "append-forged-guessed-key": append_forged_keyed,
+    "append-forged-unkeyed": append_forged(keyed=False),
+    "append-forged-guessed-key": append_forged(keyed=True),
     "swap-rows": swap_rows,
     "edit-decisions-approver": edit_approver,
     "edit-decision-reason": edit_reason,
@@ -257,28 +244,12 @@ def test_details_hold_ids_and_field_names_not_personal_data(service: ApprovalSer
 
 def test_the_cli_checkpoint_and_verify(tmp_path: Path) -> None:
     import os
-    import subprocess
-    import sys
 
-    env = {
-        "ITAKU_DATA_DIR": str(tmp_path),
-        "ITAKU_APPROVAL_POLICY": str(policy_file(tmp_path)),
-        "ITAKU_AUDIT_KEY": KEY.decode(),
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-    }
+    from tests.test_cli import itaku
 
-    def itaku(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", *args],
-            env=env,
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-
+    key = os.environ["ITAKU_AUDIT_KEY"].encode()  # what the command reads
     db = open_database(f"sqlite:///{tmp_path / 'itaku.db'}")
-    db.audit_seal = AuditSeal("k1", KEY, anchor=tmp_path / "audit-anchor.log")
+    db.audit_seal = AuditSeal("k1", key, anchor=tmp_path / "audit-anchor.log")
     svc = ApprovalService(
         db,
         ApprovalPolicy.load(policy_file(tmp_path)),
@@ -286,15 +257,16 @@ def test_the_cli_checkpoint_and_verify(tmp_path: Path) -> None:
     )
     view = svc.file("U0ALICE", LOW)
     svc.decide(view.id, "U0MANAGER", "approved")
-    head = itaku("audit", "checkpoint")
+    head = itaku("audit", "checkpoint", data_dir=tmp_path)
     assert head.returncode == 0, head.stderr
     (tmp_path / "head.json").write_text(head.stdout, encoding="utf-8")
-    assert itaku("audit", "verify", "--checkpoint", str(tmp_path / "head.json")).returncode == 0
+    kept = str(tmp_path / "head.json")
+    assert itaku("audit", "verify", "--checkpoint", kept, data_dir=tmp_path).returncode == 0
     with db.session() as s:
         s.execute(delete(AuditEntry))
     (tmp_path / "audit-anchor.log").unlink()
-    tampered = itaku("audit", "verify", "--checkpoint", str(tmp_path / "head.json"))
+    tampered = itaku("audit", "verify", "--checkpoint", kept, data_dir=tmp_path)
     assert tampered.returncode == 1 and "TAMPERED" in tampered.stderr
     garbage = tmp_path / "garbage.json"
     garbage.write_text("not json", encoding="utf-8")
-    assert itaku("audit", "verify", "--checkpoint", str(garbage)).returncode == 2
+    assert itaku("audit", "verify", "--checkpoint", str(garbage), data_dir=tmp_path).returncode == 2

@@ -48,6 +48,24 @@ def test_serve_without_tokens_says_what_is_missing(tmp_path: Path) -> None:
         assert r.returncode == 2 and missing in r.stderr and ".env.sample" in r.stderr
 
 
+def test_serve_without_an_audit_key_refuses_outside_development(tmp_path: Path) -> None:
+    base = {
+        "ITAKU_DATA_DIR": str(tmp_path),
+        "SLACK_BOT_TOKEN": "xoxb-x",
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+        "ITAKU_AUDIT_KEY": "",
+    }
+    r = subprocess.run(
+        [sys.executable, "-m", "bot", "serve", "--http", "--port", "0"],
+        env=_env(**base),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2 and "ITAKU_AUDIT_KEY" in r.stderr and "ITAKU_ENV" in r.stderr
+
+
 @pytest.mark.slow
 def test_serve_http_process_answers_and_stops_on_sigterm(
     bundled_data_dir: Path, tmp_path: Path

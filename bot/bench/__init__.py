@@ -44,3 +44,18 @@ def bench_settings(data_dir: Path, **extra: object) -> Settings:
         **extra,
     }
     return Settings(**values)
+
+
+def process_memory_mb(pid: int, field: str = "VmRSS") -> float:
+    """A process's memory from /proc (VmRSS now, VmHWM its peak), in MB; NaN where unknown."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+# benchmarks run the Slack app with a throwaway audit key of their own (its trail is discarded)
+BENCH_AUDIT_KEY = "benchmark-audit-key-not-a-secret"

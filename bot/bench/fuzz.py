@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bot.bench import median, percentile
+from bot.bench import median, percentile, process_memory_mb
 from bot.bench.hostile import KINDS, Outcome, case, oversized, send
 from bot.bench.slack import SECRET, index_bundled, start_app
 from bot.bench.slack_requests import SlackSender, dm_event
@@ -31,13 +31,7 @@ WARM_UP = 300  # requests before the first memory reading: caches and pools fill
 
 
 def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
+    return process_memory_mb(pid, "VmRSS")
 
 
 def _answered(standin: SlackStandIn, url: str) -> bool:

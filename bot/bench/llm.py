@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.bench import median, percentile
+from bot.bench import BENCH_AUDIT_KEY, median, percentile
 from bot.bench.kb import DEFAULT_QUESTIONS
 from bot.bench.openai_standin import ChatCall, OpenAIStandIn
 
@@ -118,6 +118,8 @@ def _through_slack(assistant: object, questions: list[str], data: Path) -> list[
             SLACK_SIGNING_SECRET="bench",
             SLACK_API_URL=slack.api_url,
             DATABASE_URL=f"sqlite:///{data / 'slack.db'}",
+            ITAKU_AUDIT_KEY=BENCH_AUDIT_KEY,
+            ITAKU_AUDIT_ANCHOR=data / "audit-anchor.log",
         )
         rt = build_runtime(settings, assistant=assistant)
         wsgi = SlackWsgi(create_app(rt), "bench", settings.slack_max_body_bytes)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.bench import median, percentile
+from bot.bench import BENCH_AUDIT_KEY, median, percentile, process_memory_mb
 from bot.bench.kb import DEFAULT_QUESTIONS
 from bot.bench.slack_requests import SlackSender, dm_event, mention_event
 from bot.bench.slack_standin import SlackStandIn
@@ -71,6 +71,8 @@ def start_app(
         SLACK_API_URL=standin.api_url,
         ITAKU_DATA_DIR=str(data_dir),
         DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}",
+        ITAKU_AUDIT_KEY=BENCH_AUDIT_KEY,
+        ITAKU_AUDIT_ANCHOR=str(tmp / "audit-anchor.log"),
         **(extra_env or {}),
     )
     proc = subprocess.Popen(
@@ -99,13 +101,7 @@ def start_app(
 
 
 def _peak_rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
+    return process_memory_mb(pid, "VmHWM")
 
 
 class _Watcher(threading.Thread):
