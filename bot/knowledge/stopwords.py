@@ -19,6 +19,8 @@ EN_STOPWORDS = frozenset(
     this those time times to two type types under up us use used using valid very want was way
     we were what what's when where which who whom whose why will with within without would wrong
     yes you your
+    afterward afterwards against consider don't exactly expect expected found go goes gone hand
+    hands instead keep keeps ourselves properly roughly told we'd we'll we're we've well
     """.split()
 )
 

@@ -15,6 +15,11 @@ from functools import lru_cache
 from typing import Any
 
 from bot.knowledge.stopwords import EN_STOPWORDS, JA_STOP_CONTENT
+from bot.knowledge.text import stem_english
+
+# questions reach key-term extraction with English inflections folded (does -> doe, getting ->
+# gett): the stop words in both forms
+_EN_STOP = EN_STOPWORDS | {stem_english(w) for w in EN_STOPWORDS}
 from bot.knowledge.text import normalize
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.'\-][a-z0-9]+)*")
@@ -114,7 +119,7 @@ def key_terms(text: str) -> list[str]:
     (〜しなきゃいけない, 気をつける, 大丈夫) and would make a covered question look uncovered."""
     norm = normalize(text)[:_MAX_SUDACHI_CHARS]
     out: list[str] = [
-        w for m in _WORD.finditer(norm) if (w := m.group(0)) not in EN_STOPWORDS and len(w) > 1
+        w for m in _WORD.finditer(norm) if (w := m.group(0)) not in _EN_STOP and len(w) > 1
     ]
     ja = _WORD.sub(" ", norm)
     for form, pos, sub in _morphemes_cached(ja):
