@@ -15,12 +15,11 @@ from functools import lru_cache
 from typing import Any
 
 from bot.knowledge.stopwords import EN_STOPWORDS, JA_STOP_CONTENT
-from bot.knowledge.text import stem_english
+from bot.knowledge.text import normalize, stem_english
 
 # questions reach key-term extraction with English inflections folded (does -> doe, getting ->
 # gett): the stop words in both forms
 _EN_STOP = EN_STOPWORDS | {stem_english(w) for w in EN_STOPWORDS}
-from bot.knowledge.text import normalize
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.'\-][a-z0-9]+)*")
 # Runs of Japanese letters (kana, kanji, iteration marks, prolonged sound mark).
