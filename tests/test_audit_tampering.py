@@ -101,6 +101,26 @@ def edit_and_rechain_with_a_guess(svc: ApprovalService) -> None:
     _rechain(svc, _guessed_key, "k1")
 
 
+def append_forged_with_the_development_key(svc: ApprovalService) -> None:
+    """The development key is published: an entry sealed with it is computable by anyone."""
+    last = _entries(svc)[-1]
+    dev = audit.development_seal()
+    with svc.db.session() as s:
+        forged = AuditEntry(
+            seq=last.seq + 1,
+            at=last.at,
+            actor="U0MALLORY",
+            action="approved",
+            request_id=last.request_id,
+            details={},
+            prev_hash=last.hash,
+            key_id=audit.DEVELOPMENT_KEY_ID,
+            hash="",
+        )
+        forged.hash = audit.entry_mac(dev, forged) or ""
+        s.add(forged)
+
+
 def append_forged(keyed: bool) -> Callable[[ApprovalService], None]:
     """A new last entry with a correct-looking MAC: a plain SHA-256, or one under a guessed key."""
 
@@ -178,6 +198,7 @@ TAMPERING: dict[str, Callable[[ApprovalService], None]] = {
     "edit-and-rechain-guessed-key": edit_and_rechain_with_a_guess,
     "append-forged-unkeyed": append_forged(keyed=False),
     "append-forged-guessed-key": append_forged(keyed=True),
+    "append-forged-development-key": append_forged_with_the_development_key,
     "swap-rows": swap_rows,
     "edit-decisions-approver": edit_approver,
     "edit-decision-reason": edit_reason,

@@ -295,13 +295,16 @@ def verify(db: Database, checkpoint_head: dict[str, Any] | None = None) -> Verif
             problems.append(f"#{expected_seq}〜#{e.seq - 1}: 記録が欠けています（削除の疑い）")
         if e.prev_hash != prev:
             problems.append(f"#{e.seq}: 前の記録とのつながりが一致しません")
-        if e.key_id is None:
-            unkeyed += 1
-            if keyed_seen:
-                problems.append(f"#{e.seq}: 鍵のない記録が鍵のある記録の後にあります（偽造の疑い）")
-        else:
-            keyed_seen += 1
-            developed += e.key_id == DEVELOPMENT_KEY_ID
+        # entries without a key, or under the published development key, are weak: anyone can
+        # compute them, so they are accepted only before the first entry under a real key
+        weak = e.key_id is None or e.key_id == DEVELOPMENT_KEY_ID
+        unkeyed += e.key_id is None
+        developed += e.key_id == DEVELOPMENT_KEY_ID
+        if weak and keyed_seen:
+            problems.append(
+                f"#{e.seq}: 鍵のない（または開発用の鍵の）記録が本番の鍵の記録の後にあります（偽造の疑い）"
+            )
+        keyed_seen += not weak
         expected = entry_mac(seal, e)
         if expected is None:
             problems.append(f"#{e.seq}: 不明な鍵（{e.key_id}）で封印されています")
