@@ -291,3 +291,28 @@ def test_the_cli_checkpoint_and_verify(tmp_path: Path) -> None:
     garbage = tmp_path / "garbage.json"
     garbage.write_text("not json", encoding="utf-8")
     assert itaku("audit", "verify", "--checkpoint", str(garbage), data_dir=tmp_path).returncode == 2
+
+
+def test_entries_from_before_the_key_still_verify(tmp_path: Path) -> None:
+    """An installation upgraded from the unkeyed chain: its old entries (raw reason in details,
+    no key id) verify, and entries sealed afterwards chain on."""
+    db = open_database(f"sqlite:///{tmp_path / 'itaku.db'}")
+    db.audit_seal = AuditSeal("k1", KEY, anchor=tmp_path / "audit-anchor.log")
+    svc = ApprovalService(
+        db,
+        ApprovalPolicy.load(policy_file(tmp_path)),
+        RiskRules.load(default_rules_path(PROJECT_ROOT / "knowledge")),
+    )
+    view = svc.file("U0ALICE", LOW)
+    svc.decide(view.id, "U0MANAGER", "changes_requested", "理由あり")
+    # rewrite both entries as the previous version wrote them: raw details, plain SHA-256
+    with db.session() as s:
+        for e in s.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars():
+            if e.action == "changes_requested":
+                e.details = {**e.details, "reason": "理由あり"}
+    _rechain(svc, _plain_sha, None)
+    (tmp_path / "audit-anchor.log").unlink()
+    svc.resubmit(view.id, "U0ALICE", LOW)  # sealed with the key, after the old ones
+    report = audit.verify(db)
+    assert report.ok, report.problems
+    assert any("鍵の設定前" in n for n in report.notes)
