@@ -4,7 +4,8 @@ The unit of an answer is the best-matching section (its heading path is its subj
 sentence that best answers the question comes first (knowledge-base sections are written so that
 their first sentence does); then, for a question that asks what / which / how / for steps, the
 section's list in order, or otherwise up to two more of its sentences that are not said already
-(in reading order); then at most one sentence from a second source, only when it adds a fact.
+(in reading order); then at most one sentence from another section or source, only when it
+adds a fact.
 When the question asks for a kind of answer (a count, a deadline) that the best section does not
 hold and a close runner-up's does, the runner-up's section answers. Sentences that talk about a
 document (「このチェックリストは…である」) are never shown, and no fact is said twice.
@@ -179,13 +180,15 @@ def _support(
     policy: ComposePolicy,
     lead: float,
 ) -> _Sentence | None:
-    """One sentence from another document, only when it adds a fact (a number, a term) that
-    the answer does not hold yet."""
+    """One sentence from another section (of this document or another), only when it adds a
+    fact (a number, an article) that the answer does not hold yet: a question that asks two
+    things (who grants the PrivacyMark, and how many hold it) finds the second in the
+    neighbouring section."""
     said = normalize("\n".join(s.text for s in chosen))
     best: _Sentence | None = None
     for hit in hits[1 : policy.chunks_considered]:
-        if hit.chunk.source == answer_chunk.source:
-            continue
+        if hit.chunk.source == answer_chunk.source and hit.chunk.section == answer_chunk.section:
+            continue  # the answer's own section: its sentences were weighed already
         for pos, (sentence, tokens) in enumerate(sentence_features(hit.chunk.text)):
             if not _showable(sentence):
                 continue

@@ -396,8 +396,10 @@ def _compare_tables(db: Database, seal: AuditSeal, trail: list[AuditEntry]) -> l
         if row.approver != e.actor or row.outcome != e.action:
             problems.append(f"{name}: 判断者または判断が記録と一致しません")
         keyed = e.key_id is not None  # entries from before the key hold the reason itself
-        if keyed and "reason" in e.details and e.details["reason"] != _reason_digest(
-            seal, row.reason, e.key_id
+        if (
+            keyed
+            and "reason" in e.details
+            and e.details["reason"] != _reason_digest(seal, row.reason, e.key_id)
         ):
             problems.append(f"{name}: 理由が記録と一致しません")
     for key in rows.keys() - decisions.keys():
