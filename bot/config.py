@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         validation_alias="ITAKU_EMBEDDER",
         description="Offline vectors: e5 (the bundled multilingual model) or hashing (no model).",
     )
+    embeddings: Literal["endpoint", "bundled"] = Field(
+        default="endpoint",
+        validation_alias="ITAKU_EMBEDDINGS",
+        description="With an LLM endpoint: its embeddings (endpoint), or the bundled model's (bundled: no text goes out to embed, and the calibrated refusal applies).",
+    )
     embedding_cache: Path | None = Field(
         default=None,
         validation_alias="ITAKU_EMBEDDING_CACHE",
@@ -253,7 +258,7 @@ class Settings(BaseSettings):
 
     @property
     def uses_remote_embeddings(self) -> bool:
-        return self.openai_base_url is not None or self.openai_api_key is not None
+        return self.uses_llm and self.embeddings == "endpoint"
 
 
 @lru_cache(maxsize=1)

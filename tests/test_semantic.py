@@ -234,3 +234,22 @@ def test_the_shipped_vectors_cover_the_knowledge_base(tmp_path: Path) -> None:
         VectorStore(open_client(tmp_path / "d", None)),
     )
     assert cached.misses == 0 and cached.hits == report.chunks
+
+
+def test_an_llm_may_keep_the_bundled_embeddings(tmp_path: Path) -> None:
+    """With ITAKU_EMBEDDINGS=bundled an LLM writes the answers while the bundled model searches:
+    no question goes out to be embedded, and the calibrated refusal applies."""
+    from bot.knowledge.embeddings import OpenAIEmbedder
+
+    common = {
+        "ITAKU_DATA_DIR": tmp_path,
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+        "OPENAI_API_KEY": "test-key",
+        "ITAKU_EMBEDDER": "e5",
+    }
+    bundled = Settings(**common, ITAKU_EMBEDDINGS="bundled")  # type: ignore[arg-type]
+    assert bundled.uses_llm and not bundled.uses_remote_embeddings
+    assert make_embedder(bundled).name == E5Embedder.name
+    endpoint = Settings(**common)  # type: ignore[arg-type]
+    embedder = make_embedder(endpoint)
+    assert isinstance(embedder, CachedEmbedder) and isinstance(embedder.inner, OpenAIEmbedder)
