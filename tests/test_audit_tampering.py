@@ -101,31 +101,13 @@ def edit_and_rechain_with_a_guess(svc: ApprovalService) -> None:
     _rechain(svc, _guessed_key, "k1")
 
 
-def append_forged_with_the_development_key(svc: ApprovalService) -> None:
-    """The development key is published: an entry sealed with it is computable by anyone."""
-    last = _entries(svc)[-1]
-    dev = audit.development_seal()
-    with svc.db.session() as s:
-        forged = AuditEntry(
-            seq=last.seq + 1,
-            at=last.at,
-            actor="U0MALLORY",
-            action="approved",
-            request_id=last.request_id,
-            details={},
-            prev_hash=last.hash,
-            key_id=audit.DEVELOPMENT_KEY_ID,
-            hash="",
-        )
-        forged.hash = audit.entry_mac(dev, forged) or ""
-        s.add(forged)
-
-
-def append_forged(keyed: bool) -> Callable[[ApprovalService], None]:
-    """A new last entry with a correct-looking MAC: a plain SHA-256, or one under a guessed key."""
+def append_forged(seal_with: str) -> Callable[[ApprovalService], None]:
+    """A new last entry with a correct-looking MAC: a plain SHA-256 ("none"), one under a
+    guessed key ("guess"), or one under the published development key ("dev")."""
 
     def tamper(svc: ApprovalService) -> None:
         last = _entries(svc)[-1]
+        key_id = {"none": None, "guess": "k1", "dev": audit.DEVELOPMENT_KEY_ID}[seal_with]
         with svc.db.session() as s:
             forged = AuditEntry(
                 seq=last.seq + 1,
@@ -135,10 +117,13 @@ def append_forged(keyed: bool) -> Callable[[ApprovalService], None]:
                 request_id=last.request_id,
                 details={},
                 prev_hash=last.hash,
-                key_id="k1" if keyed else None,
+                key_id=key_id,
                 hash="",
             )
-            forged.hash = (_guessed_key if keyed else _plain_sha)(forged, last.hash)
+            if seal_with == "dev":
+                forged.hash = audit.entry_mac(audit.development_seal(), forged) or ""
+            else:
+                forged.hash = (_guessed_key if key_id else _plain_sha)(forged, last.hash)
             s.add(forged)
 
     return tamper
@@ -196,9 +181,9 @@ TAMPERING: dict[str, Callable[[ApprovalService], None]] = {
     "delete-all": delete_all,
     "edit-and-rechain-plain-sha256": edit_and_rechain_unkeyed,
     "edit-and-rechain-guessed-key": edit_and_rechain_with_a_guess,
-    "append-forged-unkeyed": append_forged(keyed=False),
-    "append-forged-guessed-key": append_forged(keyed=True),
-    "append-forged-development-key": append_forged_with_the_development_key,
+    "append-forged-unkeyed": append_forged("none"),
+    "append-forged-guessed-key": append_forged("guess"),
+    "append-forged-development-key": append_forged("dev"),
     "swap-rows": swap_rows,
     "edit-decisions-approver": edit_approver,
     "edit-decision-reason": edit_reason,
