@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.approvals.policy import ApprovalPolicy, GroupResolver
 from bot.approvals.risk import LEVEL_LABELS, RiskAssessment, RiskRules
 from bot.approvals.subcontract_fields import SubcontractAnswers
+from bot.dialogs.spec import mask_free_text
 from bot.llm.pii import Masker
 from bot.store import audit
 from bot.store.db import Database, rowcount
@@ -573,19 +574,10 @@ def _naive(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo is not None else at
 
 
-# free-text fields of a request: personal data in them (a contact's name, phone, e-mail) is
-# masked at rest; the parties' names, address and the facts a decision needs are kept
-FREE_TEXT_FIELDS = ("work_description", "reason", "certification_other")
-
-
 def masked_answers(answers: SubcontractAnswers) -> dict[str, Any]:
-    """The answers as stored in a revision."""
-    data = answers.model_dump(mode="json")
-    masker = Masker()
-    for name in FREE_TEXT_FIELDS:
-        if isinstance(data.get(name), str):
-            data[name] = masker.mask(data[name])
-    return data
+    """The answers as stored in a revision: personal data in the free-text fields masked, the
+    parties' names, address and the facts a decision needs kept."""
+    return mask_free_text(SubcontractAnswers, answers.model_dump(mode="json"), Masker())
 
 
 def open_approvals(

@@ -9,7 +9,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.dialogs.spec import GENERAL, REVIEW, DialogSpec, validate_all, validate_step
+from bot.dialogs.spec import (
+    GENERAL,
+    REVIEW,
+    DialogSpec,
+    mask_free_text,
+    validate_all,
+    validate_step,
+)
 from bot.llm.pii import Masker
 from bot.store.dialogs import DialogRow, DialogStore, StaleDialogError
 
@@ -143,10 +150,7 @@ class DialogEngine:
             return DialogState(state.row, spec, errors)
         # free text is kept without the personal data typed into it ([EMAIL_1], [NAME_1]):
         # a purpose or a reason needs none, and the dialog is stored until it expires
-        masker = Masker()
-        for name, value in values.items():
-            if isinstance(value, str) and spec.fields[name].kind == "textarea":
-                values[name] = masker.mask(value)
+        values = mask_free_text(spec.model, values, Masker())
         answers = {**state.answers, **values}
         for name in spec.step(step_id).fields:  # a field left blank falls back to its default
             if name not in values:

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ValidationError, create_model, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from bot.llm.pii import Masker
+
 REVIEW = "review"  # the pseudo-step after the last one: a summary, then finish
 
 FieldKind = Literal["text", "textarea", "choice", "multi", "bool", "int", "date"]
@@ -307,3 +309,16 @@ def validate_all(spec: DialogSpec, answers: dict[str, Any]) -> tuple[BaseModel |
         label = spec.fields[str(loc[0])].label if loc and str(loc[0]) in spec.fields else ""
         text = message_of(first)
         return None, f"{label}：{text}" if label else text
+
+
+def mask_free_text(
+    model: type[BaseModel], values: dict[str, Any], masker: Masker
+) -> dict[str, Any]:
+    """The values with the personal data typed into the model's free-text (textarea) fields
+    masked ([EMAIL_1], [NAME_1]): a purpose, a reason or a description needs none, while the
+    other fields (parties' names, address, dates) are kept as the document needs them."""
+    out = dict(values)
+    for name, info in model.model_fields.items():
+        if isinstance(out.get(name), str) and field_spec(name, info).kind == "textarea":
+            out[name] = masker.mask(out[name])
+    return out
