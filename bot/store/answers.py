@@ -33,6 +33,20 @@ def voter_pseudonym(answer_id: str, user_id: str, key: bytes) -> str:
     return hmac.new(key, f"itaku-vote:{answer_id}:{user_id}".encode(), hashlib.sha256).hexdigest()
 
 
+class _OnceMasker(Masker):
+    """A masker that analyses each distinct text once: the question recurs in the answer and
+    the trace, and finding personal data (a morphological analysis) is the costly part."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._done: dict[str, str] = {}
+
+    def mask(self, text: str) -> str:
+        if text not in self._done:
+            self._done[text] = super().mask(text)
+        return self._done[text]
+
+
 _QUESTION_FIELDS = frozenset({"question", "query", "rewritten", "history"})
 
 
@@ -112,7 +126,7 @@ class AnswerLog:
         answer_id = answer_id or uuid.uuid4().hex
         # personal data in a question is not kept: e-mail, phone, My Number, card and account
         # numbers, addresses and names become placeholders ([EMAIL_1], [NAME_1]) at rest
-        masker = Masker()
+        masker = _OnceMasker()
         question = masker.mask(question)
         answer = _mask_questions(answer, masker)
         trace = _mask_questions(trace, masker)
