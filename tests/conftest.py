@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import textwrap
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -160,28 +159,24 @@ POSTGRES_URL = os.environ.get(
 def postgres_url() -> Iterator[str]:
     """A fresh schema in the PostgreSQL test database, dropped afterwards. Skips where no server
     is reachable (a laptop), fails instead where ITAKU_REQUIRE_POSTGRES is set (CI)."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import OperationalError
 
-    engine = create_engine(POSTGRES_URL)
+    from bot.store.db import scratch_schema
+
+    schema = scratch_schema(POSTGRES_URL, "itaku_t")
     try:
-        conn = engine.connect()
+        url = schema.__enter__()
     except OperationalError as e:
-        reason = f"PostgreSQL is not reachable at {engine.url.render_as_string(hide_password=True)}: {type(e).__name__}"
+        where = make_url(POSTGRES_URL).render_as_string(hide_password=True)
+        reason = f"PostgreSQL is not reachable at {where}: {type(e).__name__}"
         if os.environ.get("ITAKU_REQUIRE_POSTGRES"):
             pytest.fail(reason)
         pytest.skip(reason)
-    schema = f"itaku_t_{uuid.uuid4().hex[:12]}"
-    with conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-        conn.commit()
     try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        yield url
     finally:
-        with engine.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            conn.commit()
-        engine.dispose()
+        schema.__exit__(None, None, None)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -8,43 +8,20 @@ from __future__ import annotations
 
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from bot.store import audit
 from bot.store.audit import AuditSeal
-from bot.store.db import open_database
+from bot.store.db import open_database, scratch_schema
 
 BATCH = 1000
 
 
-@contextmanager
-def _scratch_schema(url: str) -> Iterator[str]:
-    """A PostgreSQL URL whose tables live in a fresh schema, dropped afterwards: the benchmark
-    never writes into the database's own tables."""
-    engine = create_engine(url)
-    schema = f"itaku_bench_{uuid.uuid4().hex[:10]}"
-    with engine.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-        conn.commit()
-    try:
-        joiner = "&" if "?" in url else "?"
-        yield f"{url}{joiner}options=-csearch_path%3D{schema}"
-    finally:
-        with engine.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            conn.commit()
-        engine.dispose()
-
-
 def run_audit_bench(entries: int, database_url: str | None = None) -> int:
     if database_url:
-        with _scratch_schema(database_url) as url:
+        with scratch_schema(database_url, "itaku_bench") as url:
             return _run(entries, url)
     return _run(entries, None)
 

@@ -6,6 +6,7 @@ import logging
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -136,3 +137,27 @@ def open_database(url: str, migrate: bool = True) -> Database:
 def rowcount(result: Result[Any]) -> int:
     """Rows matched by an UPDATE or DELETE (the compare-and-set checks rely on it)."""
     return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
+@contextmanager
+def scratch_schema(url: str, prefix: str = "itaku_s") -> Iterator[str]:
+    """A PostgreSQL URL whose tables live in a fresh schema, dropped afterwards (tests and
+    benchmarks never write into the database's own tables). Raises OperationalError on entry
+    where no server answers."""
+    engine = create_engine(url)
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+            conn.commit()
+    except Exception:
+        engine.dispose()
+        raise
+    try:
+        joiner = "&" if "?" in url else "?"
+        yield f"{url}{joiner}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            conn.commit()
+        engine.dispose()
