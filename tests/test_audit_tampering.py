@@ -19,23 +19,27 @@ from bot.approvals.service import ApprovalService
 from bot.config import PROJECT_ROOT
 from bot.store import audit
 from bot.store.audit import AuditSeal
-from bot.store.db import open_database
+from bot.store.db import Database, open_database
 from bot.store.tables import AuditEntry, DecisionRecord, RequestRecord, RevisionRecord
 from tests.test_approvals import HIGH, LOW, SECURITY, policy_file
 
 KEY = b"the-real-audit-key-0123456789"
 
 
-@pytest.fixture()
-def service(database_url: str, tmp_path: Path) -> ApprovalService:
-    db = open_database(database_url)
-    db.audit_seal = AuditSeal("k1", KEY, anchor=tmp_path / "anchor" / "audit-anchor.log")
-    svc = ApprovalService(
+def _approvals(db: Database, tmp_path: Path) -> ApprovalService:
+    return ApprovalService(
         db,
         ApprovalPolicy.load(policy_file(tmp_path)),
         RiskRules.load(default_rules_path(PROJECT_ROOT / "knowledge")),
         resolve=lambda group: SECURITY if group == "S0SECURITY" else frozenset(),
     )
+
+
+@pytest.fixture()
+def service(database_url: str, tmp_path: Path) -> ApprovalService:
+    db = open_database(database_url)
+    db.audit_seal = AuditSeal("k1", KEY, anchor=tmp_path / "anchor" / "audit-anchor.log")
+    svc = _approvals(db, tmp_path)
     # a history: filed, sent back with a reason, resubmitted, approved in two stages, another
     first = svc.file("U0ALICE", HIGH)
     svc.decide(first.id, "U0MANAGER", "changes_requested", "監査記録がない")
@@ -256,11 +260,7 @@ def test_the_cli_checkpoint_and_verify(tmp_path: Path) -> None:
     key = os.environ["ITAKU_AUDIT_KEY"].encode()  # what the command reads
     db = open_database(f"sqlite:///{tmp_path / 'itaku.db'}")
     db.audit_seal = AuditSeal("k1", key, anchor=tmp_path / "audit-anchor.log")
-    svc = ApprovalService(
-        db,
-        ApprovalPolicy.load(policy_file(tmp_path)),
-        RiskRules.load(default_rules_path(PROJECT_ROOT / "knowledge")),
-    )
+    svc = _approvals(db, tmp_path)
     view = svc.file("U0ALICE", LOW)
     svc.decide(view.id, "U0MANAGER", "approved")
     head = itaku("audit", "checkpoint", data_dir=tmp_path)
@@ -283,11 +283,7 @@ def test_entries_from_before_the_key_still_verify(tmp_path: Path) -> None:
     no key id) verify, and entries sealed afterwards chain on."""
     db = open_database(f"sqlite:///{tmp_path / 'itaku.db'}")
     db.audit_seal = AuditSeal("k1", KEY, anchor=tmp_path / "audit-anchor.log")
-    svc = ApprovalService(
-        db,
-        ApprovalPolicy.load(policy_file(tmp_path)),
-        RiskRules.load(default_rules_path(PROJECT_ROOT / "knowledge")),
-    )
+    svc = _approvals(db, tmp_path)
     view = svc.file("U0ALICE", LOW)
     svc.decide(view.id, "U0MANAGER", "changes_requested", "理由あり")
     # rewrite both entries as the previous version wrote them: raw details, plain SHA-256
