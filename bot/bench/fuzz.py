@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import subprocess
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -19,7 +17,7 @@ from urllib.parse import urlparse
 
 from bot.bench import median, percentile, process_memory_mb
 from bot.bench.hostile import KINDS, Outcome, case, oversized, send
-from bot.bench.slack import SECRET, index_bundled, start_app
+from bot.bench.slack import SECRET, served_app
 from bot.bench.slack_requests import SlackSender, dm_event
 from bot.bench.slack_standin import SlackStandIn
 
@@ -43,59 +41,49 @@ def _answered(standin: SlackStandIn, url: str) -> bool:
 def run_fuzz_bench(n_requests: int, senders: int = 4, seed: int = 11) -> int:
     outcomes: list[Outcome] = []
     lock = threading.Lock()
-    with tempfile.TemporaryDirectory(prefix="itaku-fuzz-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        data_dir = tmp / "data"
-        print("indexing the bundled knowledge base…", flush=True)
-        index_bundled(data_dir)
-        with SlackStandIn() as standin:
-            proc, url = start_app(standin, data_dir, tmp, {"ITAKU_EMBEDDER": "hashing"})
-            address = urlparse(url)
-            host, port = address.hostname or "127.0.0.1", int(address.port or 80)
-            try:
+    with served_app("itaku-fuzz-bench-", {"ITAKU_EMBEDDER": "hashing"}) as app:
+        standin, proc, url = app.standin, app.proc, app.url
+        address = urlparse(url)
+        host, port = address.hostname or "127.0.0.1", int(address.port or 80)
+        try:
 
-                def fire(count: int, worker: int, keep: bool) -> None:
-                    rnd = random.Random(seed * 1000 + worker + count)
-                    for i in range(count):
-                        if i % 250 == 249:
-                            req = oversized(SECRET, rnd.choice([300_000, 1 << 20, 4 << 20]))
-                        else:
-                            req = case(KINDS[(i + worker) % len(KINDS)], rnd, SECRET)
-                        outcome = send(host, port, req, timeout=30)
-                        if keep:
-                            with lock:
-                                outcomes.append(outcome)
+            def fire(count: int, worker: int, keep: bool) -> None:
+                rnd = random.Random(seed * 1000 + worker + count)
+                for i in range(count):
+                    if i % 250 == 249:
+                        req = oversized(SECRET, rnd.choice([300_000, 1 << 20, 4 << 20]))
+                    else:
+                        req = case(KINDS[(i + worker) % len(KINDS)], rnd, SECRET)
+                    outcome = send(host, port, req, timeout=30)
+                    if keep:
+                        with lock:
+                            outcomes.append(outcome)
 
-                def run(total: int, keep: bool) -> None:
-                    share = [total // senders + (w < total % senders) for w in range(senders)]
-                    threads = [
-                        threading.Thread(target=fire, args=(share[w], w, keep))
-                        for w in range(senders)
-                    ]
-                    for t in threads:
-                        t.start()
-                    for t in threads:
-                        t.join()
+            def run(total: int, keep: bool) -> None:
+                share = [total // senders + (w < total % senders) for w in range(senders)]
+                threads = [
+                    threading.Thread(target=fire, args=(share[w], w, keep)) for w in range(senders)
+                ]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
 
-                run(WARM_UP, keep=False)
-                before = _rss_mb(proc.pid)
-                started = time.perf_counter()
-                run(n_requests, keep=True)
-                elapsed = time.perf_counter() - started
-                time.sleep(1.0)  # jobs the valid payloads started finish
-                after = _rss_mb(proc.pid)
-                still_answers = _answered(standin, url)
-                alive = proc.poll() is None
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-            log_text = (tmp / "app.log").read_text(errors="replace")
-            failures = Counter(_ERROR_LINE.findall(log_text))
-            if os.environ.get("ITAKU_FUZZ_KEEP_LOG"):
-                Path(os.environ["ITAKU_FUZZ_KEEP_LOG"]).write_text(log_text)
+            run(WARM_UP, keep=False)
+            before = _rss_mb(proc.pid)
+            started = time.perf_counter()
+            run(n_requests, keep=True)
+            elapsed = time.perf_counter() - started
+            time.sleep(1.0)  # jobs the valid payloads started finish
+            after = _rss_mb(proc.pid)
+            still_answers = _answered(standin, url)
+            alive = proc.poll() is None
+        finally:
+            app.stop()
+        log_text = app.log_text()
+        failures = Counter(_ERROR_LINE.findall(log_text))
+        if os.environ.get("ITAKU_FUZZ_KEEP_LOG"):
+            Path(os.environ["ITAKU_FUZZ_KEEP_LOG"]).write_text(log_text)
     by_status = Counter(o.status for o in outcomes if not o.reset)
     resets = sum(o.reset for o in outcomes)
     server_errors = sum(n for status, n in by_status.items() if status >= 500)

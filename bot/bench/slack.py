@@ -13,6 +13,8 @@ import threading
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,6 +102,44 @@ def start_app(
     return proc, url
 
 
+@dataclass
+class ServedApp:
+    """A real `itaku serve --http` on the bundled knowledge base, against a Slack stand-in."""
+
+    tmp: Path
+    standin: SlackStandIn
+    proc: subprocess.Popen[str]
+    url: str
+
+    def stop(self) -> None:
+        """Stop the app (again: nothing); its log (tmp/app.log) is complete afterwards."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def log_text(self) -> str:
+        return (self.tmp / "app.log").read_text(errors="replace")
+
+
+@contextmanager
+def served_app(prefix: str, extra_env: dict[str, str] | None = None) -> Iterator[ServedApp]:
+    """Index the bundled knowledge base into a temporary folder and serve it (stopped on exit)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp_name:
+        tmp = Path(tmp_name)
+        print("indexing the bundled knowledge base…", flush=True)
+        index_bundled(tmp / "data")
+        with SlackStandIn() as standin:
+            proc, url = start_app(standin, tmp / "data", tmp, extra_env)
+            app = ServedApp(tmp, standin, proc, url)
+            try:
+                yield app
+            finally:
+                app.stop()
+
+
 def _peak_rss_mb(pid: int) -> float:
     return process_memory_mb(pid, "VmHWM")
 
@@ -169,92 +209,83 @@ def run_slack_bench(
     questions = _questions()
     rng = random.Random(7)
     tally = _Tally()
-    with tempfile.TemporaryDirectory(prefix="itaku-slack-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        data_dir = tmp / "data"
-        print("indexing the bundled knowledge base…", flush=True)
-        index_bundled(data_dir)
-        with SlackStandIn() as standin:
-            proc, url = start_app(standin, data_dir, tmp)
-            try:
-                sender = SlackSender(url, SECRET)
-                # warm-up: first answers pay for lazy loading; not counted
-                for i in range(3):
-                    sender.event(dm_event(questions[i], channel="D0WARM", ts=f"1.{i:06d}"))
-                standin.wait_for(lambda: len(standin.calls_to("chat.update")) >= 3, 30)
-                standin.reset()
-                watcher = _Watcher(standin, tally)
-                watcher.start()
-                stop_faults = threading.Event()
-                threading.Thread(
-                    target=_inject_faults, args=(standin, faults, 0.02, stop_faults), daemon=True
-                ).start()
-                slots = threading.BoundedSemaphore(in_flight)
-                todo = list(range(n_questions))
-                todo_lock = threading.Lock()
-                started = time.perf_counter()
+    with served_app("itaku-slack-bench-") as app:
+        standin, proc, url = app.standin, app.proc, app.url
+        try:
+            sender = SlackSender(url, SECRET)
+            # warm-up: first answers pay for lazy loading; not counted
+            for i in range(3):
+                sender.event(dm_event(questions[i], channel="D0WARM", ts=f"1.{i:06d}"))
+            standin.wait_for(lambda: len(standin.calls_to("chat.update")) >= 3, 30)
+            standin.reset()
+            watcher = _Watcher(standin, tally)
+            watcher.start()
+            stop_faults = threading.Event()
+            threading.Thread(
+                target=_inject_faults, args=(standin, faults, 0.02, stop_faults), daemon=True
+            ).start()
+            slots = threading.BoundedSemaphore(in_flight)
+            todo = list(range(n_questions))
+            todo_lock = threading.Lock()
+            started = time.perf_counter()
 
-                def release_answered(pending: set[str]) -> None:
+            def release_answered(pending: set[str]) -> None:
+                with tally.lock:
+                    done = [t for t in pending if t in tally.answered_at]
+                for t in done:
+                    pending.discard(t)
+                    slots.release()
+
+            def send_loop(worker: int) -> None:
+                pending: set[str] = set()
+                while True:
+                    with todo_lock:
+                        if not todo:
+                            break
+                        i = todo.pop()
+                    while not slots.acquire(timeout=0.005):
+                        release_answered(pending)
+                    question = questions[i % len(questions)]
+                    ts = f"{1_800_000_000 + i}.{worker:06d}"
+                    if i % 2:
+                        event = dm_event(question, channel=f"D{worker:04d}", ts=ts)
+                    else:
+                        event = mention_event(question, channel=f"C{worker:04d}", ts=ts)
+                    event_id = f"EvB{i:08d}"
                     with tally.lock:
-                        done = [t for t in pending if t in tally.answered_at]
-                    for t in done:
-                        pending.discard(t)
-                        slots.release()
-
-                def send_loop(worker: int) -> None:
-                    pending: set[str] = set()
-                    while True:
-                        with todo_lock:
-                            if not todo:
-                                break
-                            i = todo.pop()
-                        while not slots.acquire(timeout=0.005):
-                            release_answered(pending)
-                        question = questions[i % len(questions)]
-                        ts = f"{1_800_000_000 + i}.{worker:06d}"
-                        if i % 2:
-                            event = dm_event(question, channel=f"D{worker:04d}", ts=ts)
-                        else:
-                            event = mention_event(question, channel=f"C{worker:04d}", ts=ts)
-                        event_id = f"EvB{i:08d}"
+                        tally.sent_at[ts] = time.perf_counter()
+                    reply = sender.event(event, event_id=event_id)
+                    _count(tally, reply.status, reply.seconds)
+                    pending.add(ts)
+                    if rng.random() < retry_share:  # Slack thinks the first was lost
+                        again = sender.event(event, event_id=event_id, retry_num=1)
+                        _count(tally, again.status, again.seconds)
                         with tally.lock:
-                            tally.sent_at[ts] = time.perf_counter()
-                        reply = sender.event(event, event_id=event_id)
-                        _count(tally, reply.status, reply.seconds)
-                        pending.add(ts)
-                        if rng.random() < retry_share:  # Slack thinks the first was lost
-                            again = sender.event(event, event_id=event_id, retry_num=1)
-                            _count(tally, again.status, again.seconds)
-                            with tally.lock:
-                                tally.retries += 1
-                        release_answered(pending)
-                    deadline = time.perf_counter() + 60
-                    while pending and time.perf_counter() < deadline:
-                        release_answered(pending)
-                        time.sleep(0.005)
+                            tally.retries += 1
+                    release_answered(pending)
+                deadline = time.perf_counter() + 60
+                while pending and time.perf_counter() < deadline:
+                    release_answered(pending)
+                    time.sleep(0.005)
 
-                threads = [threading.Thread(target=send_loop, args=(w,)) for w in range(senders)]
-                for t in threads:
-                    t.start()
-                for t in threads:
-                    t.join()
-                elapsed = max(tally.answered_at.values(), default=started) - started
-                stop_faults.set()
-                time.sleep(0.5)  # late duplicates would show up now
-                watcher.stop.set()
-                watcher.join()
-                rss = _peak_rss_mb(proc.pid)
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-            faulted = len(standin.failures)
-            own = [line for line in (tmp / "app.log").read_text().splitlines() if " bot." in line]
-            print(f"app log               {len(own)} warnings/errors of Itaku's own (ids only):")
-            for line in own[:10]:
-                print(f"                      {line}")
+            threads = [threading.Thread(target=send_loop, args=(w,)) for w in range(senders)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            elapsed = max(tally.answered_at.values(), default=started) - started
+            stop_faults.set()
+            time.sleep(0.5)  # late duplicates would show up now
+            watcher.stop.set()
+            watcher.join()
+            rss = _peak_rss_mb(proc.pid)
+        finally:
+            app.stop()
+        faulted = len(standin.failures)
+        own = [line for line in app.log_text().splitlines() if " bot." in line]
+        print(f"app log               {len(own)} warnings/errors of Itaku's own (ids only):")
+        for line in own[:10]:
+            print(f"                      {line}")
         return _report(tally, watcher, n_questions, in_flight, senders, elapsed, rss, faulted)
 
 
