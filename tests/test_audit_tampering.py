@@ -297,3 +297,13 @@ def test_entries_from_before_the_key_still_verify(tmp_path: Path) -> None:
     report = audit.verify(db)
     assert report.ok, report.problems
     assert any("鍵の設定前" in n for n in report.notes)
+
+
+def test_a_checkpoint_of_an_empty_trail_verifies(tmp_path: Path) -> None:
+    """A new installation: checkpoint, then verify, before anything was recorded."""
+    db = open_database(f"sqlite:///{tmp_path / 'itaku.db'}")
+    db.audit_seal = AuditSeal("k1", KEY, anchor=tmp_path / "audit-anchor.log")
+    head = audit.checkpoint(db)
+    assert head["seq"] == 0
+    report = audit.verify(db, head)
+    assert report.ok and report.entries == 0, report.problems

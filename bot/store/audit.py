@@ -232,7 +232,7 @@ def checkpoint(db: Database) -> dict[str, Any]:
         "at": _iso(utcnow()),
     }
     head["signature"] = seal.mac(seal.key_id, _checkpoint_message(head))
-    if seal.anchor is not None:
+    if seal.anchor is not None and head["seq"]:  # an empty trail has nothing to anchor
         seal.anchor.parent.mkdir(parents=True, exist_ok=True)
         with open(seal.anchor, "a", encoding="ascii") as fh:
             fh.write(f"{head['seq']}\t{head['key']}\t{head['mac']}\n")
@@ -274,7 +274,7 @@ def read_anchor(path: Path) -> dict[int, tuple[str, str]]:
     out: dict[int, tuple[str, str]] = {}
     for line in path.read_text(encoding="ascii", errors="replace").splitlines():
         parts = line.split("\t")
-        if len(parts) == 3 and parts[0].isdigit() and len(parts[2]) == 64:
+        if len(parts) == 3 and parts[0].isdigit() and int(parts[0]) > 0 and len(parts[2]) == 64:
             out[int(parts[0])] = (parts[1], parts[2])
     return out
 
