@@ -21,6 +21,7 @@ from bot.slack.client import web_client
 from bot.slack.runner import JobRunner
 from bot.slack.runtime import SlackRuntime
 from bot.slack.view_tokens import ViewSigner
+from bot.store import retention
 from bot.store.answers import AnswerLog
 from bot.store.audit import seal_from_settings
 from bot.store.db import Database, open_database
@@ -125,25 +126,11 @@ def start_background(rt: SlackRuntime) -> None:
     rt.runner.start_periodic(
         lambda: approvals.sweep(rt), rt.settings.reminder_check_s, "itaku-reminders"
     )
-    rt.runner.start_periodic(lambda: purge_expired(rt), RETENTION_CHECK_S, "itaku-retention")
-
-
-RETENTION_CHECK_S = 3600.0
+    rt.runner.start_periodic(lambda: purge_expired(rt), retention.CHECK_EVERY_S, "itaku-retention")
 
 
 def purge_expired(rt: SlackRuntime) -> tuple[int, int, int]:
-    """Forget what is past the retention period (ITAKU_RETENTION_DAYS): answers with their
-    questions, traces and votes, processed events, and dialogs with the answers in them. Any
-    replica may run it; deleting twice deletes nothing more."""
-    days = rt.settings.retention_days
-    answers = rt.desk.log.purge(days)
-    events = rt.ledger.purge(days)
-    dialogs = rt.dialogs.store.purge(days)
-    if answers or events or dialogs:
-        log.info(
-            "retention: purged %d answers, %d processed events, %d dialogs",
-            answers,
-            events,
-            dialogs,
-        )
-    return answers, events, dialogs
+    """What is past the retention period, forgotten (bot/store/retention.py)."""
+    return retention.purge_expired(
+        rt.desk.log, rt.ledger, rt.dialogs.store, rt.settings.retention_days
+    )
