@@ -145,6 +145,37 @@ class Settings(BaseSettings):
         validation_alias="ITAKU_EVENT_LEASE",
         description="Seconds after which an unfinished event may be taken over by a retry or a replica.",
     )
+    # Microsoft Teams (Bot Framework); empty strings mean unset
+    teams_app_id: str = Field(
+        default="",
+        validation_alias="TEAMS_APP_ID",
+        description="The bot's Microsoft App ID: the audience of inbound tokens, the client id of outbound ones.",
+    )
+    teams_app_password: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias="TEAMS_APP_PASSWORD",
+        description="The bot's client secret, for the Bot Connector token.",
+    )
+    teams_tenant_id: str = Field(
+        default="",
+        validation_alias="TEAMS_TENANT_ID",
+        description="The bot's home tenant (single-tenant bot); empty: multi-tenant (botframework.com).",
+    )
+    teams_allowed_tenants: str = Field(
+        default="",
+        validation_alias="TEAMS_ALLOWED_TENANTS",
+        description="Tenant ids whose activities are accepted, comma-separated; empty: TEAMS_TENANT_ID alone; both empty: any.",
+    )
+    teams_openid_metadata_url: str = Field(
+        default="https://login.botframework.com/v1/.well-known/openidconfiguration",
+        validation_alias="TEAMS_OPENID_METADATA_URL",
+        description="OpenID metadata whose jwks_uri lists the keys that sign inbound tokens.",
+    )
+    teams_token_url: str = Field(
+        default="https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+        validation_alias="TEAMS_TOKEN_URL",
+        description="Client-credentials token endpoint for Bot Connector calls ({tenant}: TEAMS_TENANT_ID or botframework.com).",
+    )
     dialog_ttl_s: float = Field(
         default=7 * 24 * 3600,
         gt=0,
