@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -196,6 +197,11 @@ def _z(x: FloatArray) -> FloatArray:
     return (x - float(x.mean())) / sd if sd > 1e-9 else np.zeros_like(x)
 
 
+# Questions are embedded here, beside the thread that scores them lexically (the model releases
+# the GIL); as many as two questions at once, as the embedders serialise their own calls anyway.
+_EMBEDDING_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="itaku-embed")
+
+
 class HybridSearcher:
     def __init__(
         self, kb: KnowledgeBase, embedder: Embedder | None, weights: FusionWeights | None = None
@@ -215,6 +221,8 @@ class HybridSearcher:
         """Ranked hits, with the sentence scorer and key-term weights the ranking computed, so
         that composing the answer does not compute them again."""
         kb, w = self.kb, self.weights
+        # the model runs (outside the GIL) while the lexical scores are computed
+        embedding = self._embed_async(q) if len(kb.chunks) else None
         result = SearchResult(
             [],
             SentenceScorer(q, kb.lexical),
@@ -230,7 +238,7 @@ class HybridSearcher:
             + w.words * _unit_max(lex.words.scores(q.word_terms))
             + w.titles * _unit_max(lex.titles.scores(q.char_terms))
         )
-        sims = self.similarities(q)
+        sims = self._similarities(embedding)
         if sims is None:
             fused = lexical
             matched = lexical > 0
@@ -265,13 +273,19 @@ class HybridSearcher:
 
     def similarities(self, q: PreparedQuery) -> FloatArray | None:
         """Cosine similarity of the question to every chunk, or None without vectors."""
-        if self.embedder is None:
+        return self._similarities(self._embed_async(q))
+
+    def _embed_async(self, q: PreparedQuery) -> Future[Any] | None:
+        if self.embedder is None or self.kb.vectors() is None:
             return None
+        return _EMBEDDING_POOL.submit(self.embedder.embed_query, q.vector_text)
+
+    def _similarities(self, embedding: Future[Any] | None) -> FloatArray | None:
         vectors = self.kb.vectors()
-        if vectors is None:
+        if embedding is None or vectors is None:
             return None
         try:
-            qv = np.asarray(self.embedder.embed_query(q.vector_text), dtype=np.float32)
+            qv = np.asarray(embedding.result(), dtype=np.float32)
         except Exception:
             log.warning("embedding the question failed; lexical ranking only")
             return None
