@@ -181,18 +181,18 @@ def test_unfinished_event_is_resumed_once_without_a_second_placeholder(
         ITAKU_EVENT_LEASE=0.2,
         ITAKU_SLACK_RETRIES=1,
     )
-    slack.rt.reattempt_delays = ()  # straight to the lease
+    slack.rt.events.reattempt_delays = ()  # straight to the lease
     try:
         slack.standin.fail("chat.update", 503, times=2)
         slack.sender.event(dm_event(QUESTION, ts="1700001100.1"), event_id="EvDOWN")
         assert slack.settle()
         assert bot_messages(slack, "D0ALICE", "1700001100.1")[0].updates == 0
         time.sleep(0.3)
-        assert slack.rt.runner.sweep_once(slack.rt.ledger, slack.rt.resume) == 1
+        assert slack.rt.runner.sweep_once(slack.rt.ledger, slack.rt.events.resume) == 1
         message = answered(slack, "D0ALICE", "1700001100.1")
         assert message.updates == 1
         assert len(slack.standin.calls_to("chat.postMessage")) == 1
-        assert slack.rt.runner.sweep_once(slack.rt.ledger, slack.rt.resume) == 0
+        assert slack.rt.runner.sweep_once(slack.rt.ledger, slack.rt.events.resume) == 0
     finally:
         slack.close()
 
@@ -201,7 +201,7 @@ def test_slack_down_longer_than_the_retries_is_tried_again_in_process(
     bundled_assistant: Any, tmp_path: Any
 ) -> None:
     slack = SlackHarness(bundled_assistant, f"sqlite:///{tmp_path / 'db'}", ITAKU_SLACK_RETRIES=1)
-    slack.rt.reattempt_delays = (0.05, 0.05)
+    slack.rt.events.reattempt_delays = (0.05, 0.05)
     try:
         slack.standin.fail("chat.postMessage", drop=True, times=2)  # 1 try + 1 client retry
         slack.standin.fail("chat.update", 503, times=2)
@@ -223,7 +223,7 @@ def test_slack_refusing_for_good_is_recorded_and_not_retried(slack: SlackHarness
     assert slack.settle()
     with slack.db.session() as s:
         assert s.execute(select(ProcessedEvent.status)).scalar_one() == "failed"
-    assert slack.rt.runner.sweep_once(slack.rt.ledger, slack.rt.resume) == 0
+    assert slack.rt.runner.sweep_once(slack.rt.ledger, slack.rt.events.resume) == 0
 
 
 # -- Slack Web API faults -------------------------------------------------------------------------------
@@ -601,7 +601,7 @@ def test_a_crash_mid_answer_leaves_no_orphan_placeholder_and_no_duplicate_answer
         slack.sender.event(dm_event(QUESTION, ts="1700002100.1"), event_id="EvKILL")
         assert slack.settle()
         time.sleep(0.3)  # past the lease
-        assert slack.rt.runner.sweep_once(ledger, slack.rt.resume) == 1
+        assert slack.rt.runner.sweep_once(ledger, slack.rt.events.resume) == 1
         message = answered(slack, "D0ALICE", "1700002100.1")
         assert "[1]" in message.text
         assert len(slack.standin.calls_to("chat.postMessage")) == 1

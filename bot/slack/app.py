@@ -11,6 +11,7 @@ from bot.approvals.service import open_approvals
 from bot.assistant.conversation import ConversationDesk
 from bot.assistant.service import Assistant, index_if_missing
 from bot.config import Settings
+from bot.delivery.runner import JobRunner
 from bot.dialogs.engine import DialogEngine
 from bot.dialogs.guidance import GuidanceLibrary
 from bot.dialogs.specs import DIALOGS
@@ -18,7 +19,6 @@ from bot.drafting.clauses import ClauseLibrary
 from bot.slack import actions, approvals, commands, dialogs, events
 from bot.slack.approvals import GroupMembers
 from bot.slack.client import web_client
-from bot.slack.runner import JobRunner
 from bot.slack.runtime import SlackRuntime
 from bot.slack.view_tokens import ViewSigner
 from bot.store import retention
@@ -121,8 +121,8 @@ def create_app(rt: SlackRuntime, *, socket_mode: bool = False) -> App:
 def start_background(rt: SlackRuntime) -> None:
     """Resume what a crashed replica left unfinished, now and every so often."""
     interval = max(1.0, min(30.0, rt.settings.event_lease_s / 2))
-    rt.runner.sweep_once(rt.ledger, rt.resume)
-    rt.runner.start_sweeper(rt.ledger, rt.resume, interval)
+    rt.events.sweep_once()
+    rt.events.start_sweeper(interval)
     rt.runner.start_periodic(
         lambda: approvals.sweep(rt), rt.settings.reminder_check_s, "itaku-reminders"
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,27 +12,24 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.approvals.service import ApprovalService
-from bot.assistant.conversation import ConversationDesk, RecordedAnswer
+from bot.assistant.conversation import ConversationDesk
 from bot.config import Settings
+from bot.delivery.answers import Answering
+from bot.delivery.events import EventWork
+from bot.delivery.runner import JobRunner
 from bot.dialogs.engine import DialogEngine
 from bot.dialogs.guidance import GuidanceLibrary
 from bot.drafting.clauses import ClauseLibrary
 from bot.knowledge.text import detect_language
 from bot.llm.pii import describe, find_pii
 from bot.slack import blocks
-from bot.slack.client import post_response
-from bot.slack.runner import JobRunner
+from bot.slack.client import delivery_failure, post_response
 from bot.slack.streaming import GrowingReply
 from bot.slack.texts import text
 from bot.slack.view_tokens import ViewSigner
-from bot.store.events import ClaimResult, EventLedger
+from bot.store.events import ClaimResult, EventLedger, PendingEvent
 
 log = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 5  # an event taken over this many times is given up (and logged)
-# after the client's own retries, a still-failing answer is tried again in this process after
-# these pauses, before it is left to the lease (a Slack retry or another replica's sweeper)
-REATTEMPT_DELAYS_S = (2.0, 8.0, 30.0)
 
 
 def ui_lang(question: str) -> str:
@@ -67,12 +63,22 @@ class SlackRuntime:
     approvals: ApprovalService
     approvals_channel: str | None = None
     bot_user_id: str = ""
-    reattempt_delays: tuple[float, ...] = REATTEMPT_DELAYS_S
-    # Answering is CPU-bound (offline) while delivering mostly waits on Slack: many delivery
-    # workers, few answers computed at once, so waiting never starves the acks of the CPU.
+    # how many answers are computed at once (see bot/delivery/answers.py)
     compute: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(1)
     )
+    answering: Answering = field(init=False)
+    events: EventWork = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.answering = Answering(self.desk, self.ledger, self.compute)
+        self.events = EventWork(
+            self.ledger,
+            self.runner,
+            {"question": self.answer_question},
+            platform="Slack",
+            failure=delivery_failure,
+        )
 
     def prefill(self, spec_id: str, text_: str) -> dict[str, Any]:
         """Dialog fields read from the user's own words (LLM mode only; {} offline). Runs
@@ -85,10 +91,6 @@ class SlackRuntime:
         return Prefiller(writer.client, writer.model, writer.policy, timeout_s=2.0).values(
             self.dialogs.specs[spec_id], text_
         )
-
-    def _answer(self, question: str, **kwargs: Any) -> RecordedAnswer:
-        with self.compute:
-            return self.desk.answer(question, **kwargs)
 
     # -- questions from messages (DM, @mention) ------------------------------------------------
 
@@ -108,11 +110,8 @@ class SlackRuntime:
             "user": event.get("user"),
             "team": team,
         }
-        claim = self.ledger.claim(event_id, "question", payload, f"msg:{team}:{channel}:{ts}")
-        if claim is ClaimResult.DUPLICATE:
-            log.info("duplicate event %s ignored", event_id)
+        if not self.events.take(event_id, "question", payload, f"msg:{team}:{channel}:{ts}"):
             return False
-        self.runner.submit(self.answer_event, event_id)
         if not channel.startswith("D") and event.get("channel_type") != "im":
             self.runner.submit(self._warn_personal_data, team, event, text_)  # off the ack path
         return True
@@ -143,34 +142,10 @@ class SlackRuntime:
         except SlackApiError as e:
             log.warning("postEphemeral failed: %s", e.response.get("error", "?"))
 
-    def answer_event(self, key: str, attempt: int = 0) -> None:
-        try:
-            self._answer_event(key)
-        except SlackApiError as e:
-            status = e.response.status_code
-            if status == 429 or status >= 500:
-                self._reattempt(key, attempt, f"HTTP {status}")
-                return
-            # Slack refused for good (channel gone, bot removed, message too long...): retrying
-            # cannot help, so record it and stop
-            self.ledger.finish(key, "failed")
-            log.error("event %s refused by Slack: %s", key, e.response.get("error", "?"))
-        except OSError as e:  # connection refused, reset, timed out
-            self._reattempt(key, attempt, type(e).__name__)
-
-    def _reattempt(self, key: str, attempt: int, why: str) -> None:
-        if attempt < len(self.reattempt_delays):
-            delay = self.reattempt_delays[attempt]
-            log.warning("event %s: Slack unavailable (%s); trying again in %.0f s", key, why, delay)
-            self.runner.submit_later(delay, self.answer_event, key, attempt + 1)
-        else:  # still pending: the lease lets a Slack retry or a sweeper finish it
-            log.error("event %s: Slack unavailable (%s); left for a later attempt", key, why)
-
-    def _answer_event(self, key: str) -> None:
-        pending = self.ledger.resolve(key)
-        if pending is None:  # finished meanwhile
-            return
-        p = pending.payload
+    def answer_question(self, pending: PendingEvent) -> None:
+        """A question event's work: a placeholder in the thread, then the answer in it (grown
+        piece by piece with an LLM). The event is marked done by bot/delivery/events.py."""
+        key, p = pending.key, pending.payload
         question, channel, thread_ts = p["question"], p["channel"], p["thread_ts"]
         lang = ui_lang(question)
         writer = self.desk.assistant.writer
@@ -194,29 +169,12 @@ class SlackRuntime:
             self.ledger.set_reply_ref(key, reply.ref)
         else:
             reply = GrowingReply(self.client, channel, pending.reply_ref)
-        # the answer's id is recorded before the answer: a resumed attempt records under the same
-        # id (or finds the answer already recorded), never a second row
-        answer_id = pending.answer_id or uuid.uuid4().hex
-        if pending.answer_id is None:
-            self.ledger.set_answer(key, answer_id)
-        answer = self.desk.stored(answer_id)
-        if answer is None:
-            try:
-                recorded = self._answer(
-                    question,
-                    surface=p["surface"],
-                    conversation=p["conversation"],
-                    context_window_s=p["context_window_s"],
-                    on_delta=reply.grow if writer is not None else None,
-                    answer_id=answer_id,
-                )
-            except Exception:
-                reply.fail(text("failed", lang))
-                self.ledger.finish(key, "failed")
-                raise
-            answer = recorded.answer
+        answer, answer_id = self.answering.for_event(
+            pending,
+            reply.grow if writer is not None else None,
+            lambda: reply.fail(text("failed", lang)),
+        )
         reply.finish(answer, answer_id)
-        self.ledger.finish(key)
         log.info("answered event %s abstained=%s answer=%s", key, answer.abstained, answer_id)
 
     # -- slash command ---------------------------------------------------------------------------
@@ -224,7 +182,7 @@ class SlackRuntime:
     def answer_command(self, question: str, response_url: str) -> None:
         lang = ui_lang(question)
         try:
-            recorded = self._answer(question, surface="command", conversation=None)
+            recorded = self.answering.answer(question, surface="command", conversation=None)
         except Exception:
             self._respond(response_url, {"replace_original": True, "text": text("failed", lang)})
             raise
@@ -301,16 +259,3 @@ class SlackRuntime:
         status = post_response(response_url, body, self.settings.slack_api_retries)
         if status >= 400:
             log.warning("response_url answered HTTP %d", status)
-
-    def resume(self, key: str) -> None:
-        """Resume an event taken over from a crashed owner (see JobRunner.start_sweeper)."""
-        pending = self.ledger.resolve(key)
-        if pending is None:
-            return
-        if pending.attempts > MAX_ATTEMPTS:
-            self.ledger.finish(key, "failed")
-            log.error("event %s given up after %d attempts", key, pending.attempts)
-        elif pending.kind == "question":
-            self.answer_event(key)
-        else:  # other kinds carry no work worth redoing late
-            self.ledger.finish(key, "expired")

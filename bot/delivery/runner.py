@@ -1,6 +1,6 @@
-"""The work behind an acknowledgement. Listeners only claim and enqueue (Slack gets its ack at
-once); a bounded pool of workers does the answering. Unfinished events whose lease ran out
-(a crashed replica, an outage longer than the retries) are picked up again by a sweeper."""
+"""The work behind an acknowledgement. Listeners only claim and enqueue (the platform gets its
+acknowledgement at once); a bounded pool of workers does the work. Unfinished events whose lease
+ran out (a crashed replica, an outage longer than the retries) are picked up again by a sweeper."""
 
 from __future__ import annotations
 
