@@ -96,6 +96,17 @@ def _build_parser() -> argparse.ArgumentParser:
         "--url", help="public https:// base URL of HTTP mode, e.g. https://itaku.example.com"
     )
 
+    tp = sub.add_parser("teams-package", help="write the Microsoft Teams app package (a zip)")
+    tp.add_argument("--output", type=Path, help="zip to write (default: ./itaku-teams.zip)")
+    tp.add_argument("--app-id", help="the Azure Bot's Microsoft App ID (default: $TEAMS_APP_ID)")
+    tp.add_argument("--developer-name", help="publisher shown in Teams (default: Itaku)")
+    tp.add_argument("--developer-url", help="https:// website (default: a placeholder)")
+    tp.add_argument("--privacy-url", help="https:// privacy page (default: a placeholder)")
+    tp.add_argument("--terms-url", help="https:// terms of use (default: a placeholder)")
+    tp.add_argument(
+        "--domain", action="append", default=[], help="a valid domain, e.g. itaku.example.com"
+    )
+
     report = sub.add_parser("report", help="reports for the knowledge-base curator")
     rsub = report.add_subparsers(dest="report", metavar="REPORT")
     rg = rsub.add_parser("gaps", help="questions refused or voted unhelpful, most frequent first")
@@ -167,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_audit(args, parser)
         if args.command == "manifest":
             return _cmd_manifest(args.url)
+        if args.command == "teams-package":
+            return _cmd_teams_package(args)
         if args.command == "report":
             return _cmd_report(args, parser)
     except SettingsError as exc:
@@ -440,6 +453,20 @@ def _cmd_manifest(url: str | None) -> int:
         return EXIT_USAGE
     print(json.dumps(data, ensure_ascii=False, indent=2))
     return 0
+
+
+def _cmd_teams_package(args: argparse.Namespace) -> int:
+    from bot.teams.package import Developer, run_teams_package
+
+    given = {
+        "name": args.developer_name,
+        "website_url": args.developer_url,
+        "privacy_url": args.privacy_url,
+        "terms_url": args.terms_url,
+    }
+    dev = Developer(**{k: v for k, v in given.items() if v is not None})  # unset: placeholders
+    app_id = args.app_id if args.app_id is not None else _settings().teams_app_id
+    return run_teams_package(app_id, args.output, dev, tuple(args.domain))
 
 
 def _cmd_clause(args: list[str]) -> int:
