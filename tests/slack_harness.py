@@ -12,8 +12,9 @@ from bot.assistant.service import Assistant
 from bot.bench.slack_requests import SlackSender
 from bot.bench.slack_standin import SlackStandIn
 from bot.config import Settings
+from bot.inbound.server import serve_http
 from bot.slack.app import build_runtime, create_app
-from bot.slack.http import SlackWsgi, serve_http
+from bot.slack.http import SlackWsgi
 from bot.slack.runtime import SlackRuntime
 from bot.slack.serve import health
 from bot.store.db import Database, open_database

@@ -104,9 +104,10 @@ def _through_slack(assistant: object, questions: list[str], data: Path) -> list[
     from bot.bench.slack_requests import SlackSender, dm_event
     from bot.bench.slack_standin import SlackStandIn
     from bot.config import Settings
+    from bot.inbound.server import serve_http
     from bot.slack import streaming
     from bot.slack.app import build_runtime, create_app
-    from bot.slack.http import SlackWsgi, serve_http
+    from bot.slack.http import SlackWsgi
 
     assert isinstance(assistant, Assistant)
     streaming.APPEND_EVERY_S = 0.0  # every piece, so the first one is not held back by pacing

@@ -10,9 +10,10 @@ from types import FrameType
 from typing import Any
 
 from bot.config import Settings
+from bot.inbound.server import serve_http
 from bot.inbound.validation import Rejected
 from bot.slack.app import ConfigError, build_runtime, create_app, start_background
-from bot.slack.http import SlackWsgi, serve_http
+from bot.slack.http import SlackWsgi
 from bot.slack.runtime import SlackRuntime
 from bot.slack.schema import check_socket
 
