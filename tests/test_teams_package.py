@@ -310,14 +310,14 @@ def test_cli_unwritable_path_is_a_clear_error_and_keeps_the_old_file(
 ) -> None:
     out = in_tmp / "itaku-teams.zip"
     out.write_bytes(b"old")
-    real_replace = os.replace
 
     def refuse(src: Any, dst: Any) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(package.os, "replace", refuse)
-    assert main(["teams-package", "--app-id", APP_ID]) == 1
-    monkeypatch.setattr(package.os, "replace", real_replace)
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "replace", refuse)  # the rename at the end fails
+        code = main(["teams-package", "--app-id", APP_ID])
+    assert code == 1
     assert f"cannot write {out} (Permission denied)" in capsys.readouterr().err
     assert out.read_bytes() == b"old"
     assert [p.name for p in in_tmp.iterdir()] == ["itaku-teams.zip"]  # temporary removed
