@@ -53,8 +53,13 @@ def _build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("chat", help="interactive session (Ctrl-D to leave)")
 
-    serve = sub.add_parser("serve", help="run the Slack app (Socket Mode, or HTTP with --http)")
-    serve.add_argument("--http", action="store_true", help="HTTP mode: POST /slack/events")
+    serve = sub.add_parser(
+        "serve", help="run the Slack app (Socket Mode, or HTTP with --http) and/or Teams (--teams)"
+    )
+    serve.add_argument("--http", action="store_true", help="Slack in HTTP mode: POST /slack/events")
+    serve.add_argument(
+        "--teams", action="store_true", help="Microsoft Teams: POST /api/messages (HTTP)"
+    )
     serve.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to bind")
     serve.add_argument("--port", type=int, default=3000, help="HTTP mode: port (0: any free)")
 
@@ -169,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "bench":
             return _cmd_bench(args, parser)
         if args.command == "serve":
-            return _cmd_serve(args.http, args.host, args.port)
+            return _cmd_serve(args.http, args.teams, args.host, args.port)
         if args.command == "clause":
             return _cmd_clause(args.args)
         if args.command == "approvals":
@@ -385,18 +390,20 @@ def _cmd_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     return EXIT_USAGE
 
 
-def _cmd_serve(http: bool, host: str, port: int) -> int:
+def _cmd_serve(http: bool, teams: bool, host: str, port: int) -> int:
     from bot.knowledge.search import IndexMissingError
+    from bot.serve import run_http
     from bot.slack.app import ConfigError
-    from bot.slack.serve import run_http, run_socket
+    from bot.slack.serve import run_socket
+    from bot.teams.app import ConfigError as TeamsConfigError
 
     settings = _settings()
     try:
-        if http:
-            run_http(settings, host, port)
+        if http or teams:
+            run_http(settings, host, port, slack=http, teams=teams)
         else:
             run_socket(settings)
-    except ConfigError as e:
+    except (ConfigError, TeamsConfigError) as e:
         print(f"itaku serve: {e} See .env.sample.", file=sys.stderr)
         return EXIT_USAGE
     except IndexMissingError:

@@ -3,7 +3,9 @@ that keep hostile clients from exhausting it, and a router when Slack and Teams 
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable, Iterable
+from types import FrameType
 from typing import Any, Protocol
 
 
@@ -71,3 +73,13 @@ def serve_http(
         ident="itaku",
         clear_untrusted_proxy_headers=True,
     )
+
+
+def on_stop(stop: Callable[[], object]) -> None:
+    """SIGTERM and SIGINT call `stop` (close the server, or end the wait)."""
+
+    def handle(_sig: int, _frame: FrameType | None) -> None:
+        stop()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handle)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
-from types import FrameType
 from typing import Any
 
 from bot.config import Settings
-from bot.inbound.server import serve_http
+from bot.inbound.server import on_stop
 from bot.inbound.validation import Rejected
 from bot.slack.app import ConfigError, build_runtime, create_app, start_background
 from bot.slack.http import SlackWsgi
@@ -35,33 +33,16 @@ def health(rt: SlackRuntime) -> dict[str, Any]:
     }
 
 
-def run_http(settings: Settings, host: str, port: int) -> None:
-    rt = build_runtime(settings)
-    app = create_app(rt)
-    assert settings.slack_signing_secret is not None
-    wsgi = SlackWsgi(
-        app, settings.slack_signing_secret, settings.slack_max_body_bytes, lambda: health(rt)
+def slack_wsgi(rt: SlackRuntime) -> SlackWsgi:
+    """The Slack app behind POST /slack/events (HTTP mode; served by bot/serve.py)."""
+    if not rt.settings.slack_signing_secret:
+        raise ConfigError("SLACK_SIGNING_SECRET is not set (needed to verify Slack's requests).")
+    return SlackWsgi(
+        create_app(rt),
+        rt.settings.slack_signing_secret,
+        rt.settings.slack_max_body_bytes,
+        lambda: health(rt),
     )
-    server = serve_http(
-        wsgi,
-        host,
-        port,
-        settings.slack_http_threads,
-        settings.slack_drain_body_bytes,
-        settings.http_connections,
-        settings.http_read_timeout,
-    )
-    start_background(rt)
-    _on_stop(server.close)
-    # the one line a supervisor (or the benchmark) reads to learn the port
-    print(f"itaku: serving Slack on http://{host}:{server.effective_port}/slack/events", flush=True)
-    try:
-        server.run()
-    except (OSError, ValueError):
-        pass  # closed by the signal handler
-    finally:
-        rt.runner.shutdown()
-        log.info("stopped")
 
 
 def connect_socket(rt: SlackRuntime, app_token: str) -> Any:
@@ -100,16 +81,8 @@ def run_socket(settings: Settings) -> None:
     handler = connect_socket(rt, settings.slack_app_token)
     start_background(rt)
     stopped = threading.Event()
-    _on_stop(stopped.set)
+    on_stop(stopped.set)
     print("itaku: connected to Slack (Socket Mode)", flush=True)
     stopped.wait()
     handler.close()
     rt.runner.shutdown()
-
-
-def _on_stop(stop: Any) -> None:
-    def handle(_sig: int, _frame: FrameType | None) -> None:
-        stop()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, handle)

@@ -1,0 +1,37 @@
+"""`itaku serve --teams`: POST /api/messages and GET /healthz over HTTP (Teams always calls a
+public HTTPS endpoint; put a TLS-terminating proxy or load balancer in front)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.teams.auth import InboundAuth
+from bot.teams.http import MESSAGES_PATH, TeamsWsgi
+from bot.teams.runtime import TeamsRuntime
+
+
+def health(rt: TeamsRuntime) -> dict[str, Any]:
+    try:
+        with rt.ledger.db.session() as s:
+            s.connection().exec_driver_sql("SELECT 1")
+        db_ok = True
+    except Exception:
+        db_ok = False
+    return {
+        "ok": db_ok,
+        "database": db_ok,
+        "kb_generation": rt.desk.assistant.kb.generation,
+        "jobs_in_flight": rt.runner.in_flight,
+    }
+
+
+def teams_wsgi(rt: TeamsRuntime) -> TeamsWsgi:
+    return TeamsWsgi(
+        rt,
+        InboundAuth.from_settings(rt.settings),
+        rt.settings.slack_max_body_bytes,
+        lambda: health(rt),
+    )
+
+
+__all__ = ["MESSAGES_PATH", "health", "teams_wsgi"]
