@@ -24,12 +24,16 @@ from bot.dialogs.engine import DialogEngine, DialogState
 from bot.dialogs.guidance import StepGuidance
 from bot.dialogs.spec import GENERAL
 from bot.dialogs.specs import DIALOGS
+from bot.drafting.clauses import ClauseError, ClauseLibrary
 from bot.store.db import open_database
 from bot.store.dialogs import DialogStore
 from bot.teams.cards import (
     answer_card,
     attachment,
     card_response,
+    clause_card,
+    clause_error_card,
+    clause_topics_card,
     decision_of,
     dialog_open_card,
     dialog_step_card,
@@ -286,7 +290,8 @@ def test_inputs_follow_the_field_kinds() -> None:
         for f in spec.fields.values():
             element = field_input(f, f.default)
             seen.setdefault(f.kind, element)
-            assert element["id"] == FIELD_PREFIX + f.name and element["label"]
+            assert element["id"] == FIELD_PREFIX + f.name
+            assert element.get("label") or (element["type"] == "Input.Toggle" and element["title"])
             if f.kind in ("text", "textarea"):
                 assert element["type"] == "Input.Text"
                 assert element.get("isMultiline", False) is (f.kind == "textarea")
@@ -316,6 +321,36 @@ def test_inputs_follow_the_field_kinds() -> None:
     assert "value" not in field_input(date, "2027/04/01")  # not a date the picker takes
     english = field_input(DIALOGS["nda"].fields["disclosing_party"], None, "en")
     assert english["label"] == DIALOGS["nda"].fields["disclosing_party"].label_en
+
+
+def test_every_step_of_both_dialogs_makes_a_valid_card(engine: DialogEngine) -> None:
+    answers: dict[str, dict[str, Any]] = {
+        **NDA_ANSWERS,
+        "personal": {"personal_data": "true"},
+        "personal_detail": {"personal_data_items": "氏名", "personal_data_count": "1200"},
+        "contract": {"our_contract": "運用委託契約", "contractor_name": "委託先"},
+        "subcontractor": {"subcontractor_name": "再委託先", "subcontractor_address": "東京都"},
+        "work": {"work_description": "一次対応", "reason": "人員不足"},
+        "data": {"personal_data": "true"},
+        "data_detail": {"personal_data_count": "5000"},
+        "period": {"period_start": "2027-04-01", "period_end": "2028-03-31"},
+    }
+    for spec_id in ("nda", "subcontract"):
+        state, _ = engine.start(spec_id, OWNER, fresh=True)
+        seen = []
+        for lang in ("ja", "en"):
+            checked(dialog_step_card(state, lang=lang))
+        while not state.at_review:
+            seen.append(state.step)
+            content = checked(dialog_step_card(state))
+            ids = {e["id"] for e in walk(content) if "id" in e}
+            assert ids == {FIELD_PREFIX + n for n in state.spec.step(state.step).fields}
+            state = engine.submit(
+                state.id, OWNER, state.version, state.step, answers.get(state.step, {})
+            )
+            assert not state.errors, (state.step, state.errors)
+        assert seen == [s.id for s in state.spec.visible(state.answers)]
+        checked(dialog_step_card(state, lang="en"))
 
 
 def test_step_buttons_carry_the_dialog_and_the_move(engine: DialogEngine) -> None:
@@ -626,6 +661,27 @@ def test_my_requests_lists_mine_and_what_waits(service: ApprovalService) -> None
     empty = checked(my_requests_card([], [], "en"))
     assert "No requests yet." in texts(empty)
     assert "Nothing is waiting for your decision." in texts(empty)
+
+
+# -- clauses ---------------------------------------------------------------------------------------
+
+
+def test_clause_cards() -> None:
+    library = ClauseLibrary.load(PROJECT_ROOT / "knowledge")
+    filled = library.fill("合意管轄", {"court": "*大阪地方裁判所* <at>x</at> [a](javascript:1)"})
+    content = checked(clause_card(filled))
+    shown = all_text(content)
+    assert "＊大阪地方裁判所＊ ＜at＞x＜/at＞ ［a］(javascript:1)" in shown
+    assert filled.template.source in shown and "使った値：court=" in shown
+    quoted = of_type(content, "Container")[0]["items"]
+    assert len(quoted) == len([p for p in filled.paragraphs if p.strip()])
+    topics = library.topics()
+    listing = checked(clause_topics_card(topics))
+    assert all(one_line(t.topic) in all_text(listing) for t in topics)
+    with pytest.raises(ClauseError) as e:
+        library.fill("存在しないトピック")
+    error = checked(clause_error_card(str(e.value), topics))
+    assert of_type(error, "TextBlock")[0]["color"] == "Attention"
 
 
 # -- responses -------------------------------------------------------------------------------------

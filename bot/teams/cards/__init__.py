@@ -17,6 +17,7 @@ from bot.teams.cards.approval_cards import (
     request_card,
 )
 from bot.teams.cards.base import attachment, escape, one_line, size_of
+from bot.teams.cards.clause_cards import clause_card, clause_error_card, clause_topics_card
 from bot.teams.cards.dialog_cards import (
     dialog_open_card,
     dialog_step_card,
@@ -42,6 +43,9 @@ __all__ = [
     "answer_card",
     "attachment",
     "card_response",
+    "clause_card",
+    "clause_error_card",
+    "clause_topics_card",
     "decision_of",
     "dialog_open_card",
     "dialog_step_card",

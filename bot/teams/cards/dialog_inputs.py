@@ -79,7 +79,7 @@ def field_input(f: FieldSpec, value: Any, lang: str = "ja") -> Element:
             element["value"] = str(value).lower()
     elif f.kind == "bool":
         element["type"] = "Input.Toggle"
-        element["title"] = field_label(f, lang)
+        element["title"] = element.pop("label")  # beside the switch, not above it as well
         element["valueOn"], element["valueOff"] = "true", "false"
         element["value"] = "true" if value in (True, "true") else "false"
         element["wrap"] = True
