@@ -41,6 +41,26 @@ TEXTS: dict[str, dict[str, str]] = {
         "ja": "ナレッジベースがまだ索引されていません。`itaku index` を実行してください。",
         "en": "The knowledge base has not been indexed yet. Run `itaku index`.",
     },
+    # around every answer, whatever the platform
+    "sources": {"ja": "出典", "en": "Sources"},
+    "helpful": {"ja": "役に立った", "en": "Helpful"},
+    "unhelpful": {"ja": "役に立たなかった", "en": "Not helpful"},
+    "thanks_helpful": {
+        "ja": "フィードバックありがとうございます。",
+        "en": "Thank you for the feedback.",
+    },
+    "thanks_unhelpful": {
+        "ja": "フィードバックありがとうございます。ナレッジベースの改善に使わせていただきます。",
+        "en": "Thank you. This question goes to the people who curate the knowledge base.",
+    },
+    "answer_gone": {
+        "ja": "この回答は見つかりませんでした（古い回答か、削除されたものです）。",
+        "en": "This answer could not be found (it is old or was removed).",
+    },
+    "failed": {
+        "ja": "申し訳ありません。回答の作成中に問題が起きました。少し時間をおいてもう一度お試しください。",
+        "en": "Sorry, something went wrong while preparing the answer. Please try again shortly.",
+    },
     "en_preface": {
         "ja": "",
         "en": "From the (Japanese) knowledge base:",

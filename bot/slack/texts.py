@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
+from bot.assistant import messages
+
 TEXTS: dict[str, dict[str, str]] = {
     "placeholder": {
         "ja": ":hourglass_flowing_sand: 回答を準備しています…",
         "en": ":hourglass_flowing_sand: Preparing an answer…",
     },
-    "sources": {"ja": "出典", "en": "Sources"},
-    "helpful": {"ja": "役に立った", "en": "Helpful"},
-    "unhelpful": {"ja": "役に立たなかった", "en": "Not helpful"},
     "share": {"ja": "チャンネルに共有", "en": "Share in channel"},
     "shared_by": {"ja": "<@{user}> さんが共有しました", "en": "Shared by <@{user}>"},
-    "thanks_helpful": {
-        "ja": "フィードバックありがとうございます。",
-        "en": "Thank you for the feedback.",
-    },
-    "thanks_unhelpful": {
-        "ja": "フィードバックありがとうございます。ナレッジベースの改善に使わせていただきます。",
-        "en": "Thank you. This question goes to the people who curate the knowledge base.",
-    },
-    "answer_gone": {
-        "ja": "この回答は見つかりませんでした（古い回答か、削除されたものです）。",
-        "en": "This answer could not be found (it is old or was removed).",
-    },
     "unknown_command": {
         "ja": "`{command}` はItakuのコマンドではありません。`/itaku help` で使い方を表示します。",
         "en": "`{command}` is not an Itaku command. Try `/itaku help`.",
-    },
-    "failed": {
-        "ja": "申し訳ありません。回答の作成中に問題が起きました。少し時間をおいてもう一度お試しください。",
-        "en": "Sorry, something went wrong while preparing the answer. Please try again shortly.",
     },
     "too_large": {
         "ja": "入力が大きすぎるため処理できません。質問を短くしてください。",
@@ -99,6 +82,9 @@ EXAMPLES: dict[str, list[str]] = {
 
 
 def text(key: str, lang: str, **kwargs: object) -> str:
-    entry = TEXTS[key]
+    """A Slack text; the ones every platform shows around an answer are the core's."""
+    entry = TEXTS.get(key)
+    if entry is None:
+        return messages.text(key, lang, **kwargs)
     template = entry.get(lang) or entry["ja"]
     return template.format(**kwargs) if kwargs else template

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.assistant import messages
+
 _TEXTS: dict[str, dict[str, str]] = {
     "help": {
         "ja": (
@@ -26,21 +28,16 @@ _TEXTS: dict[str, dict[str, str]] = {
             "- `help`: this message"
         ),
     },
-    "failed": {
-        "ja": "申し訳ありません。回答の作成中に問題が起きました。少し時間をおいてもう一度お試しください。",
-        "en": "Sorry, something went wrong while preparing the answer. Please try again shortly.",
-    },
     "expired": {
         "ja": "この操作は期限切れか、すでに処理されています。",
         "en": "This action has expired or was already handled.",
-    },
-    "thanks": {
-        "ja": "フィードバックありがとうございます。",
-        "en": "Thank you for the feedback.",
     },
 }
 
 
 def text(key: str, lang: str) -> str:
-    entry = _TEXTS[key]
+    """A Teams text; those shown around every answer (failed…) are the core's."""
+    entry = _TEXTS.get(key)
+    if entry is None:
+        return messages.text(key, lang)
     return entry.get(lang) or entry["ja"]

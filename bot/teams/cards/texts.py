@@ -1,10 +1,10 @@
 """Interface texts of the Teams cards (ja/en). The answer texts that Slack shows too (sources,
-Helpful / Not helpful, thanks) come from bot/slack/texts.py, a table of plain strings with no
-Slack object in it; these are the ones only Teams cards need."""
+Helpful / Not helpful, thanks) are the core's (bot/assistant/messages.py); these are the
+ones only Teams cards need."""
 
 from __future__ import annotations
 
-from bot.slack.texts import text as shared_text
+from bot.assistant.messages import text as shared_text
 
 TEXTS: dict[str, dict[str, str]] = {
     "sources_in_japanese": {
