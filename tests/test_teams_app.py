@@ -184,3 +184,19 @@ def test_restart_mid_answer_is_resumed_by_the_sweeper(
     finally:
         second.close()
         first.rt.runner.shutdown(timeout=1)
+
+
+def test_signing_keys_unavailable_is_503_so_the_bot_framework_retries(
+    tmp_path: Path, bundled_assistant: Assistant
+) -> None:
+    harness = TeamsHarness(bundled_assistant, sqlite_url(tmp_path))
+    harness.wsgi.auth.keys.refetch_cooldown_s = 0.2
+    try:
+        harness.standin.fail("metadata", 503, times=50)
+        activity = harness.standin.activity("再委託の条件は？")
+        assert harness.post(activity)[0] == 503
+        harness.standin.heal()
+        time.sleep(0.3)  # the keys are fetched again after the cooldown
+        assert harness.post(activity)[0] == 200
+    finally:
+        harness.close()

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from bot.inbound.validation import Rejected
-from bot.teams.auth import InboundAuth, Unauthorized
+from bot.teams.auth import InboundAuth, Reason, Unauthorized
 from bot.teams.runtime import InvokeReply, TeamsRuntime
 from bot.teams.schema import read_activity
 
@@ -65,7 +65,9 @@ class TeamsWsgi:
         try:
             identity = self.auth.authenticate(environ.get("HTTP_AUTHORIZATION"))
         except Unauthorized as e:
-            log.info("teams: refused request (%s)", e.reason)
+            log.info("teams: refused request (%s)", e.reason.value)
+            if e.reason is Reason.KEYS_UNAVAILABLE:  # our outage, not a forgery: let it retry
+                return _reply(start_response, 503, {"error": "signing keys unavailable"})
             return _reply(start_response, 401, {"error": "unauthorized"})
         raw = _read_body(environ, self.max_body)
         if raw is None:
@@ -78,7 +80,7 @@ class TeamsWsgi:
             log.info("teams: refused malformed activity kind=%s field=%s", e.kind, e.field)
             return _reply(start_response, 400, {"error": "malformed"})
         except Unauthorized as e:
-            log.info("teams: refused activity (%s)", e.reason)
+            log.info("teams: refused activity (%s)", e.reason.value)
             return _reply(start_response, 401, {"error": "unauthorized"})
         if not inbound.handled:
             return _reply(start_response, 200, None)
