@@ -119,6 +119,29 @@ def _build_parser() -> argparse.ArgumentParser:
     rg.add_argument("--days", type=int, default=0, help="only the last N days (0: all)")
     rg.add_argument("--json", action="store_true", help="one JSON object per line")
 
+    inc = sub.add_parser("incidents", help="incidents at contractors: the PPC report's deadlines")
+    isub = inc.add_subparsers(dest="incidents", metavar="ACTION")
+    idl = isub.add_parser(
+        "deadline",
+        help="whether each deadline applies, and its date, from the day of learning",
+        description="The PPC report's deadlines (PPC Rule 8), assuming a report is required: "
+        "速報 promptly (target: days 3-5) and 確報 in 30 days, or 60 with --improper; the day "
+        "of learning is day 1, and a final deadline on a weekend or holiday moves to the next "
+        "business day. Nothing is filed or stored.",
+    )
+    idl.add_argument(
+        "--learned",
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="発覚日: the day any department first learned of it (not after today, Japan time)",
+    )
+    idl.add_argument(
+        "--improper",
+        action="store_true",
+        help="an improper purpose (unauthorised access, ransomware, theft, insider) may be the "
+        "cause: PPC Rules Art. 7(iii), 60 days for the final report",
+    )
+
     bench = sub.add_parser("bench", help="benchmarks that print figures")
     bsub = bench.add_subparsers(dest="bench", metavar="BENCH")
     bj = bsub.add_parser("jsquad", help="retrieval and answer quality on JSQuAD")
@@ -187,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_teams_package(args)
         if args.command == "report":
             return _cmd_report(args, parser)
+        if args.command == "incidents":
+            return _cmd_incidents(args, parser)
     except SettingsError as exc:
         print(f"itaku: a setting is wrong ({exc}); see .env.sample", file=sys.stderr)
         return EXIT_USAGE
@@ -447,6 +472,24 @@ def _cmd_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     for g in gaps:
         last = g.last_asked.strftime("%Y-%m-%d %H:%M")
         print(f"{g.asked:>5} {g.refused:>7} {g.unhelpful:>9}  {last}  {g.question}")
+    return 0
+
+
+def _cmd_incidents(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.incidents != "deadline":
+        parser.parse_args(["incidents", "--help"])
+        return EXIT_USAGE
+    from bot.incidents import deadlines as dl
+
+    try:
+        learned = dl.parse_learned_on(args.learned, dl.today_in_japan())
+    except dl.LearnedDateError as e:
+        print(f"itaku incidents deadline: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    result = dl.compute_deadlines(learned, improper_purpose=args.improper)
+    print("\n".join(dl.deadline_lines(result)))
+    print("Assumes a report is required (PPC Rules Art. 7); --improper: item (iii), 60 days.")
+    print(f"Sources: {dl.sources_line(result)}")
     return 0
 
 

@@ -1,12 +1,15 @@
-"""The NDA draft as a Word file (.docx): A4, Mincho for Japanese text and Century for Latin text
-on the document defaults, the Normal style and every run; the title centred and bold, the
-review notice in a box, bold article headings, justified paragraphs, and signature lines."""
+"""Drafts as Word files (.docx): A4, Mincho for Japanese text and Century for Latin text on the
+document defaults, the Normal style and every run; the title centred and bold, the review notice
+in a box, bold headings, justified paragraphs. The NDA adds article numbers and signature lines
+(`to_docx`); any other draft is a title, a notice and headed sections (`sections_to_docx`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import docx
@@ -31,22 +34,58 @@ _PARAGRAPH_NO = re.compile(r"^[０-９0-9]+　")
 _AFTER_PBDR = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:spacing", "w:ind", "w:jc")
 
 
+@dataclass(frozen=True)
+class Section:
+    """A bold heading and its paragraphs (plain text)."""
+
+    heading: str
+    paragraphs: tuple[str, ...]
+
+
 def to_docx(draft: NdaDraft) -> bytes:
     """Render the draft; the bytes are a complete .docx file."""
-    document = docx.Document()
-    _page(document)
-    _fonts(document)
-    _properties(document, draft)
-    _title(document, draft.title)
-    _notice(document, draft.notice)
+    document = _start(draft.title, draft.notice)
     _text(document, draft.preamble)
     for article in draft.articles:
-        heading = _paragraph(document, f"第{article.number}条（{article.heading}）", bold=True)
-        heading.paragraph_format.space_before = Pt(8)
-        heading.paragraph_format.keep_with_next = True
+        _heading(document, f"第{article.number}条（{article.heading}）")
         for text in article.paragraphs:
             _text(document, text)
     _closing(document, draft.closing)
+    return _save(document)
+
+
+def sections_to_docx(
+    title: str, notice: str, sections: Sequence[Section], preamble: Sequence[str] = ()
+) -> bytes:
+    """A draft other than the NDA: title, boxed notice, preamble paragraphs, then each section's
+    heading and paragraphs. The bytes are a complete .docx file."""
+    document = _start(title, notice)
+    for text in preamble:
+        _text(document, text)
+    for section in sections:
+        _heading(document, section.heading)
+        for text in section.paragraphs:
+            _text(document, text)
+    return _save(document)
+
+
+def _start(title: str, notice: str) -> Document:
+    document = docx.Document()
+    _page(document)
+    _fonts(document)
+    _properties(document, title)
+    _title(document, title)
+    _notice(document, notice)
+    return document
+
+
+def _heading(document: Document, text: str) -> None:
+    heading = _paragraph(document, text, bold=True)
+    heading.paragraph_format.space_before = Pt(8)
+    heading.paragraph_format.keep_with_next = True
+
+
+def _save(document: Document) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
@@ -89,11 +128,11 @@ def _set_fonts(r_pr: Any) -> None:
         lang.set(qn("w:eastAsia"), "ja-JP")
 
 
-def _properties(document: Document, draft: NdaDraft) -> None:
+def _properties(document: Document, title: str) -> None:
     """Title and author only: no party names or other answers in the file's metadata."""
     now = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
     props = document.core_properties
-    props.title = draft.title
+    props.title = title
     props.author = AUTHOR
     props.last_modified_by = AUTHOR
     props.comments = ""
