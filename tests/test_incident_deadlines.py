@@ -12,6 +12,8 @@ from typing import Any
 
 import docx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from bot.cli import main
@@ -442,3 +444,26 @@ def test_cli_requires_the_day_of_learning(capsys: pytest.CaptureFixture[str]) ->
         main(["incidents", "deadline"])
     assert exc.value.code == 2
     assert "--learned" in capsys.readouterr().err
+
+
+# -- properties over any day ----------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    learned=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2030, 12, 31)),
+    improper=st.booleans(),
+)
+def test_any_day_gives_a_business_day_no_earlier_than_the_counted_one(
+    learned: dt.date, improper: bool
+) -> None:
+    deadlines = compute_deadlines(learned, improper_purpose=improper)
+    final = deadlines.final
+    assert final.days == (60 if improper else 30)
+    assert (final.nominal - learned).days == final.days - 1  # the day of learning is day 1
+    assert is_business_day(final.due) and final.due >= final.nominal
+    assert (final.due - final.nominal).days == len(final.moved_over)  # only closed days skipped
+    assert (final.due - final.nominal).days <= 10  # the longest closure: 27 Apr - 6 May 2019
+    pre = deadlines.get(Kind.PRELIMINARY)
+    assert pre.window_start is not None
+    assert ((pre.window_start - learned).days, (pre.due - learned).days) == (2, 4)

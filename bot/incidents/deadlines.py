@@ -46,6 +46,7 @@ HOLIDAY_LAW = Citation(
 )
 GL_FINAL_NOTE = Citation(ja=f"{GL_FINAL.ja}（※2）", en=f"{GL_FINAL.en} (note 2)")
 _WEEKDAYS_JA = "月火水木金土日"
+_WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # not %a: that follows the locale
 _ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
@@ -349,7 +350,7 @@ def deadline_lines(deadlines: Deadlines) -> list[str]:
     """One line for the day of learning and one per deadline, dates as YYYY-MM-DD: what the
     terminal prints, and the text a chat message starts from."""
     learned = deadlines.learned_on
-    lines = [f"発覚日 (learned): {learned} ({learned:%a}) = day 1"]
+    lines = [f"発覚日 (learned): {learned} ({_WEEKDAYS_EN[learned.weekday()]}) = day 1"]
     for d in deadlines.items:
         lines.append(f"{d.label_en}: {_line(d, learned)}")
     return lines

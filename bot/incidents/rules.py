@@ -220,11 +220,10 @@ def _financial(facts: IncidentFacts) -> Assessment:
 
 def _improper(facts: IncidentFacts) -> Assessment:
     status = _status(facts.improper_purpose)
-    cause_ja, cause_en = (
-        CAUSE_LABELS[facts.improper_cause]
-        if facts.improper_cause
-        else ("不正な行為", "such an act")
-    )
+    cause_ja, cause_en = ("", "")
+    if facts.improper_cause is not None:
+        label_ja, label_en = CAUSE_LABELS[facts.improper_cause]
+        cause_ja, cause_en = f"（{label_ja}）", f" ({label_en})"
     target_ja = "行為の標的が当社の委託先や当社が使うサービスの提供者であっても該当し、委託先への攻撃も含まれます。"
     target_en = (
         "It counts even when the act was aimed at our contractor or at a service provider we "
@@ -232,8 +231,8 @@ def _improper(facts: IncidentFacts) -> Assessment:
     )
     texts = {
         Status.APPLIES: (
-            f"不正な目的による行為（{cause_ja}）が原因である、又はそのおそれがあります。{target_ja}",
-            f"An act with an improper purpose ({cause_en}) caused it or may have. {target_en}",
+            f"不正な目的による行為{cause_ja}が原因である、又はそのおそれがあります。{target_ja}",
+            f"An act with an improper purpose{cause_en} caused it or may have. {target_en}",
         ),
         Status.DOES_NOT_APPLY: (
             "不正アクセス、ランサムウェア、盗難、従業者の持ち出しなど、不正な目的による行為が原因ではありません（誤送付や紛失など）。",
