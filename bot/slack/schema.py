@@ -225,7 +225,7 @@ class EventEnvelope(Common):
     event_time: int | None = None
 
 
-class UrlVerification(Payload):
+class UrlVerification(Common):
     type: Literal["url_verification"]
     challenge: Token
 
