@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from bot.approvals.service import Result
 from bot.bench.slack_requests import submitted_view
-from bot.slack import approvals as slack_approvals
+from bot.delivery.requests import RequestDesk
 from bot.slack import ids
 from bot.store import audit
 from bot.store.tables import AuditEntry, RevisionRecord, utcnow
@@ -306,10 +306,10 @@ def test_messages_catch_up_after_a_crash(slack: SlackHarness) -> None:
     result = slack.rt.approvals.decide(request_id, "U0MANAGER", "approved", via="terminal")
     assert result.result is Result.RECORDED
     assert "承認待ち" in json.dumps(parent(slack)["blocks"], ensure_ascii=False)
-    slack_approvals.sweep(slack.rt)
+    slack.rt.requests.sweep()
     assert slack.settle()
     assert "承認済み" in json.dumps(parent(slack)["blocks"], ensure_ascii=False)
-    slack_approvals.sweep(slack.rt)  # nothing more to do
+    slack.rt.requests.sweep()  # nothing more to do
     assert slack.settle()
     assert len([t for t in thread_texts(slack) if "承認しました" in t]) == 1
 
@@ -331,7 +331,7 @@ def test_reminder_is_sent_once_across_replicas(
     )
     try:
         with ThreadPoolExecutor(2) as pool:
-            list(pool.map(slack_approvals.sweep, [slack.rt, other.rt]))
+            list(pool.map(RequestDesk.sweep, [slack.rt.requests, other.rt.requests]))
         assert slack.settle() and other.settle()
         reminders = [t for t in thread_texts(slack) if "判断を待っています" in t]
         reminders += [

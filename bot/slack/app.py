@@ -11,14 +11,18 @@ from bot.approvals.service import open_approvals
 from bot.assistant.conversation import ConversationDesk
 from bot.assistant.service import Assistant, index_if_missing
 from bot.config import Settings
+from bot.delivery.requests import RequestDesk
 from bot.delivery.runner import JobRunner
+from bot.delivery.sweeps import start_sweeps
 from bot.dialogs.engine import DialogEngine
 from bot.dialogs.guidance import GuidanceLibrary
+from bot.dialogs.handoff import Handoff
 from bot.dialogs.specs import DIALOGS
 from bot.drafting.clauses import ClauseLibrary
 from bot.slack import actions, approvals, commands, dialogs, events
-from bot.slack.approvals import GroupMembers
 from bot.slack.client import web_client
+from bot.slack.groups import GroupMembers
+from bot.slack.notifier import SlackNotifier
 from bot.slack.runtime import SlackRuntime
 from bot.slack.view_tokens import ViewSigner
 from bot.store import retention
@@ -71,18 +75,31 @@ def build_runtime(
     auth = client.auth_test()
     secret = settings.slack_signing_secret or settings.slack_app_token or settings.slack_bot_token
     approvals_service = open_approvals(settings, db)
+    approvals_service.resolve = GroupMembers(client)
+    ledger = EventLedger(db, settings.event_lease_s)
+    runner = JobRunner(settings.slack_workers)
+    clauses = ClauseLibrary.load(settings.knowledge_dir)
+    requests = RequestDesk(
+        approvals_service,
+        ledger,
+        runner,
+        SlackNotifier(client),
+        channel=settings.approvals_channel or approvals_service.policy.channel,
+        via="slack",
+    )
     rt = SlackRuntime(
         settings=settings,
         desk=ConversationDesk(assistant, AnswerLog(db), settings.thread_history),
         dialogs=DialogEngine(DIALOGS, DialogStore(db, settings.dialog_ttl_s)),
         guidance=GuidanceLibrary(assistant.kb),
-        clauses=ClauseLibrary.load(settings.knowledge_dir),
+        clauses=clauses,
         signer=ViewSigner(secret),
         approvals=approvals_service,
-        approvals_channel=settings.approvals_channel or approvals_service.policy.channel,
-        ledger=EventLedger(db, settings.event_lease_s),
+        requests=requests,
+        handoff=Handoff(clauses, approvals_service, via="slack", on_filed=requests.filed),
+        ledger=ledger,
         client=client,
-        runner=JobRunner(settings.slack_workers),
+        runner=runner,
         bot_user_id=str(auth.get("user_id") or ""),
         # offline answering is CPU-bound (one at a time is fastest); an LLM answer mostly waits
         compute=threading.BoundedSemaphore(
@@ -91,7 +108,6 @@ def build_runtime(
             else settings.answer_concurrency
         ),
     )
-    approvals_service.resolve = GroupMembers(rt)
     log.info("slack runtime ready bot_user=%s team=%s", rt.bot_user_id, auth.get("team_id"))
     return rt
 
@@ -119,14 +135,9 @@ def create_app(rt: SlackRuntime, *, socket_mode: bool = False) -> App:
 
 
 def start_background(rt: SlackRuntime) -> None:
-    """Resume what a crashed replica left unfinished, now and every so often."""
-    interval = max(1.0, min(30.0, rt.settings.event_lease_s / 2))
-    rt.events.sweep_once()
-    rt.events.start_sweeper(interval)
-    rt.runner.start_periodic(
-        lambda: approvals.sweep(rt), rt.settings.reminder_check_s, "itaku-reminders"
-    )
-    rt.runner.start_periodic(lambda: purge_expired(rt), retention.CHECK_EVERY_S, "itaku-retention")
+    """Resume what a crashed replica left unfinished, now and every so often; remind and catch
+    up on requests; forget what is past the retention period (bot/delivery/sweeps.py)."""
+    start_sweeps(rt.settings, rt.events, rt.requests, lambda: purge_expired(rt))
 
 
 def purge_expired(rt: SlackRuntime) -> tuple[int, int, int]:

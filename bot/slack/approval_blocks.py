@@ -100,6 +100,10 @@ def decision_notice(view: RequestView, actor: str, outcome: str, reason: str | N
     return text
 
 
+def resubmitted_notice(view: RequestView, by: str) -> str:
+    return f"<@{by}> さんが修正して再提出しました（第{view.revision}版）。"
+
+
 def requester_dm(view: RequestView, actor: str, outcome: str, reason: str | None) -> list[Block]:
     head = f"あなたの再委託の承認申請 *{view.id}* を {_who(actor)} さんが{OUTCOME_LABELS[outcome]}しました。"
     if reason:

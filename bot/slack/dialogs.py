@@ -8,18 +8,18 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import BaseModel
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
-from bot.approvals.subcontract_fields import SubcontractAnswers
 from bot.dialogs.engine import DialogError, DialogState
+from bot.dialogs.handoff import DraftReady, RequestFiled
 from bot.dialogs.spec import GENERAL
 from bot.drafting.clauses import ClauseError, parse_clause_args
-from bot.drafting.nda_fields import NdaAnswers
-from bot.drafting.service import nda_files
-from bot.slack import approvals, clause_blocks, ids
+from bot.slack import approval_blocks, clause_blocks, ids
 from bot.slack.blocks import escape
 from bot.slack.dialog_views import notice_view, review_view, step_view, values_of
+from bot.slack.notifier import direct, direct_text
 from bot.slack.payloads import owner_of, team_user
 from bot.slack.runtime import SlackRuntime
 from bot.slack.view_tokens import ViewRef
@@ -117,10 +117,7 @@ def register(app: App, rt: SlackRuntime) -> None:
                     ack(response_action="update", view=view_for(rt, state))
                     return
                 ack(response_action="clear")
-                if isinstance(model, NdaAnswers):
-                    rt.runner.submit(deliver_nda, rt, state.id, user, model)
-                elif isinstance(model, SubcontractAnswers):
-                    rt.runner.submit(approvals.file_request, rt, state.id, user, model)
+                rt.runner.submit(deliver_finished, rt, state.id, user, model)
                 return
             state = rt.dialogs.submit(ref.dialog_id, owner, ref.version, ref.step, values_of(view))
         except DialogError as e:
@@ -185,10 +182,23 @@ def _errors_for(state: DialogState) -> dict[str, str]:
     return out
 
 
-def deliver_nda(rt: SlackRuntime, dialog_id: str, user: str, answers: NdaAnswers) -> None:
+def deliver_finished(rt: SlackRuntime, dialog_id: str, user: str, answers: BaseModel) -> None:
+    """A finished dialog handed to the core (bot/dialogs/handoff.py), and the result to the
+    user's DM: the draft's files, the request filed, or why it was not."""
+    result = rt.handoff.finish(dialog_id, user, answers)
+    if isinstance(result, DraftReady):
+        send_draft(rt, user, result)
+    elif isinstance(result, RequestFiled):
+        view = result.request
+        direct(rt.client, user, approval_blocks.fallback(view), approval_blocks.filed_dm(view))
+    else:
+        direct_text(rt.client, user, result.message)
+
+
+def send_draft(rt: SlackRuntime, user: str, draft: DraftReady) -> None:
     """The finished draft to the user's DM: .docx and Markdown, a summary, an Edit button. If
     Slack will not take the files, the user is told, and Edit reopens the answers."""
-    files = nda_files(answers, rt.clauses)
+    files, dialog_id = draft.files, draft.dialog_id
     dm = str(rt.client.conversations_open(users=user)["channel"]["id"])
     try:
         rt.client.files_upload_v2(

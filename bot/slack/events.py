@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.approvals.replies import parse_reply
 from bot.slack import approvals
 from bot.slack.runtime import SlackRuntime
 from bot.store.events import ClaimResult
@@ -46,7 +47,7 @@ def register(app: App, rt: SlackRuntime) -> None:
                 and event.get("subtype") is None
                 and not event.get("edited")
                 and is_from_a_person(event, rt.bot_user_id)
-                and approvals.parse_reply(str(event.get("text") or "")) is not None
+                and parse_reply(str(event.get("text") or "")) is not None
             ):
                 key = str(body.get("event_id") or f"reply:{event.get('ts')}")
                 if rt.ledger.claim(key, "reply") is not ClaimResult.DUPLICATE:

@@ -16,9 +16,11 @@ from bot.assistant.conversation import ConversationDesk
 from bot.config import Settings
 from bot.delivery.answers import Answering
 from bot.delivery.events import EventWork
+from bot.delivery.requests import RequestDesk
 from bot.delivery.runner import JobRunner
 from bot.dialogs.engine import DialogEngine
 from bot.dialogs.guidance import GuidanceLibrary
+from bot.dialogs.handoff import Handoff
 from bot.drafting.clauses import ClauseLibrary
 from bot.knowledge.text import detect_language
 from bot.llm.pii import describe, find_pii
@@ -61,7 +63,8 @@ class SlackRuntime:
     clauses: ClauseLibrary
     signer: ViewSigner
     approvals: ApprovalService
-    approvals_channel: str | None = None
+    requests: RequestDesk
+    handoff: Handoff
     bot_user_id: str = ""
     # how many answers are computed at once (see bot/delivery/answers.py)
     compute: threading.BoundedSemaphore = field(
@@ -130,11 +133,11 @@ class SlackRuntime:
             "チャンネルの投稿は多くの人が読めるため、個人情報は書かないか、Itaku には DM で質問してください。"
             "（この案内は一度だけ表示します。）"
         )
-        self._ephemeral(
+        self.ephemeral(
             str(event["channel"]), user, str(event.get("thread_ts") or event["ts"]), notice
         )
 
-    def _ephemeral(self, channel: str, user: str, thread_ts: str, text_: str) -> None:
+    def ephemeral(self, channel: str, user: str, thread_ts: str, text_: str) -> None:
         try:
             self.client.chat_postEphemeral(
                 channel=channel, user=user, thread_ts=thread_ts, text=text_

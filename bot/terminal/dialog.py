@@ -15,11 +15,11 @@ from bot.approvals.service import ApprovalService
 from bot.approvals.subcontract_fields import SubcontractAnswers
 from bot.dialogs.engine import DialogEngine, DialogError, DialogState, words
 from bot.dialogs.guidance import GuidanceLibrary
+from bot.dialogs.handoff import NO_APPROVALS, DraftReady, Handoff, NotFiled, RequestFiled
 from bot.dialogs.prefill import Prefiller
 from bot.dialogs.spec import GENERAL, FieldSpec
 from bot.drafting.clauses import ClauseError, ClauseLibrary, parse_clause_args
 from bot.drafting.nda_fields import NdaAnswers
-from bot.drafting.service import nda_files
 
 Read = Callable[[str], str | None]  # prompt -> line, None at end of input
 Write = Callable[[str], None]
@@ -105,6 +105,11 @@ class TerminalDrafting:
         self.drafts_dir = drafts_dir
         self.owner = owner
 
+    @property
+    def handoff(self) -> Handoff:
+        """What a finished dialog becomes (bot/dialogs/handoff.py), with the current services."""
+        return Handoff(self.clauses, self.approvals, via="terminal")
+
     # -- /clause ---------------------------------------------------------------------------------
 
     def clause(self, args: str) -> str:
@@ -140,7 +145,9 @@ class TerminalDrafting:
         done = self._complete("nda", read, write, fresh, said)
         if done is None or not isinstance(done[1], NdaAnswers):
             return []
-        files = nda_files(done[1], self.clauses)
+        draft = self.handoff.finish(done[0], self.owner, done[1])
+        assert isinstance(draft, DraftReady)  # what NDA answers become
+        files = draft.files
         self.drafts_dir.mkdir(parents=True, exist_ok=True)
         docx = self.drafts_dir / f"{files.basename}.docx"
         md = self.drafts_dir / f"{files.basename}.md"
@@ -156,17 +163,18 @@ class TerminalDrafting:
     ) -> str | None:
         """File a subcontracting approval request (or resubmit one sent back); its id."""
         if self.approvals is None:
-            write("承認申請はこの環境では使えません（承認ポリシーが読めません）。")
+            write(NO_APPROVALS)
             return None
         done = self._complete("subcontract", read, write, fresh, said)
         if done is None or not isinstance(done[1], SubcontractAnswers):
             return None
-        outcome = self.approvals.submit(self.owner, done[1], dialog_id=done[0], via="terminal")
-        if outcome.request is None:
-            write(f"⚠ {outcome.message}")
+        filed = self.handoff.finish(done[0], self.owner, done[1])
+        if isinstance(filed, NotFiled):
+            write(f"⚠ {filed.message}")
             return None
-        write(f"申請 {outcome.request.id} を提出しました。\n{request_text(outcome.request)}")
-        return outcome.request.id
+        assert isinstance(filed, RequestFiled)  # what subcontracting answers become
+        write(f"申請 {filed.request.id} を提出しました。\n{request_text(filed.request)}")
+        return filed.request.id
 
     def _run(self, state: DialogState, read: Read, write: Write) -> BaseModel | None:
         while True:
