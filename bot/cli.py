@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.contractors import cli as contractors_cli  # light: imports the ledger only to run
+
 if TYPE_CHECKING:  # imported lazily at run time: `itaku --help` stays instant
     from bot.assistant.service import Assistant
     from bot.config import Settings
@@ -80,6 +82,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--as", dest="actor", required=True, help="your approver id (terminal:NAME or U…)"
     )
     ad.add_argument("--reason", help="required to reject or request changes")
+
+    contractors_cli.add_parser(sub)  # the contractor ledger: list, show, export, import
 
     au = sub.add_parser("audit", help="the audit trail: verify, checkpoint, export")
     ausub = au.add_subparsers(dest="audit", metavar="ACTION")
@@ -202,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_clause(args.args)
         if args.command == "approvals":
             return _cmd_approvals(args, parser)
+        if args.command == "contractors":
+            return contractors_cli.run(args, parser, _settings)
         if args.command == "audit":
             return _cmd_audit(args, parser)
         if args.command == "manifest":

@@ -3,6 +3,10 @@ subcontract_risk.yaml): each rule is a condition on the answers, points, a reaso
 source. The points add up to a score, thresholds turn the score into a level, and a rule may
 alone decide the level (force_level: My Number work, which needs the entrustor's permission).
 
+The conditions test the fields of one answers model: SubcontractAnswers here; another rules file
+names its own (bot/contractors/risk.py rates ledger contractors by their facts), by subclassing
+RiskRules and setting `answers_model`, `file_model` and `what`.
+
 The file is checked when it is loaded: unknown answers, an op that does not fit the answer, a
 missing argument, a list that is not defined, a level out of order are refused with a message
 that names where the problem is."""
@@ -13,7 +17,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 import yaml
 from pydantic import (
@@ -25,6 +29,7 @@ from pydantic import (
     Tag,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 
@@ -125,10 +130,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _answer(name: str) -> FieldSpec:
-    info = SubcontractAnswers.model_fields.get(name)
+ANSWERS_MODEL = "answers_model"  # the validation context's key: the model the rules test
+
+
+def _answer(name: str, model: type[BaseModel] = SubcontractAnswers) -> FieldSpec:
+    info = model.model_fields.get(name)
     if info is None:
-        known = "、".join(SubcontractAnswers.model_fields)
+        known = "、".join(model.model_fields)
         raise ValueError(f"field '{name}' という回答はありません（使えるのは {known}）")
     return field_spec(name, info)
 
@@ -160,8 +168,9 @@ class FieldTest(_Strict):
     days: int | None = Field(default=None, ge=1, le=36_500)
 
     @model_validator(mode="after")
-    def _fits_the_answer(self) -> FieldTest:
-        spec = _answer(self.field)
+    def _fits_the_answer(self, info: ValidationInfo) -> FieldTest:
+        context = info.context if isinstance(info.context, dict) else {}
+        spec = _answer(self.field, context.get(ANSWERS_MODEL, SubcontractAnswers))
         allowed = _OPS_BY_KIND[spec.kind]
         if self.op not in allowed:
             raise ValueError(
@@ -207,7 +216,7 @@ class FieldTest(_Strict):
             return ctx.lists[self.list_name]
         return frozenset(normalize_name(v) for v in self.values or ())
 
-    def holds(self, answers: SubcontractAnswers, ctx: _Context) -> bool:
+    def holds(self, answers: BaseModel, ctx: _Context) -> bool:
         return _OPS[self.op](self, getattr(answers, self.field), ctx)
 
 
@@ -247,7 +256,7 @@ class AllOf(_Strict):
         for c in self.conditions:
             yield from c.lists_used()
 
-    def holds(self, answers: SubcontractAnswers, ctx: _Context) -> bool:
+    def holds(self, answers: BaseModel, ctx: _Context) -> bool:
         return all(c.holds(answers, ctx) for c in self.conditions)
 
 
@@ -258,7 +267,7 @@ class AnyOf(_Strict):
         for c in self.conditions:
             yield from c.lists_used()
 
-    def holds(self, answers: SubcontractAnswers, ctx: _Context) -> bool:
+    def holds(self, answers: BaseModel, ctx: _Context) -> bool:
         return any(c.holds(answers, ctx) for c in self.conditions)
 
 
@@ -268,7 +277,7 @@ class NotOf(_Strict):
     def lists_used(self) -> Iterator[str]:
         yield from self.condition.lists_used()
 
-    def holds(self, answers: SubcontractAnswers, ctx: _Context) -> bool:
+    def holds(self, answers: BaseModel, ctx: _Context) -> bool:
         return not self.condition.holds(answers, ctx)
 
 
@@ -378,20 +387,25 @@ class RulesFile(_Strict):
 
 
 class RiskRules:
+    answers_model: ClassVar[type[BaseModel]] = SubcontractAnswers  # what the conditions test
+    file_model: ClassVar[type[RulesFile]] = RulesFile
+    what: ClassVar[str] = "再委託リスクのルール"  # how messages name the file
+
     def __init__(self, data: RulesFile) -> None:
         self.data = data
         self._lists = {name: named.names() for name, named in data.lists.items()}
 
     @classmethod
-    def load(cls, path: Path) -> RiskRules:
+    def load(cls, path: Path) -> Self:
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as e:
-            raise ValueError(f"再委託リスクのルール {path} を読めません: {e}") from e
+            raise ValueError(f"{cls.what} {path} を読めません: {e}") from e
         try:
-            return cls(RulesFile.model_validate(raw))
+            data = cls.file_model.model_validate(raw, context={ANSWERS_MODEL: cls.answers_model})
         except ValidationError as e:
-            raise ValueError(f"再委託リスクのルール {path} に誤りがあります: {describe(e)}") from e
+            raise ValueError(f"{cls.what} {path} に誤りがあります: {describe(e)}") from e
+        return cls(data)
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
@@ -401,7 +415,7 @@ class RiskRules:
         """Whether a name (a country, say) is in one of the file's lists."""
         return normalize_name(text) in self._lists[list_name]
 
-    def assess(self, answers: SubcontractAnswers, today: dt.date | None = None) -> RiskAssessment:
+    def assess(self, answers: BaseModel, today: dt.date | None = None) -> RiskAssessment:
         ctx = _Context(today or dt.date.today(), self._lists)
         fired = [r for r in self.data.rules if r.when.holds(answers, ctx)]
         score = sum(r.points for r in fired)

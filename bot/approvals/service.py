@@ -5,6 +5,7 @@ transaction as the change it records. Slack and the terminal call this; nothing 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
@@ -98,6 +99,11 @@ class DecideResult:
     resubmitted: bool = False  # `submit` revised a request sent back, rather than filing one
 
 
+# called in the transaction of a request's final approval (the request, who approved it), e.g.
+# to attach the subcontractor to the contractor ledger (bot/contractors/service.py)
+OnApproved = Callable[[Session, RequestView, str], object]
+
+
 class ApprovalService:
     def __init__(
         self,
@@ -105,11 +111,13 @@ class ApprovalService:
         policy: ApprovalPolicy,
         rules: RiskRules,
         resolve: GroupResolver | None = None,
+        on_approved: OnApproved | None = None,
     ) -> None:
         self.db = db
         self.policy = policy
         self.rules = rules
         self.resolve = resolve
+        self.on_approved = on_approved
 
     # -- filing -----------------------------------------------------------------------------------
 
@@ -351,6 +359,8 @@ class ApprovalService:
                     "status": req.status,
                 },
             )
+            if req.status == "approved" and self.on_approved is not None:
+                self.on_approved(s, self._view_in(s, req), actor)
             return DecideResult(Result.RECORDED)
 
         result = self.db.transact(work)
@@ -583,8 +593,10 @@ def masked_answers(answers: SubcontractAnswers) -> dict[str, Any]:
 def open_approvals(
     settings: Any, db: Database | None = None, resolve: GroupResolver | None = None
 ) -> ApprovalService:
-    """The service as configured: the database, the approval policy and the risk rules."""
+    """The service as configured: the database, the approval policy and the risk rules; an
+    approved request's subcontractor joins the contractor ledger."""
     from bot.approvals.risk import default_rules_path
+    from bot.contractors.service import on_request_approved
     from bot.store.db import open_database
 
     db = db or open_database(settings.resolved_database_url)
@@ -595,4 +607,5 @@ def open_approvals(
         ApprovalPolicy.load(settings.approval_policy_path),
         RiskRules.load(default_rules_path(settings.knowledge_dir)),
         resolve,
+        on_approved=on_request_approved,
     )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -16,7 +16,9 @@ def utcnow() -> datetime:
 class Base(DeclarativeBase):
     type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
         dict[str, Any]: JSON,
+        list[str]: JSON,
         datetime: DateTime(timezone=True),
+        date: Date,
     }
 
 
@@ -163,3 +165,81 @@ class AuditEntry(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)  # the entry's MAC
     key_id: Mapped[str | None] = mapped_column(String(16), default=None)  # None: before the key
+
+
+# the columns of a contractor that its audit entries' digests cover (bot/contractors/service.py)
+CONTRACTOR_CONTENT = (
+    "name",
+    "corporate_number",
+    "services",
+    "work",
+    "contract_type",
+    "contract_start",
+    "contract_end",
+    "personal_data",
+    "personal_data_count",
+    "sensitive_data",
+    "my_number",
+    "confidential_business_data",
+    "processing_country",
+    "certifications",
+    "isms_expires",
+    "pmark_expires",
+    "certification_other",
+    "certification_other_expires",
+    "last_assessed",
+    "owner",
+    "parent_id",
+    "source_request_id",
+)
+
+
+class ContractorRecord(Base):
+    """A contractor in the ledger (委託先台帳): one row per company under a given parent (our own
+    contractor, or a 再委託先 under one of them). `ledger_key` (the parent's id and the company's
+    corporate number, else its normalised name) keeps one row per relationship; `version` grows
+    with every change, so a stale update is refused. Its columns are ContractorFields'."""
+
+    __tablename__ = "contractors"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)  # CT-000001
+    ledger_key: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100), index=True)
+    corporate_number: Mapped[str | None] = mapped_column(String(13), index=True)
+    services: Mapped[str | None] = mapped_column(String(100))
+    work: Mapped[str] = mapped_column(Text)
+    contract_type: Mapped[str | None] = mapped_column(String(10))
+    contract_start: Mapped[date] = mapped_column()
+    contract_end: Mapped[date] = mapped_column()
+    personal_data: Mapped[bool] = mapped_column(Boolean)
+    personal_data_count: Mapped[int | None] = mapped_column(Integer)
+    sensitive_data: Mapped[bool] = mapped_column(Boolean)
+    my_number: Mapped[bool] = mapped_column(Boolean)
+    confidential_business_data: Mapped[bool] = mapped_column(Boolean)
+    processing_country: Mapped[str] = mapped_column(String(50))
+    certifications: Mapped[list[str]] = mapped_column()
+    isms_expires: Mapped[date | None] = mapped_column()
+    pmark_expires: Mapped[date | None] = mapped_column()
+    certification_other: Mapped[str | None] = mapped_column(String(100))
+    certification_other_expires: Mapped[date | None] = mapped_column()
+    last_assessed: Mapped[date | None] = mapped_column()
+    owner: Mapped[str] = mapped_column(String(100), index=True)
+    parent_id: Mapped[str | None] = mapped_column(
+        String(20), ForeignKey("contractors.id"), index=True
+    )
+    # the approved subcontracting request this 再委託先 came from (no foreign key: a ledger
+    # imported from another installation names requests this one does not hold)
+    source_request_id: Mapped[str | None] = mapped_column(String(20), unique=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    def content(self) -> dict[str, Any]:
+        """What an audit entry's digest covers, as JSON values (dates as YYYY-MM-DD)."""
+        out: dict[str, Any] = {}
+        for name in CONTRACTOR_CONTENT:
+            value = getattr(self, name)
+            out[name] = value.isoformat() if isinstance(value, date) else value
+        return out
