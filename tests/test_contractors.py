@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from bot.approvals.policy import ApprovalPolicy
 from bot.approvals.risk import RiskRules, default_rules_path
@@ -1066,3 +1066,46 @@ def test_cli_contractors(tmp_path: Path) -> None:
     assert verify.returncode == 0, verify.stderr.decode("utf-8")
     usage = itaku()  # as `itaku approvals`: the actions
     assert b"list" in usage.stdout and b"import" in usage.stdout
+
+
+def test_audit_verify_names_a_contractor_edited_behind_the_ledgers_back(
+    service: ContractorService,
+) -> None:
+    top = register(service)
+    leaf = register(service, name="株式会社ツギ", corporate_number=CORP_B, parent_id=top)
+    other = register(service, name="株式会社ベツ", corporate_number=NTA)
+    service.update(top, "U0BOB", {"services": "給与計算・年末調整"}, expected_version=1)
+    assert audit.verify(service.db).ok
+    with service.db.session() as s:
+        s.execute(update(ContractorRecord).where(ContractorRecord.id == top).values(my_number=True))
+        s.execute(update(ContractorRecord).where(ContractorRecord.id == other).values(version=5))
+        s.execute(delete(ContractorRecord).where(ContractorRecord.id == leaf))
+        s.add(
+            ContractorRecord(
+                **{
+                    **{k: getattr(s.get(ContractorRecord, other), k) for k in ("work", "owner")},
+                    "id": "CT-000099",
+                    "ledger_key": "-/k:ghost",
+                    "name": "幽霊",
+                    "name_key": "幽霊",
+                    "contract_start": dt.date(2026, 4, 1),
+                    "contract_end": dt.date(2027, 3, 31),
+                    "personal_data": False,
+                    "sensitive_data": False,
+                    "my_number": False,
+                    "confidential_business_data": False,
+                    "processing_country": "日本",
+                    "certifications": [],
+                    "version": 1,
+                    "created_by": "someone",
+                }
+            )
+        )
+    report = audit.verify(service.db)
+    assert not report.ok
+    assert set(report.problems) == {
+        f"{top}: 委託先の登録内容が記録と一致しません",
+        f"{other}: 委託先の版が記録と一致しません（第5版）",
+        f"{leaf}: 記録にある委託先がありません（削除の疑い）",
+        "CT-000099: 記録にない委託先があります",
+    }

@@ -10,7 +10,7 @@
   auditor keeps: deleting the newest entries, or every entry, is found by comparing with them.
 - Details hold ids, field names and keyed digests, never the personal data itself, so the
   trail never has to be broken to erase someone; `verify` recomputes the digests from the
-  requests, revisions and decisions tables, so a direct edit there is named too.
+  requests, revisions, decisions and contractors tables, so a direct edit there is named too.
 
 Appends happen inside the caller's transaction (with the change they record); the anchor line
 is written once that transaction commits. Entries written before the key existed (no key id)
@@ -34,7 +34,14 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from bot.store.db import Database
-from bot.store.tables import AuditEntry, DecisionRecord, RequestRecord, RevisionRecord, utcnow
+from bot.store.tables import (
+    AuditEntry,
+    ContractorRecord,
+    DecisionRecord,
+    RequestRecord,
+    RevisionRecord,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -318,6 +325,7 @@ def verify(db: Database, checkpoint_head: dict[str, Any] | None = None) -> Verif
     if checkpoint_head is not None:
         problems += _compare_checkpoint(seal, checkpoint_head, macs)
     problems += _compare_tables(db, seal, trail)
+    problems += _compare_contractors(db, seal, trail)
     if unkeyed:
         notes.append(f"{unkeyed} 件は鍵の設定前の記録です（鍵のないハッシュの連鎖）")
     if developed:
@@ -405,6 +413,31 @@ def _compare_tables(db: Database, seal: AuditSeal, trail: list[AuditEntry]) -> l
     for key in rows.keys() - decisions.keys():
         if any(k[0] == key[0] for k in decisions) or key[0] in status:
             problems.append(f"{key[0]} 第{key[1]}版 第{key[2] + 1}段階: 記録にない判断があります")
+    return problems
+
+
+def _compare_contractors(db: Database, seal: AuditSeal, trail: list[AuditEntry]) -> list[str]:
+    """The contractor ledger as the trail says it is: each contractor's newest entry holds its
+    version and a digest of its row (bot/contractors/service.py)."""
+    newest: dict[str, AuditEntry] = {}
+    for e in trail:
+        if e.action.startswith("contractor_") and "record" in e.details:
+            newest[str(e.request_id)] = e
+    problems: list[str] = []
+    with db.session() as s:
+        rows = {r.id: r for r in s.execute(select(ContractorRecord)).scalars()}
+    for contractor_id, row in sorted(rows.items()):
+        logged = newest.get(contractor_id)
+        if logged is None:
+            problems.append(f"{contractor_id}: 記録にない委託先があります")
+        elif logged.details.get("version") != row.version:
+            problems.append(f"{contractor_id}: 委託先の版が記録と一致しません（第{row.version}版）")
+        else:
+            recomputed = seal.digest(row.content(), logged.key_id)
+            if recomputed is not None and recomputed != logged.details["record"]:
+                problems.append(f"{contractor_id}: 委託先の登録内容が記録と一致しません")
+    for contractor_id in sorted(newest.keys() - rows.keys()):
+        problems.append(f"{contractor_id}: 記録にある委託先がありません（削除の疑い）")
     return problems
 
 
