@@ -27,7 +27,7 @@ from bot.drafting.clauses import ClauseLibrary
 from bot.drafting.nda_fields import NdaAnswers
 from bot.store.db import Database, open_database
 from bot.store.events import EventLedger, PendingEvent
-from bot.store.tables import ProcessedEvent, RevisionRecord, utcnow
+from bot.store.tables import AuditEntry, ProcessedEvent, RevisionRecord, utcnow
 
 POLICY = """
 channel: CHANNEL
@@ -168,6 +168,35 @@ def test_a_decision_is_told_once_in_the_thread_and_to_the_requester(
     assert decided is not None
     requests.announce(decided, MANAGER, "approved", None)  # a second time: the card only
     assert notifier.kinds()[4:] == ["update"]
+
+
+def test_a_reply_in_the_cards_thread_decides_and_other_replies_do_not(
+    db: Database, tmp_path: Path, runner: JobRunner
+) -> None:
+    requests = desk(db, tmp_path, runner, Recorder())
+    view = file(requests)
+    card = Placement("CHANNEL", f"msg-{view.id}")
+    assert requests.decide_by_reply(card, MANAGER, "よろしくお願いします") is None
+    assert requests.decide_by_reply(Placement("CHANNEL", "elsewhere"), MANAGER, "承認") is None
+    assert requests.decide_by_reply(card, ALICE, "承認") == (False, "自分の申請は判断できません。")
+    assert requests.decide_by_reply(card, MANAGER, "却下 期間が長すぎます") == (True, "")
+    assert runner.wait_idle(10)
+    decided = requests.approvals.get(view.id)
+    assert decided is not None and decided.status == "rejected"
+
+
+def test_who_may_not_decide_is_told_why_before_a_reason_is_asked(
+    db: Database, tmp_path: Path, runner: JobRunner
+) -> None:
+    requests = desk(db, tmp_path, runner, Recorder())
+    view = file(requests)
+    assert requests.refusal(view, 1, MANAGER, "rejected") is None
+    assert requests.refusal(view, 2, MANAGER, "rejected") == "この申請は再提出されています。"
+    assert requests.refusal(view, 1, ALICE, "rejected") == "自分の申請は判断できません。"
+    with db.session() as s:
+        trail = s.execute(select(AuditEntry).where(AuditEntry.action == "refused")).scalars()
+        refused = [(e.actor, e.details["via"], e.details["why"]) for e in trail]
+    assert refused == [(ALICE, "teams", "self_approval")]  # the attempt is in the audit trail
 
 
 def test_a_revised_request_is_told_in_its_thread(

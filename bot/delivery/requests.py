@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
+from bot.approvals.replies import parse_reply
 from bot.approvals.service import ApprovalService, OutcomeName, RequestView, Result
 from bot.delivery.runner import JobRunner
 from bot.store.events import ClaimResult, EventLedger
@@ -142,6 +143,35 @@ class RequestDesk:
             return True, ""
         log.info("decision refused request=%s why=%s", request_id, result.result.value)
         return False, result.message
+
+    def decide_by_reply(self, at: Placement, actor: str, text: str) -> tuple[bool, str] | None:
+        """A reply in a card's thread (bot/approvals/replies.py): as `decide`, or None when it
+        decides nothing (other words, or not a request's thread)."""
+        parsed = parse_reply(text)
+        if parsed is None:
+            return None
+        view = self.approvals.by_message(at.channel, at.message)
+        if view is None:
+            return None
+        outcome, reason = parsed
+        return self.decide(view.id, None, actor, outcome, reason)
+
+    def refusal(
+        self, view: RequestView, revision: int, actor: str, attempt: OutcomeName
+    ) -> str | None:
+        """Why `actor` may not decide this revision now (a refused attempt is recorded in the
+        audit trail), or None: they may (say, before they are asked for a reason)."""
+        verdict, message = self.approvals.check(view, actor)
+        if verdict is Result.RECORDED and view.revision == revision:
+            return None
+        if verdict not in (Result.RECORDED, Result.ALREADY_DECIDED):
+            self.approvals.note(
+                actor,
+                "refused",
+                view.id,
+                {"via": self.via, "attempt": attempt, "why": verdict.value},
+            )
+        return message or "この申請は再提出されています。"
 
     def announce(
         self, view: RequestView, actor: str, outcome: OutcomeName, reason: str | None

@@ -12,8 +12,8 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
-from bot.approvals.replies import parse_reply
-from bot.approvals.service import OutcomeName, Result
+from bot.approvals.service import OutcomeName
+from bot.delivery.requests import Placement
 from bot.dialogs.engine import DialogError
 from bot.slack import approval_blocks as ab
 from bot.slack import ids
@@ -74,21 +74,9 @@ def register(app: App, rt: SlackRuntime) -> None:
             view = rt.approvals.get(ref[0]) if ref else None
             if ref is None or view is None or not user or not body.get("trigger_id"):
                 return
-            verdict, message = rt.approvals.check(view, user)
-            if verdict is not Result.RECORDED or view.revision != ref[1]:
-                if verdict not in (
-                    Result.RECORDED,
-                    Result.ALREADY_DECIDED,
-                ):  # the attempt is recorded
-                    rt.approvals.note(
-                        user,
-                        "refused",
-                        view.id,
-                        {"via": "slack", "attempt": outcome, "why": verdict.value},
-                    )
-                rt.runner.submit(
-                    _refuse, rt, body, user, message or "この申請は再提出されています。"
-                )
+            refusal = rt.requests.refusal(view, ref[1], user, outcome)
+            if refusal is not None:
+                rt.runner.submit(_refuse, rt, body, user, refusal)
                 return
             token = rt.signer.sign(ViewRef(view.id, outcome, view.revision))
             try:
@@ -154,17 +142,12 @@ def register(app: App, rt: SlackRuntime) -> None:
 
 def thread_reply(rt: SlackRuntime, event: dict[str, Any]) -> bool:
     """A reply in a request's thread that decides it; True if it was one (handled)."""
-    parsed = parse_reply(str(event.get("text") or ""))
-    if parsed is None:
-        return False
-    view = rt.approvals.by_message(str(event.get("channel")), str(event.get("thread_ts")))
-    if view is None:
-        return False
     user = str(event.get("user") or "")
-    outcome, reason = parsed
-    ok, message = rt.requests.decide(view.id, None, user, outcome, reason)
+    at = Placement(str(event.get("channel")), str(event.get("thread_ts")))
+    decided = rt.requests.decide_by_reply(at, user, str(event.get("text") or ""))
+    if decided is None:
+        return False
+    ok, message = decided
     if not ok:
-        rt.runner.submit(
-            rt.ephemeral, str(event["channel"]), user, str(event["thread_ts"]), message
-        )
+        rt.runner.submit(rt.ephemeral, at.channel, user, at.message, message)
     return True
