@@ -1109,3 +1109,20 @@ def test_audit_verify_names_a_contractor_edited_behind_the_ledgers_back(
         f"{leaf}: 記録にある委託先がありません（削除の疑い）",
         "CT-000099: 記録にない委託先があります",
     }
+
+
+def test_an_update_keeps_a_work_description_that_masking_made_longer(
+    service: ContractorService,
+) -> None:
+    typed = "担当は山田太郎さん。" * 50  # 500 characters as typed
+    cid = register(service, work=typed)
+    stored = service.get(cid)
+    assert stored is not None and len(stored.fields.work) > 500 and "山田" not in stored.fields.work
+    done = service.update(cid, "U0BOB", {"services": "給与計算・年末調整"}, expected_version=1)
+    assert done.result is Result.RECORDED and done.contractor is not None
+    assert done.contractor.fields.work == stored.fields.work
+    too_long = service.update(cid, "U0BOB", {"work": "業" * 2001}, expected_version=2)
+    assert too_long.result is Result.INVALID and "2000文字以内" in too_long.message
+    # the dialog takes what a person types: 500 characters
+    _, errors = validate_step(CONTRACTOR, CONTRACTOR.step("work"), {"work": "業" * 501}, {})
+    assert "500文字以内" in errors["work"]

@@ -24,8 +24,9 @@ Excel saves it). Columns (the header may also use the English keys):
   法人番号 corporate_number (13 digits, check digit verified), サービス services,
   契約形態 contract_type (請負/準委任/その他), 個人データ personal_data, 本人の数 personal_data_count,
   要配慮個人情報 sensitive_data, マイナンバー my_number, 機密情報 confidential_business_data (はい/いいえ),
-  取扱国 processing_country, 認証 certifications (ISMS;Pマーク;その他), ISMS有効期限, Pマーク有効期限,
-  その他の認証, その他の認証の有効期限, 最終評価日 last_assessed (dates YYYY-MM-DD),
+  取扱国 processing_country, 認証 certifications (ISMS;Pマーク;その他), ISMS有効期限 isms_expires,
+  Pマーク有効期限 pmark_expires, その他の認証 certification_other, その他の認証の有効期限
+  certification_other_expires, 最終評価日 last_assessed (dates YYYY-MM-DD; YYYY/M/D is read too),
   委託元 parent (the parent's corporate number, name or id), 再委託申請 source_request_id (SR-000001).
 ID, リスク and 次回点検日 (as exported) are ignored. Every row is checked first; if any is bad, each
 problem is listed with its line number and column, and nothing is imported. A contractor is

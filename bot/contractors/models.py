@@ -22,9 +22,16 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from bot.approvals.subcontract_fields import CERTIFICATIONS, Certification, normalize_name
 from bot.dialogs.fields import EARLIEST, Country, LongText, ShortText, plausible, ui
@@ -123,6 +130,15 @@ def _past_or_today(value: dt.date | None, what: str) -> dt.date | None:
     return value
 
 
+# the work description as the ledger keeps it: a person types up to 500 characters (the dialog's
+# LongText); masking the personal data typed into it ([NAME_1]) may lengthen it
+LedgerText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+WORK_MAX = 2000
+_WORK_UI = ui(
+    "委託する業務の内容と範囲", "Work entrusted to them (what and how far)", kind="textarea"
+)
+
+
 class ContractorFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -145,11 +161,7 @@ class ContractorFields(BaseModel):
             "Services they provide (e.g. payroll, call centre)",
         ),
     )
-    work: LongText = Field(
-        json_schema_extra=ui(
-            "委託する業務の内容と範囲", "Work entrusted to them (what and how far)", kind="textarea"
-        )
-    )
+    work: LedgerText = Field(json_schema_extra=_WORK_UI)
 
     # the contract
     contract_type: ContractType | None = Field(
@@ -329,6 +341,7 @@ class ContractorRegistration(ContractorFields):
     contract_type: ContractType = Field(
         json_schema_extra=ui("契約の形態", "Type of contract", options=CONTRACT_TYPES),
     )
+    work: LongText = Field(json_schema_extra=_WORK_UI)
 
     @model_validator(mode="after")
     def _expiries_given(self) -> ContractorRegistration:

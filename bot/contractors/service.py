@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from bot.approvals.subcontract_fields import normalize_name
 from bot.contractors.models import (
     CONTRACT_TYPE_SHORT,
+    WORK_MAX,
     ContractorFields,
     identity_key,
     is_corporate_number,
@@ -224,13 +225,16 @@ class ContractorService:
             if row.version != expected_version:
                 return Result.STALE, _stale_message(row)
             current = fields_of(row).model_dump(mode="json")
+            edited = {k: v for k, v in changes.items() if k in FIELD_NAMES}
+            if "work" not in edited:  # as stored (masked): checked when it is typed
+                current["work"] = row.work[:WORK_MAX]
             try:
-                fields = ContractorFields.model_validate(
-                    {**current, **{k: v for k, v in changes.items() if k in FIELD_NAMES}}
-                )
+                fields = ContractorFields.model_validate({**current, **edited})
             except ValidationError as e:
                 return Result.INVALID, describe_invalid(e)
             values = stored_values(fields)
+            if "work" not in edited:
+                values["work"] = row.work
             owner = str(changes.get("owner", row.owner))
             parent_id = changes.get("parent_id", row.parent_id)
             if parent_id != row.parent_id:
