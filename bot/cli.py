@@ -169,6 +169,19 @@ def _build_parser() -> argparse.ArgumentParser:
     bsl.add_argument(
         "--faults", type=int, default=0, help="Web API faults to inject during the run"
     )
+    btm = bsub.add_parser("teams", help="`itaku serve --teams` under concurrent signed activities")
+    btm.add_argument("--questions", type=int, default=200, help="questions to send")
+    btm.add_argument(
+        "--in-flight", type=int, default=20, help="questions unanswered at once (one a sender)"
+    )
+    btm.add_argument(
+        "--faults",
+        action="store_true",
+        help="answer about every 10th Connector send with a 503, a 429 or a dropped connection",
+    )
+    btm.add_argument(
+        "--burst", action="store_true", help="senders do not wait for answers (an overload)"
+    )
     bau = bsub.add_parser("audit", help="time `itaku audit verify` on a long trail")
     bau.add_argument("--entries", type=int, default=100_000)
     bau.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
@@ -405,6 +418,10 @@ def _cmd_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         from bot.bench.slack import run_slack_bench
 
         return run_slack_bench(args.questions, args.in_flight, args.retries, args.faults)
+    if args.bench == "teams":
+        from bot.bench.teams import run_teams_bench
+
+        return run_teams_bench(args.questions, args.in_flight, args.faults, args.burst)
     if args.bench == "audit":
         from bot.bench.audit import run_audit_bench
 

@@ -57,5 +57,15 @@ def process_memory_mb(pid: int, field: str = "VmRSS") -> float:
     return float("nan")
 
 
+def process_cpu_s(pid: int) -> float:
+    """A process's CPU time so far (user + system, all its threads) from /proc, in seconds; NaN
+    where unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
 # benchmarks run the Slack app with a throwaway audit key of their own (its trail is discarded)
 BENCH_AUDIT_KEY = "benchmark-audit-key-not-a-secret"

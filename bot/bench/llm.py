@@ -31,7 +31,7 @@ def _reply(call: ChatCall) -> str:
 def run_llm_bench(limit: int = 100, token_delay_s: float = 0.002) -> int:
     from bot.assistant.grounded import GroundedWriter
     from bot.assistant.service import Assistant
-    from bot.bench.slack import index_bundled
+    from bot.bench.served import index_bundled
     from bot.config import Settings
     from bot.llm.client import chat_client
     from bot.llm.pii import Policy

@@ -4,24 +4,18 @@ questions per second, lost and duplicated replies, and the app's peak memory."""
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import yaml
 
-from bot.bench import BENCH_AUDIT_KEY, median, percentile, process_memory_mb
+from bot.bench import median, percentile, process_memory_mb
 from bot.bench.kb import DEFAULT_QUESTIONS
+from bot.bench.served import ServedApp, serve_against
 from bot.bench.slack_requests import SlackSender, dm_event, mention_event
 from bot.bench.slack_standin import SlackStandIn
 
@@ -40,104 +34,28 @@ class _Tally:
     retries: int = 0
 
 
-def _questions() -> list[str]:
+def question_texts() -> list[str]:
+    """The bundled question set (bot/bench/kb.py), in order."""
     items = yaml.safe_load(DEFAULT_QUESTIONS.read_text(encoding="utf-8"))["questions"]
     return [str(item["q"]) for item in items]
 
 
-def index_bundled(data_dir: Path) -> None:
-    from bot.config import Settings
-    from bot.knowledge.embeddings import HashingEmbedder
-    from bot.knowledge.indexer import run_index
-    from bot.knowledge.vectorstore import VectorStore, open_client
-
-    settings = Settings(ITAKU_DATA_DIR=data_dir)
-    run_index(
-        [settings.knowledge_dir],
-        data_dir,
-        HashingEmbedder(),
-        VectorStore(open_client(data_dir, None)),
-    )
-
-
-def start_app(
-    standin: SlackStandIn, data_dir: Path, tmp: Path, extra_env: dict[str, str] | None = None
-) -> tuple[subprocess.Popen[str], str]:
-    """A real `itaku serve --http` on a free port of 127.0.0.1 (its log in tmp/app.log)."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SLACK_", "CHROMA_"))
+def _slack_env(standin: SlackStandIn) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": standin.bot_token,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": standin.api_url,
     }
-    env.update(
-        SLACK_BOT_TOKEN=standin.bot_token,
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=standin.api_url,
-        ITAKU_DATA_DIR=str(data_dir),
-        DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}",
-        ITAKU_AUDIT_KEY=BENCH_AUDIT_KEY,
-        ITAKU_AUDIT_ANCHOR=str(tmp / "audit-anchor.log"),
-        **(extra_env or {}),
+
+
+def served_app(
+    prefix: str, extra_env: dict[str, str] | None = None
+) -> AbstractContextManager[ServedApp[SlackStandIn]]:
+    """A real `itaku serve --http` on the bundled knowledge base, against a Slack stand-in
+    (stopped on exit)."""
+    return serve_against(
+        prefix, SlackStandIn(), ["--http"], _slack_env, "serving Slack on", extra_env
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--http", "--host", "127.0.0.1", "--port", "0"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=(tmp / "app.log").open("w"),
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if "http://" not in line:
-        proc.kill()
-        sys.stderr.write((tmp / "app.log").read_text())
-        raise RuntimeError("the app did not start (its messages are above)")
-    url = line.split()[-1]
-    health = url.replace("/slack/events", "/healthz")
-    for _ in range(100):
-        try:
-            with urllib.request.urlopen(health, timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.05)
-    return proc, url
-
-
-@dataclass
-class ServedApp:
-    """A real `itaku serve --http` on the bundled knowledge base, against a Slack stand-in."""
-
-    tmp: Path
-    standin: SlackStandIn
-    proc: subprocess.Popen[str]
-    url: str
-
-    def stop(self) -> None:
-        """Stop the app (again: nothing); its log (tmp/app.log) is complete afterwards."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-    def log_text(self) -> str:
-        return (self.tmp / "app.log").read_text(errors="replace")
-
-
-@contextmanager
-def served_app(prefix: str, extra_env: dict[str, str] | None = None) -> Iterator[ServedApp]:
-    """Index the bundled knowledge base into a temporary folder and serve it (stopped on exit)."""
-    with tempfile.TemporaryDirectory(prefix=prefix) as tmp_name:
-        tmp = Path(tmp_name)
-        print("indexing the bundled knowledge base…", flush=True)
-        index_bundled(tmp / "data")
-        with SlackStandIn() as standin:
-            proc, url = start_app(standin, tmp / "data", tmp, extra_env)
-            app = ServedApp(tmp, standin, proc, url)
-            try:
-                yield app
-            finally:
-                app.stop()
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -206,7 +124,7 @@ def _inject_faults(
 def run_slack_bench(
     n_questions: int, in_flight: int, retry_share: float, faults: int = 0, senders: int = 8
 ) -> int:
-    questions = _questions()
+    questions = question_texts()
     rng = random.Random(7)
     tally = _Tally()
     with served_app("itaku-slack-bench-") as app:
