@@ -45,6 +45,7 @@ from bot.contractors.risk import (
 from bot.contractors.service import (
     ContractorService,
     Result,
+    company_core,
     on_request_approved,
 )
 from bot.dialogs.engine import DialogEngine
@@ -1126,3 +1127,16 @@ def test_an_update_keeps_a_work_description_that_masking_made_longer(
     # the dialog takes what a person types: 500 characters
     _, errors = validate_step(CONTRACTOR, CONTRACTOR.step("work"), {"work": "業" * 501}, {})
     assert "500文字以内" in errors["work"]
+
+
+def test_a_request_finds_its_contractor_however_the_legal_form_is_written(
+    service: ContractorService, approvals: ApprovalService
+) -> None:
+    assert company_core("株式会社ミドリ給与サービス") == company_core("㈱ミドリ給与サービス")
+    assert company_core("(株)ミドリ給与サービス") == company_core("ミドリ給与サービス株式会社")
+    top = register(service)
+    request = approvals.file(
+        "U0ALICE", SubcontractAnswers(**{**REQUEST, "contractor_name": "㈱ミドリ給与サービス"})
+    )
+    approvals.decide(request.id, "U0MANAGER", "approved")
+    assert [v.name for v in service.search(parent_id=top)] == ["株式会社インサツ"]

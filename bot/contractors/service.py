@@ -11,6 +11,7 @@ import datetime as dt
 import enum
 import logging
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -524,7 +525,20 @@ def _fields_from_request(answers: Mapping[str, Any]) -> ContractorFields:
     )
 
 
+_LEGAL_FORMS = re.compile(
+    r"株式会社|有限会社|合同会社|合資会社|合名会社|一般社団法人|一般財団法人|\((?:株|有|同|資|名)\)"
+)
+
+
+def company_core(name: str) -> str:
+    """A company's name without its legal form (株式会社ミドリ, (株)ミドリ, ㈱ミドリ: ミドリ), to
+    recognise the contractor a request names however it writes the form."""
+    return normalize_name(_LEGAL_FORMS.sub("", unicodedata.normalize("NFKC", name)))
+
+
 def _parent_for(s: Session, contractor_name: str) -> ContractorRecord | None:
+    """The ledger contractor a request names: by its name, else by its name without the legal
+    form; several so named: the one directly under us, if only one is."""
     key = normalize_name(contractor_name)
     if not key:
         return None
@@ -535,7 +549,11 @@ def _parent_for(s: Session, contractor_name: str) -> ContractorRecord | None:
             .order_by(ContractorRecord.id)
         ).scalars()
     )
-    if len(rows) > 1:  # the same company in several places: the one directly under us, if one
+    if not rows and company_core(contractor_name):
+        core = company_core(contractor_name)
+        candidates = s.execute(select(ContractorRecord).order_by(ContractorRecord.id)).scalars()
+        rows = [r for r in candidates if company_core(r.name) == core]
+    if len(rows) > 1:
         rows = [r for r in rows if r.parent_id is None]
     return rows[0] if len(rows) == 1 else None
 
