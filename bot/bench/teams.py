@@ -31,7 +31,7 @@ from bot.bench.teams_standin import TeamsStandIn
 ACK_P99_TARGET_MS = 100.0
 RATE_TARGET = 50.0  # answered questions a second, offline (no faults)
 RETRY_SHARE = 0.1  # activities posted a second time, as the Bot Framework's retries
-ANSWER_TIMEOUT_S = 60.0  # a question still unanswered this long after the last send is lost
+ANSWER_TIMEOUT_S = 60.0  # unanswered this long after its send (a burst: the last send): lost
 LATE_DUPLICATES_S = 1.0  # watched after the last answer: a second answer would come now
 FAULT_EVERY = 10  # with --faults: one Connector fault after every this many sends
 FAULTS: tuple[dict[str, Any], ...] = (
