@@ -32,6 +32,10 @@ class Database:
         # how audit entries are sealed and anchored (bot/store/audit.py: AuditSeal); None means
         # the development key, no anchor
         self.audit_seal: Any = None
+        # SQLite has one writer at a time, and a waiting writer polls (busy_timeout) in steps of
+        # up to 100 ms: in one process, taking turns here instead cut `bench teams`' ack p99 from
+        # about 100 ms to 35 ms. Other processes on the same file still meet the busy timeout.
+        self._turns = threading.RLock() if engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -40,7 +44,11 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session whose work is committed on success and rolled back on error."""
-        with self.sessions() as s, s.begin():
+        if self._turns is None:
+            with self.sessions() as s, s.begin():
+                yield s
+            return
+        with self._turns, self.sessions() as s, s.begin():
             yield s
 
     def transact(self, work: Callable[[Session], T], attempts: int = 40) -> T:
