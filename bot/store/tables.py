@@ -243,3 +243,61 @@ class ContractorRecord(Base):
             value = getattr(self, name)
             out[name] = value.isoformat() if isinstance(value, date) else value
         return out
+
+
+# the columns of an incident that its audit entries' digests cover (bot/incidents/service.py)
+INCIDENT_CONTENT = (
+    "contractor_id",
+    "contractor_name",
+    "reporter",
+    "learned_on",
+    "facts",
+    "verdict",
+    "preliminary_due",
+    "final_due",
+    "checklist",
+    "status",
+    "dialog_id",
+)
+
+
+class IncidentRecord(Base):
+    """An incident at a contractor (委託先での漏えい等): the facts as filed (free text masked), the
+    decision and deadlines computed from them (`assessment`, with `verdict` and the due dates as
+    columns to query), and the response checklist (step -> done, by whom, when). `version` grows
+    with every change, so a stale change is refused; `reminded` lists the reminders sent (kept
+    here as well as claimed in the event ledger, whose rows are purged after the retention
+    period). Where its card is shown (`channel`, `message_ts`) and which version it shows, as
+    for requests."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)  # IN-000001
+    # the ledger's contractor (no foreign key: the incident outlives any edit of the ledger)
+    contractor_id: Mapped[str | None] = mapped_column(String(20), index=True)
+    contractor_name: Mapped[str] = mapped_column(String(100))
+    reporter: Mapped[str] = mapped_column(String(100), index=True)
+    learned_on: Mapped[date] = mapped_column(index=True)
+    facts: Mapped[dict[str, Any]] = mapped_column()
+    verdict: Mapped[str] = mapped_column(String(16))
+    assessment: Mapped[dict[str, Any]] = mapped_column()
+    preliminary_due: Mapped[date] = mapped_column()
+    final_due: Mapped[date] = mapped_column()
+    checklist: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open | closed
+    dialog_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    reminded: Mapped[list[str]] = mapped_column()
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    channel: Mapped[str | None] = mapped_column(String(40), default=None)
+    message_ts: Mapped[str | None] = mapped_column(String(40), default=None)
+    shown_version: Mapped[int] = mapped_column(Integer, default=0)
+
+    def content(self) -> dict[str, Any]:
+        """What an audit entry's digest covers, as JSON values (dates as YYYY-MM-DD)."""
+        out: dict[str, Any] = {}
+        for name in INCIDENT_CONTENT:
+            value = getattr(self, name)
+            out[name] = value.isoformat() if isinstance(value, date) else value
+        return out
