@@ -27,6 +27,7 @@ from bot.knowledge.text import detect_language
 from bot.store.events import EventLedger, PendingEvent
 from bot.teams.cards.answer_cards import VOTE_VERB, answer_card
 from bot.teams.cards.base import attachment
+from bot.teams.cards.responses import card_response, message_response
 from bot.teams.connector import Connector, ConnectorError
 from bot.teams.messages import text
 from bot.teams.schema import Activity, CardAction, ConversationUpdate, Message
@@ -244,28 +245,14 @@ class TeamsRuntime:
         answer_id = data.get("answer_id")
         helpful = data.get("helpful")
         if not isinstance(answer_id, str) or not isinstance(helpful, bool) or len(answer_id) > 32:
-            return card_message(text("expired", "ja"))
+            return InvokeReply(200, message_response(text("expired", "ja")))
         answer = self.desk.stored(answer_id)
         if answer is None:
-            return card_message(text("expired", "ja"))
+            return InvokeReply(200, message_response(text("expired", "ja")))
         self.desk.vote(answer_id, user_of(action), helpful)
-        return card_reply(answer_card(answer, answer.lang, answer_id, voted=helpful))
-
-
-def card_reply(card: dict[str, Any]) -> InvokeReply:
-    """An adaptiveCard/action answer that replaces the card (for the user who acted)."""
-    return InvokeReply(
-        200,
-        {"statusCode": 200, "type": "application/vnd.microsoft.card.adaptive", "value": card},
-    )
-
-
-def card_message(message: str) -> InvokeReply:
-    """An adaptiveCard/action answer that shows a short message and keeps the card."""
-    return InvokeReply(
-        200,
-        {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": message},
-    )
+        return InvokeReply(
+            200, card_response(answer_card(answer, answer.lang, answer_id, voted=helpful))
+        )
 
 
 class _Stream:

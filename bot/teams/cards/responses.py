@@ -1,12 +1,22 @@
 """What the adapter sends back to Teams around a card: the invoke responses (task module
-fetch/submit, adaptiveCard/action) and the file consent card for a document in a 1:1 chat."""
+fetch/submit, adaptiveCard/action), built on the Teams SDK's own models (microsoft-teams-api),
+and the file consent card for a document in a 1:1 chat."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from bot.teams.cards.base import Card, attachment, clean, plain
+from microsoft_teams.api.models import Attachment
+from microsoft_teams.api.models.adaptive_card import AdaptiveCardActionMessageResponse
+from microsoft_teams.api.models.task_module import (
+    CardTaskModuleTaskInfo,
+    TaskModuleContinueResponse,
+    TaskModuleMessageResponse,
+    TaskModuleResponse,
+)
+
+from bot.teams.cards.base import Card, clean, plain
 from bot.teams.cards.texts import lang_of, text
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
@@ -27,34 +37,38 @@ def task_continue(
     content: Card, title: str, *, height: str | int = "large", width: str | int = "large"
 ) -> dict[str, Any]:
     """The answer to task/fetch or task/submit that shows (or replaces) the task module's card."""
-    return {
-        "task": {
-            "type": "continue",
-            "value": {
-                "title": plain(title, 60),
-                "height": _task_size(height),
-                "width": _task_size(width),
-                "card": attachment(content),
-            },
-        }
-    }
+    info = CardTaskModuleTaskInfo(
+        title=plain(title, 60),
+        height=_task_size(height),
+        width=_task_size(width),
+        card=Attachment(content_type=ADAPTIVE_CARD, content=content),
+    )
+    return _wire(TaskModuleResponse(task=TaskModuleContinueResponse(value=info)))
 
 
 def task_message(message: str) -> dict[str, Any]:
     """The answer to task/submit that closes the task module with a short message."""
-    return {"task": {"type": "message", "value": plain(message, 500)}}
+    return _wire(TaskModuleResponse(task=TaskModuleMessageResponse(value=plain(message, 500))))
 
 
 def card_response(content: Card) -> dict[str, Any]:
     """The answer to an adaptiveCard/action invoke: the card that replaces the one clicked (for
-    the user who clicked; for a refresh, that user's own view)."""
+    the user who clicked; for a refresh, that user's own view). Written out here: the SDK's
+    response model re-reads the card through its card models, which refuse the documented
+    full-width setting ("msteams": {"width": "Full"})."""
     return {"statusCode": 200, "type": ADAPTIVE_CARD, "value": content}
 
 
 def message_response(message: str) -> dict[str, Any]:
     """The answer to an adaptiveCard/action invoke that leaves the card as it is and tells the
     user something (a refusal, a stale card)."""
-    return {"statusCode": 200, "type": ACTIVITY_MESSAGE, "value": plain(message, 500)}
+    return _wire(AdaptiveCardActionMessageResponse(value=plain(message, 500)))
+
+
+def _wire(model: Any) -> dict[str, Any]:
+    """The Teams SDK's model as the JSON Teams expects (camelCase, nothing unset)."""
+    out: dict[str, Any] = model.model_dump(by_alias=True, exclude_none=True, mode="json")
+    return out
 
 
 def safe_filename(filename: str, default: str = "itaku.docx") -> str:
