@@ -301,3 +301,94 @@ class IncidentRecord(Base):
             value = getattr(self, name)
             out[name] = value.isoformat() if isinstance(value, date) else value
         return out
+
+
+# the columns of a review and of a corrective action that their audit entries' digests cover
+# (bot/contractors/reviews.py)
+REVIEW_CONTENT = (
+    "contractor_id",
+    "reviewed_on",
+    "methods",
+    "report_received",
+    "report_date",
+    "checked",
+    "outcome",
+    "findings",
+    "level",
+    "next_review",
+    "reviewer",
+)
+ACTION_CONTENT = ("review_id", "contractor_id", "description", "due", "owner", "status", "note")
+
+
+def _content(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in names:
+        value = getattr(row, name)
+        out[name] = value.isoformat() if isinstance(value, date) else value
+    return out
+
+
+class ContractorReviewRecord(Base):
+    """A periodic review (定期点検) of a ledger contractor, as recorded: how it was checked, the
+    report, the findings (personal data masked), the risk level then and the next review's date
+    it set. Written once (`dialog_id` is unique: a dialog finished twice records one review)."""
+
+    __tablename__ = "contractor_reviews"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)  # CR-000001
+    contractor_id: Mapped[str] = mapped_column(String(20), ForeignKey("contractors.id"), index=True)
+    dialog_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    reviewed_on: Mapped[date] = mapped_column()
+    methods: Mapped[list[str]] = mapped_column()
+    report_received: Mapped[bool] = mapped_column(Boolean)
+    report_date: Mapped[date | None] = mapped_column()
+    checked: Mapped[list[str]] = mapped_column()
+    outcome: Mapped[str] = mapped_column(String(20))
+    findings: Mapped[str | None] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(String(10))
+    next_review: Mapped[date | None] = mapped_column()
+    reviewer: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    def content(self) -> dict[str, Any]:
+        return _content(self, REVIEW_CONTENT)
+
+
+class CorrectiveActionRecord(Base):
+    """A corrective action a review asked for (是正措置), tracked to closure: open until someone
+    closes it; `version` grows with every change, so a stale close is refused."""
+
+    __tablename__ = "corrective_actions"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)  # CA-000001
+    review_id: Mapped[str] = mapped_column(
+        String(20), ForeignKey("contractor_reviews.id"), index=True
+    )
+    contractor_id: Mapped[str] = mapped_column(String(20), ForeignKey("contractors.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    due: Mapped[date] = mapped_column(index=True)
+    owner: Mapped[str] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # open | closed
+    note: Mapped[str | None] = mapped_column(Text)  # how it was confirmed, when closed
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    closed_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def content(self) -> dict[str, Any]:
+        return _content(self, ACTION_CONTENT)
+
+
+class ReviewNoticeRecord(Base):
+    """A reminder about a review or a corrective action that went out (its key, as claimed in the
+    event ledger): kept here for good, since the ledger's rows are purged after the retention
+    period, so a reminder is never sent twice however long a review stays overdue."""
+
+    __tablename__ = "review_notices"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(20), index=True)  # CT-… or CA-…
+    kind: Mapped[str] = mapped_column(String(20))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
