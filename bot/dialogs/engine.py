@@ -4,6 +4,7 @@ instead of overwriting newer answers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,10 +97,21 @@ def words(spec: DialogSpec, name: str, value: Any) -> str:
     return str(value)
 
 
+# a check of one step's validated values that needs a service (the incident dialog's contractor
+# looked up in the ledger): (step id, values) -> messages by field name; {} when all is well
+StepCheck = Callable[[str, dict[str, Any]], dict[str, str]]
+
+
 class DialogEngine:
-    def __init__(self, specs: dict[str, DialogSpec], store: DialogStore) -> None:
+    def __init__(
+        self,
+        specs: dict[str, DialogSpec],
+        store: DialogStore,
+        checks: dict[str, StepCheck] | None = None,
+    ) -> None:
         self.specs = specs
         self.store = store
+        self.checks = dict(checks or {})  # by dialog id; an adapter adds what its services check
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -146,6 +158,9 @@ class DialogEngine:
             raise DialogError(MESSAGES["stale"])
         spec = state.spec
         values, errors = validate_step(spec, spec.step(step_id), raw, state.answers)
+        check = self.checks.get(spec.id)
+        if not errors and check is not None:
+            errors = check(step_id, values)
         if errors:
             return DialogState(state.row, spec, errors)
         # free text is kept without the personal data typed into it ([EMAIL_1], [NAME_1]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.dialogs.spec import DialogSpec
 from bot.dialogs.specs.contractor import CONTRACTOR
+from bot.dialogs.specs.incident import INCIDENT
 from bot.dialogs.specs.nda import NDA
 from bot.dialogs.specs.subcontract import SUBCONTRACT
 
@@ -11,4 +12,5 @@ DIALOGS: dict[str, DialogSpec] = {
     NDA.id: NDA,
     SUBCONTRACT.id: SUBCONTRACT,
     CONTRACTOR.id: CONTRACTOR,
+    INCIDENT.id: INCIDENT,
 }
