@@ -8,6 +8,9 @@
   (POST …/activities/{activityId}), update (PUT), delete (DELETE), create a 1:1 conversation
   (POST /v3/conversations) and get a member (GET /v3/conversations/{id}/members/{userId}). Each
   call must carry a token it issued (401 otherwise); it keeps what was sent (`activities`);
+- the user's OneDrive upload session behind a file consent card: PUT /upload/{name} with the whole
+  file and its Content-Range, no token (`upload_info` is what an accepted consent carries); it keeps
+  each upload that arrived (`uploads`);
 - the Bot Framework's OpenID metadata and JWKS, made from RSA keys generated here
   (`openid_metadata_url` is TEAMS_OPENID_METADATA_URL), and `mint` signs the inbound tokens the
   Bot Framework would send, with any claim overridden, so tests can send valid, forged, expired,
@@ -31,6 +34,7 @@ import base64
 import contextlib
 import json
 import math
+import re
 import secrets
 import threading
 import time
@@ -39,7 +43,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -56,7 +60,9 @@ JWKS_PATH = "/v1/.well-known/keys"
 
 # Routes, as `fail` and `calls_to` name them.
 CONNECTOR_ROUTES = frozenset({"send", "reply", "update", "delete", "create_conversation", "member"})
-ROUTES = CONNECTOR_ROUTES | {"token", "metadata", "jwks"}
+ROUTES = CONNECTOR_ROUTES | {"token", "metadata", "jwks", "upload"}
+UPLOAD_PATH = "/upload/"
+_CONTENT_RANGE = re.compile(r"^bytes 0-(\d+)/(\d+)$")
 
 _ID_BASE = 1_700_000_000_000  # activity ids look like Teams' (a millisecond timestamp)
 _FAULT_CODES = {
@@ -79,6 +85,18 @@ class ConnectorCall:
     body: dict[str, Any] | None  # the JSON body, if it was an object
     authorized: bool  # carried a token the stand-in issued and that had not expired
     at: float  # time.monotonic()
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One PUT to an upload session that reached the stand-in (accepted or not)."""
+
+    name: str
+    data: bytes
+    content_range: str | None
+    authorization: bool  # carried an Authorization header (an upload URL needs none)
+    accepted: bool  # a whole file with a matching Content-Range
+    at: float
 
 
 @dataclass(frozen=True)
@@ -210,6 +228,7 @@ class TeamsStandIn(LocalServer):
         self.failures: list[tuple[str, int]] = []  # (route, status; 0 for a dropped connection)
         self.activities: dict[tuple[str, str], SentActivity] = {}
         self.members: dict[str, dict[str, Any]] = {}  # user id -> the profile "member" returns
+        self.uploads: list[Upload] = []
         self.metadata_fetches = 0
         self.jwks_fetches = 0
         self.keys: list[TestKey] = [new_key(endorsements)]
@@ -226,6 +245,25 @@ class TeamsStandIn(LocalServer):
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def upload_info(self, name: str) -> dict[str, Any]:
+        """The uploadInfo of an accepted file consent for a file called `name`, as Teams sends
+        it: the upload session URL is this stand-in's (PUT /upload/{name})."""
+        ext = name.rpartition(".")[2] if "." in name else ""
+        return {
+            "name": name,
+            "uploadUrl": self.base_url + UPLOAD_PATH + quote(name, safe=""),
+            "contentUrl": "https://contoso-my.sharepoint.com/personal/standin/Documents/"
+            + "Applications/Itaku/"
+            + quote(name, safe=""),
+            "uniqueId": str(uuid.uuid5(uuid.NAMESPACE_URL, name)).upper(),
+            "fileType": ext,
+        }
+
+    def uploaded(self, name: str | None = None) -> list[Upload]:
+        """The accepted uploads (of `name`), in order."""
+        with self._lock:
+            return [u for u in self.uploads if u.accepted and name in (None, u.name)]
 
     @property
     def service_url(self) -> str:
@@ -451,6 +489,7 @@ class TeamsStandIn(LocalServer):
             self.token_requests.clear()
             self.failures.clear()
             self.activities.clear()
+            self.uploads.clear()
             self._faults.clear()
             self.metadata_fetches = self.jwks_fetches = 0
 
@@ -486,6 +525,8 @@ class TeamsStandIn(LocalServer):
             return _json_reply({"keys": keys})
         if route == "token":
             return self._token(parts[0], headers, body)
+        if route == "upload":
+            return self._upload(parts[0], headers, body)
         return self._connector(route, command, parts, headers, body)
 
     def _take_fault(self, route: str) -> _Fault | None:
@@ -566,6 +607,36 @@ class TeamsStandIn(LocalServer):
                 "access_token": token,
             }
         )
+
+    # -- the upload session ---------------------------------------------------------------------
+
+    def _upload(self, name: str, headers: dict[str, str], body: bytes) -> _Reply:
+        """The whole file in one PUT, as a OneDrive upload session takes a last (here: only)
+        fragment: Content-Range "bytes 0-{n-1}/{n}" matching the body; 201 with the item."""
+        lower = {k.lower(): v for k, v in headers.items()}
+        content_range = lower.get("content-range")
+        match = _CONTENT_RANGE.match(content_range or "")
+        accepted = (
+            match is not None
+            and len(body) > 0
+            and int(match.group(1)) == len(body) - 1
+            and int(match.group(2)) == len(body)
+        )
+        with self._lock:
+            self.uploads.append(
+                Upload(
+                    name,
+                    bytes(body),
+                    content_range,
+                    "authorization" in lower,
+                    accepted,
+                    time.monotonic(),
+                )
+            )
+        if not accepted:
+            return _error(400, "invalidRange", "Content-Range must cover the whole body")
+        item = {"id": uuid.uuid5(uuid.NAMESPACE_URL, name).hex, "name": name, "size": len(body)}
+        return _json_reply(item, 201)
 
     # -- the Bot Connector -----------------------------------------------------------------------
 
@@ -708,6 +779,9 @@ def _route(command: str, path: str) -> tuple[str | None, list[str]]:
         and segments[1]
     ):
         return "token", [unquote(segments[1])]
+    if path.startswith(UPLOAD_PATH) and command == "PUT":
+        name = unquote(path[len(UPLOAD_PATH) :])
+        return ("upload", [name]) if name and "/" not in name else (None, [])
     if not path.startswith(SERVICE_PATH + "v3/conversations"):
         return None, []
     rest = [unquote(s) for s in path[len(SERVICE_PATH) + len("v3/conversations") :].split("/")]

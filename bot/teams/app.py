@@ -58,8 +58,39 @@ def build_runtime(
             else settings.answer_concurrency
         ),
     )
+    add_dialogs(rt, db)
     log.info("teams runtime ready")
     return rt
+
+
+def add_dialogs(rt: TeamsRuntime, db: Database) -> None:
+    """The guided dialogs (nda, subcontract) and clauses: bot/teams/dialogs.py."""
+    from bot.approvals.service import ApprovalService, open_approvals
+    from bot.dialogs.engine import DialogEngine
+    from bot.dialogs.guidance import GuidanceLibrary
+    from bot.dialogs.handoff import Handoff, OnFiled
+    from bot.dialogs.specs import DIALOGS
+    from bot.drafting.clauses import ClauseLibrary
+    from bot.store.dialogs import DialogStore
+    from bot.teams import dialogs
+
+    settings = rt.settings
+    rt.dialogs = DialogEngine(DIALOGS, DialogStore(db, settings.dialog_ttl_s))
+    rt.guidance = GuidanceLibrary(rt.desk.assistant.kb)
+    rt.clauses = ClauseLibrary.load(settings.knowledge_dir)
+    approvals: ApprovalService | None = getattr(rt, "approvals", None)
+    if approvals is None:
+        try:
+            approvals = open_approvals(settings, db)
+        except ValueError as e:  # no usable policy: drafting still works, requests do not
+            log.warning("teams: approvals unavailable (%s)", type(e).__name__)
+    # ON_FILED: a filed request's card for the approvers' channel. bot/teams/approvals.py gives
+    # the runtime a RequestDesk (rt.requests, a TeamsNotifier behind it) whose `filed` posts it;
+    # set that up before add_dialogs. Until then nothing is posted (the request is still filed).
+    requests = getattr(rt, "requests", None)
+    on_filed: OnFiled | None = requests.filed if requests is not None else None
+    rt.handoff = Handoff(rt.clauses, approvals, via="teams", on_filed=on_filed)
+    dialogs.register(rt)
 
 
 def start_background(rt: TeamsRuntime) -> None:

@@ -23,6 +23,10 @@ from bot.config import Settings
 from bot.delivery.answers import Answering
 from bot.delivery.events import EventWork, Failure
 from bot.delivery.runner import JobRunner
+from bot.dialogs.engine import DialogEngine
+from bot.dialogs.guidance import GuidanceLibrary
+from bot.dialogs.handoff import Handoff
+from bot.drafting.clauses import ClauseLibrary
 from bot.knowledge.text import detect_language
 from bot.store.events import EventLedger, PendingEvent
 from bot.teams.cards.answer_cards import VOTE_VERB, answer_card
@@ -112,6 +116,11 @@ class TeamsRuntime:
     commands: dict[str, Command] = field(default_factory=dict)
     verbs: dict[str, Verb] = field(default_factory=dict)
     invokes: dict[str, Invoke] = field(default_factory=dict)
+    # guided dialogs and clauses (bot/teams/dialogs.py)
+    dialogs: DialogEngine | None = None
+    guidance: GuidanceLibrary | None = None
+    clauses: ClauseLibrary | None = None
+    handoff: Handoff | None = None
     answering: Answering = field(init=False)
     events: EventWork = field(init=False)
 
