@@ -82,6 +82,8 @@ class IncidentDesk:
     def sync(self, view: IncidentView) -> None:
         """Make the incident's card show the recorded state (posting it, with the reasoning in
         its thread, if it never was)."""
+        if view.message_ts is None:  # posted meanwhile, perhaps (a retried hand-off)
+            view = self.incidents.get(view.id) or view
         channel = view.channel or self.channel
         if not channel:
             log.error("incident %s: no incident channel configured", view.id)

@@ -10,7 +10,8 @@
   auditor keeps: deleting the newest entries, or every entry, is found by comparing with them.
 - Details hold ids, field names and keyed digests, never the personal data itself, so the
   trail never has to be broken to erase someone; `verify` recomputes the digests from the
-  requests, revisions, decisions and contractors tables, so a direct edit there is named too.
+  requests, revisions, decisions, contractors and incidents tables, so a direct edit there is
+  named too.
 
 Appends happen inside the caller's transaction (with the change they record); the anchor line
 is written once that transaction commits. Entries written before the key existed (no key id)
@@ -38,6 +39,7 @@ from bot.store.tables import (
     AuditEntry,
     ContractorRecord,
     DecisionRecord,
+    IncidentRecord,
     RequestRecord,
     RevisionRecord,
     utcnow,
@@ -326,6 +328,7 @@ def verify(db: Database, checkpoint_head: dict[str, Any] | None = None) -> Verif
         problems += _compare_checkpoint(seal, checkpoint_head, macs)
     problems += _compare_tables(db, seal, trail)
     problems += _compare_contractors(db, seal, trail)
+    problems += _compare_incidents(db, seal, trail)
     if unkeyed:
         notes.append(f"{unkeyed} 件は鍵の設定前の記録です（鍵のないハッシュの連鎖）")
     if developed:
@@ -438,6 +441,33 @@ def _compare_contractors(db: Database, seal: AuditSeal, trail: list[AuditEntry])
                 problems.append(f"{contractor_id}: 委託先の登録内容が記録と一致しません")
     for contractor_id in sorted(newest.keys() - rows.keys()):
         problems.append(f"{contractor_id}: 記録にある委託先がありません（削除の疑い）")
+    return problems
+
+
+def _compare_incidents(db: Database, seal: AuditSeal, trail: list[AuditEntry]) -> list[str]:
+    """Incidents as the trail says they are: each incident's newest entry with a digest holds
+    its version and a digest of its row (bot/incidents/service.py)."""
+    newest: dict[str, AuditEntry] = {}
+    for e in trail:
+        if e.action.startswith("incident_") and "record" in e.details:
+            newest[str(e.request_id)] = e
+    problems: list[str] = []
+    with db.session() as s:
+        rows = {r.id: r for r in s.execute(select(IncidentRecord)).scalars()}
+    for incident_id, row in sorted(rows.items()):
+        logged = newest.get(incident_id)
+        if logged is None:
+            problems.append(f"{incident_id}: 記録にないインシデントがあります")
+        elif logged.details.get("version") != row.version:
+            problems.append(
+                f"{incident_id}: インシデントの版が記録と一致しません（第{row.version}版）"
+            )
+        else:
+            recomputed = seal.digest(row.content(), logged.key_id)
+            if recomputed is not None and recomputed != logged.details["record"]:
+                problems.append(f"{incident_id}: インシデントの内容が記録と一致しません")
+    for incident_id in sorted(newest.keys() - rows.keys()):
+        problems.append(f"{incident_id}: 記録にあるインシデントがありません（削除の疑い）")
     return problems
 
 
