@@ -8,6 +8,22 @@ from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import Any, Protocol
 
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Payload Too Large",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+def status_line(code: int) -> str:
+    """A WSGI status line ("413 Payload Too Large")."""
+    return f"{code} {_REASONS.get(code, 'Status')}"
+
 
 class _Sized(Protocol):
     """A WSGI app that knows the largest body it reads."""

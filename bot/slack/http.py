@@ -15,6 +15,7 @@ from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 
+from bot.inbound.server import status_line
 from bot.inbound.validation import Rejected
 from bot.slack.schema import read_inbound
 
@@ -134,7 +135,7 @@ class SlackWsgi:
         ]
         body_bytes = (response.body or "").encode("utf-8")
         out_headers.append(("Content-Length", str(len(body_bytes))))
-        start_response(_status_line(status), out_headers)
+        start_response(status_line(status), out_headers)
         return [body_bytes]
 
 
@@ -147,22 +148,6 @@ def _headers(environ: dict[str, Any]) -> dict[str, str | Sequence[str]]:
     return out
 
 
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    413: "Payload Too Large",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
-
-
-def _status_line(code: int) -> str:
-    return f"{code} {_REASONS.get(code, 'Status')}"
-
-
 def _reply(
     start_response: StartResponse,
     code: int,
@@ -172,7 +157,7 @@ def _reply(
 ) -> Iterable[bytes]:
     data = body.encode("utf-8")
     start_response(
-        _status_line(code),
+        status_line(code),
         [("Content-Type", content_type), ("Content-Length", str(len(data))), *(headers or [])],
     )
     return [data]

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from bot.config import Settings
+from bot.delivery.health import health as delivery_health
 from bot.inbound.server import on_stop
 from bot.inbound.validation import Rejected
 from bot.slack.app import ConfigError, build_runtime, create_app, start_background
@@ -19,18 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def health(rt: SlackRuntime) -> dict[str, Any]:
-    try:
-        with rt.ledger.db.session() as s:
-            s.connection().exec_driver_sql("SELECT 1")
-        db_ok = True
-    except Exception:
-        db_ok = False
-    return {
-        "ok": db_ok,
-        "database": db_ok,
-        "kb_generation": rt.desk.assistant.kb.generation,
-        "jobs_in_flight": rt.runner.in_flight,
-    }
+    return delivery_health(rt.desk, rt.ledger, rt.runner)
 
 
 def slack_wsgi(rt: SlackRuntime) -> SlackWsgi:

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from bot.inbound.server import status_line
 from bot.inbound.validation import Rejected
 from bot.teams.auth import InboundAuth, Reason, Unauthorized
 from bot.teams.runtime import InvokeReply, TeamsRuntime
@@ -23,16 +24,6 @@ log = logging.getLogger(__name__)
 
 MESSAGES_PATH = "/api/messages"
 StartResponse = Callable[..., Any]
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    413: "Payload Too Large",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
 
 
 class TeamsWsgi:
@@ -114,5 +105,5 @@ def _reply(start_response: StartResponse, code: int, body: dict[str, Any] | None
     headers = [("Content-Length", str(len(data)))]
     if body is not None:
         headers.insert(0, ("Content-Type", "application/json; charset=utf-8"))
-    start_response(f"{code} {_REASONS.get(code, 'Status')}", headers)
+    start_response(status_line(code), headers)
     return [data]

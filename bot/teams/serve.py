@@ -5,24 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.delivery.health import health as delivery_health
 from bot.teams.auth import InboundAuth
 from bot.teams.http import MESSAGES_PATH, TeamsWsgi
 from bot.teams.runtime import TeamsRuntime
 
 
 def health(rt: TeamsRuntime) -> dict[str, Any]:
-    try:
-        with rt.ledger.db.session() as s:
-            s.connection().exec_driver_sql("SELECT 1")
-        db_ok = True
-    except Exception:
-        db_ok = False
-    return {
-        "ok": db_ok,
-        "database": db_ok,
-        "kb_generation": rt.desk.assistant.kb.generation,
-        "jobs_in_flight": rt.runner.in_flight,
-    }
+    return delivery_health(rt.desk, rt.ledger, rt.runner)
 
 
 def teams_wsgi(rt: TeamsRuntime) -> TeamsWsgi:
