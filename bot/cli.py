@@ -123,9 +123,7 @@ def _build_parser() -> argparse.ArgumentParser:
     rg.add_argument("--days", type=int, default=0, help="only the last N days (0: all)")
     rg.add_argument("--json", action="store_true", help="one JSON object per line")
 
-    inc = sub.add_parser(
-        "incidents", help="incidents at contractors: list, show, the PPC report's deadlines"
-    )
+    inc = sub.add_parser("incidents", help="incidents at contractors: the PPC report's deadlines")
     isub = inc.add_subparsers(dest="incidents", metavar="ACTION")
     idl = isub.add_parser(
         "deadline",
@@ -147,15 +145,6 @@ def _build_parser() -> argparse.ArgumentParser:
         help="an improper purpose (unauthorised access, ransomware, theft, insider) may be the "
         "cause: PPC Rules Art. 7(iii), 60 days for the final report",
     )
-    ilst = isub.add_parser("list", help="incidents filed, newest first (発覚日)")
-    ilst.add_argument(
-        "--status", choices=["open", "closed"], help="only open (対応中) or closed ones"
-    )
-    ilst.add_argument("--contractor", metavar="CT-ID", help="only those at this contractor")
-    ish = isub.add_parser(
-        "show", help="one incident: timeline, checklist, reasoning with sources, history"
-    )
-    ish.add_argument("incident_id", help="IN-000001")
 
     bench = sub.add_parser("bench", help="benchmarks that print figures")
     bsub = bench.add_subparsers(dest="bench", metavar="BENCH")
@@ -231,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "approvals":
             return _cmd_approvals(args, parser)
         if args.command == "contractors":
-            return contractors_cli.run(args, parser, _settings, review=_cmd_contractor_review)
+            return contractors_cli.run(args, parser, _settings)
         if args.command == "audit":
             return _cmd_audit(args, parser)
         if args.command == "manifest":
@@ -377,24 +366,10 @@ def _cmd_chat() -> int:
     return run_chat(assistant, drafting=_terminal_drafting(assistant))
 
 
-def _cmd_contractor_review(contractor_id: str) -> int:
-    from bot.assistant import messages
-    from bot.knowledge.search import IndexMissingError
-    from bot.terminal.review import run_review
-
-    try:
-        assistant = _open_assistant()
-    except IndexMissingError:
-        print(f"itaku contractors: {messages.text('no_index', 'en')}", file=sys.stderr)
-        return EXIT_NO_INDEX
-    return run_review(_terminal_drafting(assistant), contractor_id)
-
-
 def _terminal_drafting(assistant: Assistant) -> TerminalDrafting:
     import getpass
 
     from bot.approvals.service import open_approvals
-    from bot.contractors.cli import open_ledger
     from bot.dialogs.engine import DialogEngine
     from bot.dialogs.guidance import GuidanceLibrary
     from bot.dialogs.prefill import Prefiller
@@ -411,7 +386,6 @@ def _terminal_drafting(assistant: Assistant) -> TerminalDrafting:
     except ValueError as e:  # no usable policy: drafting still works, requests do not
         print(f"itaku chat: {e}", file=sys.stderr)
         approvals = None
-    contractors, reviews = open_ledger(settings, db)
     return TerminalDrafting(
         DialogEngine(DIALOGS, DialogStore(db, settings.dialog_ttl_s)),
         GuidanceLibrary(assistant.kb),
@@ -424,8 +398,6 @@ def _terminal_drafting(assistant: Assistant) -> TerminalDrafting:
             if assistant.writer is not None
             else None
         ),
-        contractors=contractors,
-        reviews=reviews,
     )
 
 
@@ -527,8 +499,6 @@ def _cmd_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 
 
 def _cmd_incidents(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    if args.incidents in ("list", "show"):
-        return _cmd_incidents_read(args)
     if args.incidents != "deadline":
         parser.parse_args(["incidents", "--help"])
         return EXIT_USAGE
@@ -543,33 +513,6 @@ def _cmd_incidents(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     print("\n".join(dl.deadline_lines(result)))
     print("Assumes a report is required (PPC Rules Art. 7); --improper: item (iii), 60 days.")
     print(f"Sources: {dl.sources_line(result)}")
-    return 0
-
-
-def _cmd_incidents_read(args: argparse.Namespace) -> int:
-    import datetime as dt
-
-    from bot.incidents.render import JST, incident_text, summary_line
-    from bot.incidents.service import open_incidents
-
-    service = open_incidents(_settings())
-    if args.incidents == "list":
-        views = service.search(status=args.status, contractor_id=args.contractor, limit=1000)
-        if not views:
-            print("インシデントはありません。")
-        for v in views:
-            print(summary_line(v))
-        return 0
-    view = service.get(args.incident_id) if len(args.incident_id) <= 20 else None
-    if view is None:
-        print(f"itaku incidents: {args.incident_id[:20]} は見つかりません。", file=sys.stderr)
-        return EXIT_USAGE
-    print(incident_text(view))
-    print("\n― 記録 ―")
-    for at, actor, action, details in service.history(view.id):
-        what = details.get("step") or details.get("reminder") or ",".join(details.get("fields", []))
-        when = (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(JST)
-        print(f"  {when:%Y-%m-%d %H:%M} {actor} {action} {what}".rstrip())
     return 0
 
 

@@ -176,6 +176,16 @@ class Settings(BaseSettings):
         validation_alias="TEAMS_TOKEN_URL",
         description="Client-credentials token endpoint for Bot Connector calls ({tenant}: TEAMS_TENANT_ID or botframework.com).",
     )
+    teams_approvals_conversation: str = Field(
+        default="",
+        validation_alias="TEAMS_APPROVALS_CONVERSATION",
+        description="The Teams channel (conversation id 19:…@thread.tacv2) where subcontracting requests are posted; empty: not posted.",
+    )
+    teams_service_url: str = Field(
+        default="https://smba.trafficmanager.net/teams/",
+        validation_alias="TEAMS_SERVICE_URL",
+        description="Bot Connector service URL for proactive messages (request cards, reminders, direct messages).",
+    )
     dialog_ttl_s: float = Field(
         default=7 * 24 * 3600,
         gt=0,

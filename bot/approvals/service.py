@@ -260,14 +260,17 @@ class ApprovalService:
 
     # -- deciding -----------------------------------------------------------------------------------
 
-    def check(self, view: RequestView, user: str) -> tuple[Result, str]:
-        """May `user` decide this request now? (RECORDED means yes.)"""
+    def check(
+        self, view: RequestView, user: str, mention: Callable[[str], str] = str
+    ) -> tuple[Result, str]:
+        """May `user` decide this request now? (RECORDED means yes.) The reason names people
+        as `mention` renders them (the platform's mention; plain ids by default)."""
         if view.status != "pending" or view.stage is None:
             last = view.current_decisions[-1] if view.current_decisions else None
             if last is not None:
                 return (
                     Result.ALREADY_DECIDED,
-                    f"この申請はすでに <@{last.approver}> さんが{OUTCOME_LABELS[last.outcome]}しています。",
+                    f"この申請はすでに {mention(last.approver)} さんが{OUTCOME_LABELS[last.outcome]}しています。",
                 )
             return (
                 Result.NOT_PENDING,
@@ -296,6 +299,7 @@ class ApprovalService:
         *,
         revision: int | None = None,
         via: str = "slack",
+        mention: Callable[[str], str] = str,
     ) -> DecideResult:
         reason = (reason or "").strip() or None
         if outcome != "approved" and not reason:
@@ -312,7 +316,7 @@ class ApprovalService:
                     view,
                     message="この申請は再提出されています。最新の版で判断してください。",
                 )
-            verdict, message = self.check(view, actor)
+            verdict, message = self.check(view, actor, mention)
             if verdict is not Result.RECORDED:
                 if verdict is not Result.ALREADY_DECIDED:
                     audit.append(

@@ -66,6 +66,19 @@ class RequestNotifier(Protocol):
         ...
 
 
+def chat_mention(user: str) -> str:
+    """How people are named in the desk's messages unless the notifier has its own `mention`
+    (Slack's mention syntax, as the first platform's notifier expects)."""
+    return f"<@{user}>"
+
+
+def colonless(channel: str) -> bool:
+    """Whose placements a notifier without its own `owns` takes: channel ids without a colon
+    (Slack's C…; a Teams conversation id, 19:… or a:…, always has one). With Slack and Teams
+    on one database, each desk reminds and catches up on its own cards only."""
+    return ":" not in channel
+
+
 class RequestDesk:
     def __init__(
         self,
@@ -83,6 +96,9 @@ class RequestDesk:
         self.notifier = notifier
         self.channel = channel  # where new requests are posted (settings, else the policy)
         self.via = via  # the platform, as the audit trail records it
+        # optional parts of a notifier: how it names people in a refusal, which cards are its own
+        self.mention: Callable[[str], str] = getattr(notifier, "mention", chat_mention)
+        self.owns: Callable[[str], bool] = getattr(notifier, "owns", colonless)
 
     # -- filing ---------------------------------------------------------------------------------
 
@@ -136,7 +152,13 @@ class RequestDesk:
         """Record a decision; it is announced after the caller's acknowledgement. (False, why)
         when it was refused."""
         result = self.approvals.decide(
-            request_id, actor, outcome, reason, revision=revision, via=self.via
+            request_id,
+            actor,
+            outcome,
+            reason,
+            revision=revision,
+            via=self.via,
+            mention=self.mention,
         )
         if result.result is Result.RECORDED and result.request is not None:
             self.runner.submit(self.announce, result.request, actor, outcome, reason)
@@ -161,7 +183,7 @@ class RequestDesk:
     ) -> str | None:
         """Why `actor` may not decide this revision now (a refused attempt is recorded in the
         audit trail), or None: they may (say, before they are asked for a reason)."""
-        verdict, message = self.approvals.check(view, actor)
+        verdict, message = self.approvals.check(view, actor, self.mention)
         if verdict is Result.RECORDED and view.revision == revision:
             return None
         if verdict not in (Result.RECORDED, Result.ALREADY_DECIDED):
@@ -194,6 +216,8 @@ class RequestDesk:
         """Once per interval on every replica: reminders and escalations (each sent once, claimed
         in the database), and cards behind the recorded state (after a crash)."""
         for view, kind in self.approvals.due():
+            if not self._mine(view):
+                continue
             key = f"{kind}:{view.id}:r{view.revision}:s{view.stage}"
             if self.ledger.claim(key, kind) is ClaimResult.DUPLICATE:
                 continue
@@ -212,7 +236,13 @@ class RequestDesk:
                 )
             self.ledger.finish(key)
         for view in self.approvals.out_of_date():
+            if not self._mine(view):
+                continue
             self.sync(view)
             if view.current_decisions:  # a decision whose notices may not have gone out
                 d = view.current_decisions[-1]
                 self.announce(view, d.approver, d.outcome, d.reason)
+
+    def _mine(self, view: RequestView) -> bool:
+        """A request whose card is this platform's (or not posted yet: the first to claim it)."""
+        return view.channel is None or self.owns(view.channel)

@@ -6,16 +6,23 @@ from __future__ import annotations
 import logging
 import threading
 
+from bot.approvals.service import open_approvals
 from bot.assistant.conversation import ConversationDesk
 from bot.assistant.service import Assistant, index_if_missing
 from bot.config import Settings
+from bot.delivery.requests import RequestDesk
 from bot.delivery.runner import JobRunner
+from bot.delivery.sweeps import start_sweeps
+from bot.store import retention
 from bot.store.answers import AnswerLog
 from bot.store.audit import seal_from_settings
 from bot.store.db import Database, open_database
+from bot.store.dialogs import DialogStore
 from bot.store.events import EventLedger
+from bot.teams import approvals
 from bot.teams.auth import ConnectorTokens
 from bot.teams.connector import Connector
+from bot.teams.notifier import Directory, TeamsNotifier
 from bot.teams.runtime import TeamsRuntime
 
 log = logging.getLogger(__name__)
@@ -46,12 +53,28 @@ def build_runtime(
     if assistant is None:
         index_if_missing(settings)
         assistant = Assistant.from_settings(settings)
+    ledger = EventLedger(db, settings.event_lease_s)
+    connector = Connector(ConnectorTokens.from_settings(settings))
+    runner = JobRunner(settings.slack_workers, name="itaku-teams")
+    approvals_service = open_approvals(settings, db)
+    conversation = settings.teams_approvals_conversation.strip() or None
+    notifier = TeamsNotifier(
+        connector,
+        Directory(connector, settings.teams_service_url, conversation),
+        service_url=settings.teams_service_url,
+        tenant=settings.teams_tenant_id.strip()
+        or next((t.strip() for t in settings.teams_allowed_tenants.split(",") if t.strip()), None),
+    )
     rt = TeamsRuntime(
         settings=settings,
         desk=ConversationDesk(assistant, AnswerLog(db), settings.thread_history),
-        ledger=EventLedger(db, settings.event_lease_s),
-        connector=Connector(ConnectorTokens.from_settings(settings)),
-        runner=JobRunner(settings.slack_workers, name="itaku-teams"),
+        ledger=ledger,
+        connector=connector,
+        runner=runner,
+        approvals=approvals_service,
+        requests=RequestDesk(
+            approvals_service, ledger, runner, notifier, channel=conversation, via="teams"
+        ),
         compute=threading.BoundedSemaphore(
             max(settings.answer_concurrency, settings.slack_workers // 2)
             if settings.uses_llm
@@ -59,6 +82,7 @@ def build_runtime(
         ),
     )
     add_dialogs(rt, db)
+    approvals.register(rt, notifier)
     log.info("teams runtime ready")
     return rt
 
@@ -87,17 +111,19 @@ def add_dialogs(rt: TeamsRuntime, db: Database) -> None:
     # ON_FILED: a filed request's card for the approvers' channel. bot/teams/approvals.py gives
     # the runtime a RequestDesk (rt.requests, a TeamsNotifier behind it) whose `filed` posts it;
     # set that up before add_dialogs. Until then nothing is posted (the request is still filed).
-    # It runs in a worker, after the task module is answered (a card the Connector cannot take
-    # now is caught up by the desk's sweep).
     requests = getattr(rt, "requests", None)
-    on_filed: OnFiled | None = (
-        dialogs.in_worker(rt, requests.filed) if requests is not None else None
-    )
+    on_filed: OnFiled | None = requests.filed if requests is not None else None
     rt.handoff = Handoff(rt.clauses, approvals, via="teams", on_filed=on_filed)
     dialogs.register(rt)
 
 
 def start_background(rt: TeamsRuntime) -> None:
-    """Resume what a crashed replica left unfinished, now and every so often."""
-    rt.events.sweep_once()
-    rt.events.start_sweeper(max(1.0, min(30.0, rt.settings.event_lease_s / 2)))
+    """Resume what a crashed replica left unfinished, now and every so often; remind and catch
+    up on requests; forget what is past the retention period (bot/delivery/sweeps.py)."""
+    start_sweeps(rt.settings, rt.events, rt.requests, lambda: purge_expired(rt))
+
+
+def purge_expired(rt: TeamsRuntime) -> tuple[int, int, int]:
+    """What is past the retention period, forgotten (bot/store/retention.py)."""
+    dialogs = DialogStore(rt.ledger.db, rt.settings.dialog_ttl_s)
+    return retention.purge_expired(rt.desk.log, rt.ledger, dialogs, rt.settings.retention_days)

@@ -1,5 +1,5 @@
 """The Bot Connector REST API, as much of it as Itaku calls: send, reply, update and delete an
-activity, a typing indicator, and a 1:1 conversation for proactive messages.
+activity, a typing indicator, a 1:1 conversation for proactive messages, and a member's ids.
 
 Synchronous, as the rest of the server is: each call runs in a delivery worker, over kept-alive
 HTTP/1.1 connections of the standard library's http.client (a fifth of httpx's CPU a call with a
@@ -142,6 +142,14 @@ class Connector:
             raise ConnectorError("no conversation id", retry=False)
         first = out.get("activityId")
         return conversation, first if isinstance(first, str) else None
+
+    def member(
+        self, service_url: str, conversation: str, user: str, attempts: int = 2
+    ) -> dict[str, Any]:
+        """One member of a conversation (of a channel's: the team's), named by Teams user id or
+        Microsoft Entra object id: their Teams user id (`id`), `name`, `aadObjectId`…"""
+        path = f"v3/conversations/{quote(conversation, safe='')}/members/{quote(user, safe='')}"
+        return self._call("GET", service_url, path, None, attempts)
 
     # -- one call, tried again while the Connector cannot take it ---------------------------------
     def _call(

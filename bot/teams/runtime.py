@@ -18,10 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.approvals.service import ApprovalService
 from bot.assistant.conversation import ConversationDesk
 from bot.config import Settings
 from bot.delivery.answers import Answering
 from bot.delivery.events import EventWork, Failure
+from bot.delivery.requests import RequestDesk
 from bot.delivery.runner import JobRunner
 from bot.dialogs.engine import DialogEngine
 from bot.dialogs.guidance import GuidanceLibrary
@@ -101,6 +103,7 @@ def delivery_failure(e: Exception) -> Failure | None:
 Command = Callable[[Message, str], InvokeReply | None]
 Verb = Callable[[CardAction], InvokeReply]
 Invoke = Callable[[Any], InvokeReply]
+ThreadReply = Callable[[Message, str], bool]  # a reply in a channel thread; True: it was handled
 
 
 @dataclass
@@ -110,12 +113,17 @@ class TeamsRuntime:
     ledger: EventLedger
     connector: Connector
     runner: JobRunner
+    # subcontracting requests: the core's service, and the desk that posts the cards and tells
+    # the decisions (bot/teams/approvals.py adds the card actions and the thread replies)
+    approvals: ApprovalService
+    requests: RequestDesk
     compute: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(1)
     )
     commands: dict[str, Command] = field(default_factory=dict)
     verbs: dict[str, Verb] = field(default_factory=dict)
     invokes: dict[str, Invoke] = field(default_factory=dict)
+    thread_reply: ThreadReply | None = None  # a decision replied in a request card's thread
     # guided dialogs and clauses (bot/teams/dialogs.py)
     dialogs: DialogEngine | None = None
     guidance: GuidanceLibrary | None = None
@@ -170,6 +178,9 @@ class TeamsRuntime:
             return handler(msg, "") if handler is not None else None
         if not words:
             return None
+        reply = self.thread_reply if ";messageid=" in msg.conversation.id else None
+        if reply is not None and reply(msg, words):
+            return None  # a decision in a request card's thread
         head, _, rest = words.partition(" ")
         command = head.lower().lstrip("/")
         if command in self.commands:
