@@ -229,13 +229,14 @@ class TeamsNotifier:
         else:
             said = f"申請 {view.id} が {stage} の判断を待っています（{who}）。"
         self._thread(at, said)
+        _, names = self.people(view, False)
         for user in self.deciders(view):
             person = self.directory.lookup(user)
             card = request_card(
                 view,
                 True,
                 refresh_user_ids=[person.teams_id] if person and person.teams_id else [],
-                names=self.people(view, False)[1],
+                names=names,
             )
             try:
                 self.direct(user, _message(said, card))
