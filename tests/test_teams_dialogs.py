@@ -4,6 +4,7 @@ records what the bot sends and the OneDrive upload session what it uploads."""
 
 from __future__ import annotations
 
+import http.client
 import io
 import time
 import zipfile
@@ -15,6 +16,7 @@ import docx
 import pytest
 
 from bot.assistant.service import Assistant
+from bot.teams.dialogs import in_worker
 from tests.slack_harness import sqlite_url
 from tests.teams_harness import TeamsHarness
 
@@ -503,6 +505,27 @@ def test_an_edited_draft_offers_the_new_files_and_refuses_the_old(teams: TeamsHa
     assert "変更されています" in sent(teams, conversation)[-1]["text"]
 
 
+def test_a_replica_that_dies_after_create_leaves_the_draft_to_the_sweeper(
+    tmp_path: Path, bundled_assistant: Assistant
+) -> None:
+    url = sqlite_url(tmp_path)
+    first = TeamsHarness(bundled_assistant, url, ITAKU_EVENT_LEASE=1)
+    review = to_review(first, open_dialog(first), NDA)
+    first.rt.runner.submit = lambda *a, **k: None  # type: ignore[method-assign]
+    assert press(first, review, "finish")["task"]["type"] == "message"  # then it "dies"
+    first.server.close()
+    second = TeamsHarness(bundled_assistant, url, standin=first.standin, ITAKU_EVENT_LEASE=1)
+    try:
+        time.sleep(1.2)
+        assert second.rt.events.sweep_once() == 1
+        assert second.settle()
+        assert len(consent_cards(second, personal_of(ALICE))) == 2
+        assert second.rt.events.sweep_once() == 0
+    finally:
+        second.close()
+        first.rt.runner.shutdown(timeout=1)
+
+
 def test_an_expired_dialog_is_told(tmp_path: Path, bundled_assistant: Assistant) -> None:
     harness = TeamsHarness(bundled_assistant, sqlite_url(tmp_path), ITAKU_DIALOG_TTL=1)
     try:
@@ -533,6 +556,12 @@ def test_forged_task_data_is_refused_without_error(teams: TeamsHarness) -> None:
 
 
 def test_subcontract_dialog_files_the_request(teams: TeamsHarness) -> None:
+    told: list[tuple[str, bool, str]] = []
+    handoff = teams.rt.handoff
+    assert handoff is not None
+    handoff.on_filed = in_worker(
+        teams.rt, lambda view, again, by: told.append((view.id, again, by))
+    )
     review = to_review(teams, open_dialog(teams, "subcontract"), SUBCONTRACT)
     dialog_id = action(review, "finish")["dialog_id"]
     done = press(teams, review, "finish")
@@ -546,6 +575,7 @@ def test_subcontract_dialog_files_the_request(teams: TeamsHarness) -> None:
     assert teams.settle()
     news = sent(teams, personal_of(ALICE))[-1]
     assert request.id in news["text"] and "提出しました" in news["text"]
+    assert told == [(request.id, False, request.requester)]  # for the approvers' card
     # a second Create files nothing more
     press(teams, review, "finish")
     assert teams.settle()
@@ -565,3 +595,35 @@ def test_clause_command(teams: TeamsHarness) -> None:
     say(teams, "clause 存在しない条項")
     error = last_card(teams, conversation)
     assert any(n.get("color") == "Attention" for n in walk(error))
+
+
+# -- the upload itself --------------------------------------------------------------------------
+
+
+def test_upload_goes_only_to_https_or_loopback_and_reads_failures() -> None:
+    from bot.bench.teams_standin import TeamsStandIn
+    from bot.teams.connector import ConnectorError
+    from bot.teams.files import upload
+
+    for url in ("http://example.com/upload/x.docx", "ftp://127.0.0.1/x", "https://user:pw@h/x"):
+        with pytest.raises(ConnectorError) as refused:
+            upload(url, b"data")
+        assert not refused.value.retry
+    with TeamsStandIn() as standin:
+        url = standin.upload_info("x.md")["uploadUrl"]
+        standin.fail("upload", 503)
+        with pytest.raises(ConnectorError) as busy:
+            upload(url, b"# x")
+        assert busy.value.retry and busy.value.status == 503
+        upload(url, b"# x")
+        [done] = standin.uploaded("x.md")
+        assert done.data == b"# x" and done.content_range == "bytes 0-2/3"
+        with pytest.raises(ConnectorError) as empty:
+            upload(url, b"")
+        assert not empty.value.retry
+        # the stand-in takes a whole file only: a Content-Range that does not match is refused
+        conn = http.client.HTTPConnection("127.0.0.1", standin.port, timeout=5)
+        conn.request("PUT", "/upload/y.md", body=b"abc", headers={"Content-Range": "bytes 0-1/3"})
+        assert conn.getresponse().status == 400
+        conn.close()
+        assert standin.uploaded("y.md") == [] and not standin.uploads[-1].accepted

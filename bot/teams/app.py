@@ -111,8 +111,12 @@ def add_dialogs(rt: TeamsRuntime, db: Database) -> None:
     # ON_FILED: a filed request's card for the approvers' channel. bot/teams/approvals.py gives
     # the runtime a RequestDesk (rt.requests, a TeamsNotifier behind it) whose `filed` posts it;
     # set that up before add_dialogs. Until then nothing is posted (the request is still filed).
+    # It runs in a worker, after the task module is answered (a card the Connector cannot take
+    # now is caught up by the desk's sweep).
     requests = getattr(rt, "requests", None)
-    on_filed: OnFiled | None = requests.filed if requests is not None else None
+    on_filed: OnFiled | None = (
+        dialogs.in_worker(rt, requests.filed) if requests is not None else None
+    )
     rt.handoff = Handoff(rt.clauses, approvals, via="teams", on_filed=on_filed)
     dialogs.register(rt)
 

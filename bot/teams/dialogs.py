@@ -46,7 +46,7 @@ from pydantic import BaseModel
 from bot.approvals.service import RequestView
 from bot.dialogs.engine import MESSAGES, DialogEngine, DialogError, DialogState
 from bot.dialogs.guidance import GuidanceLibrary
-from bot.dialogs.handoff import DraftReady, Handoff, NotFiled, RequestFiled
+from bot.dialogs.handoff import DraftReady, Handoff, NotFiled, OnFiled, RequestFiled
 from bot.dialogs.spec import DialogSpec, validate_all
 from bot.drafting.clauses import ClauseError, ClauseLibrary, parse_clause_args
 from bot.drafting.nda_fields import NdaAnswers
@@ -661,6 +661,15 @@ class TeamsDialogs:
     @staticmethod
     def _file_name(p: dict[str, Any]) -> str:
         return str(p.get("name") or ("Word" if p.get("file") == "docx" else "Markdown"))
+
+
+def in_worker(rt: TeamsRuntime, on_filed: OnFiled) -> OnFiled:
+    """Handoff's `on_filed` run by a worker, so that the task module is answered first."""
+
+    def later(view: RequestView, resubmitted: bool, by: str) -> None:
+        rt.runner.submit(on_filed, view, resubmitted, by)
+
+    return later
 
 
 def register(rt: TeamsRuntime) -> TeamsDialogs | None:
