@@ -213,6 +213,11 @@ class Settings(BaseSettings):
         validation_alias="ITAKU_REMINDER_CHECK",
         description="Seconds between checks for requests waiting too long.",
     )
+    security_channel: str | None = Field(
+        default=None,
+        validation_alias="ITAKU_SECURITY_CHANNEL",
+        description="Slack channel id told of overdue contractor reviews and corrective actions (unset: nobody is told).",
+    )
     thread_history: int = Field(default=3, ge=0, le=20, validation_alias="ITAKU_THREAD_HISTORY")
     retention_days: float = Field(
         default=180.0,

@@ -18,7 +18,13 @@ from bot.bench.slack_requests import SlackSender, dm_event
 from bot.bench.slack_standin import SlackStandIn
 from bot.config import PROJECT_ROOT, Settings
 from bot.slack import manifest
-from bot.slack.ids import CLAUSE_COMMAND, COMMAND, NDA_COMMAND, SUBCONTRACT_COMMAND
+from bot.slack.ids import (
+    CLAUSE_COMMAND,
+    COMMAND,
+    CONTRACTOR_COMMAND,
+    NDA_COMMAND,
+    SUBCONTRACT_COMMAND,
+)
 from bot.store.answers import AnswerLog
 from bot.store.db import open_database
 from tests.test_cli import itaku
@@ -115,6 +121,7 @@ def test_manifest_matches_what_the_app_handles() -> None:
         NDA_COMMAND,
         CLAUSE_COMMAND,
         SUBCONTRACT_COMMAND,
+        CONTRACTOR_COMMAND,
     ]
     events = set(data["settings"]["event_subscriptions"]["bot_events"])
     assert events == {

@@ -1,4 +1,5 @@
-"""`itaku contractors list|show|export|import`: the contractor ledger from the terminal.
+"""`itaku contractors list|show|export|import|review|actions|close`: the contractor ledger and its
+periodic reviews (定期点検) from the terminal.
 
 bot/cli.py adds these commands with `add_parser` and runs them with `run`; this module imports
 nothing heavy at load time, so `itaku --help` stays instant."""
@@ -12,10 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from bot.contractors.reviews import ReviewService
     from bot.contractors.service import ContractorService
 
 EXIT_USAGE = 2
 EXIT_BAD_FILE = 1
+EXIT_NOT_FOUND = 1
 
 _IMPORT_HELP = """\
 The file is CSV with one header row (UTF-8, with or without a byte-order mark, or Shift_JIS as
@@ -37,7 +40,8 @@ nothing the second time."""
 def add_parser(sub: Any) -> None:
     """The `contractors` command and its actions, on the `itaku` subparsers."""
     ct = sub.add_parser(
-        "contractors", help="the contractor ledger (委託先台帳): list, show, export, import"
+        "contractors",
+        help="the contractor ledger (委託先台帳): list, show, export, import; reviews (定期点検)",
     )
     csub = ct.add_subparsers(dest="contractors", metavar="ACTION")
     cl = csub.add_parser("list", help="contractors with their risk and next review")
@@ -63,6 +67,22 @@ def add_parser(sub: Any) -> None:
     )
     ci.add_argument("file", type=Path)
     ci.add_argument("--as", dest="actor", help="who imports (default: terminal:YOUR_LOGIN)")
+    cr = csub.add_parser(
+        "review",
+        help="record a periodic review (定期点検) of a contractor, step by step",
+        description="Runs the review dialog (method, report, findings, corrective actions with "
+        "due dates), each step quoting the knowledge base's checklist; the review is recorded, "
+        "the contractor's last assessment and next review date updated. Needs `itaku index`.",
+    )
+    cr.add_argument("contractor_id", help="CT-000001")
+    ca = csub.add_parser("actions", help="corrective actions from reviews, by due date")
+    ca.add_argument("--open", action="store_true", help="only those not yet closed")
+    ca.add_argument("--owner", metavar="ID", help="only this user's (U…, terminal:NAME)")
+    ca.add_argument("--contractor", metavar="ID", help="only this contractor's (CT-000001)")
+    cc = csub.add_parser("close", help="close a corrective action once it is confirmed done")
+    cc.add_argument("action_id", help="CA-000001")
+    cc.add_argument("--note", help="how it was confirmed (a report, a visit…); no personal data")
+    cc.add_argument("--as", dest="actor", help="who closes it (default: terminal:YOUR_LOGIN)")
 
 
 def open_contractors(settings: Any) -> ContractorService:
@@ -79,12 +99,44 @@ def open_contractors(settings: Any) -> ContractorService:
     )
 
 
+def open_ledger(settings: Any, db: Any) -> tuple[ContractorService | None, ReviewService | None]:
+    """The ledger and its reviews on an open database (the terminal's dialogs); (None, None),
+    said on standard error, when the contractor risk rules cannot be read."""
+    from bot.contractors.reviews import ReviewService
+    from bot.contractors.risk import ContractorRules, default_contractor_rules_path
+    from bot.contractors.service import ContractorService
+    from bot.store import audit
+
+    if db.audit_seal is None:
+        db.audit_seal = audit.seal_from_settings(settings)
+    try:
+        rules = ContractorRules.load(default_contractor_rules_path(settings.knowledge_dir))
+    except ValueError as e:
+        print(f"itaku: {e}", file=sys.stderr)
+        return None, None
+    contractors = ContractorService(db, rules)
+    return contractors, ReviewService(contractors)
+
+
 def run(
-    args: argparse.Namespace, parser: argparse.ArgumentParser, settings: Callable[[], Any]
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    settings: Callable[[], Any],
+    review: Callable[[str], int] | None = None,
 ) -> int:
+    """`review`: runs the review dialog for a contractor id (bot/cli.py, which has the terminal
+    and the knowledge base)."""
     if args.contractors is None:
         parser.parse_args(["contractors", "--help"])
         return EXIT_USAGE
+    if args.contractors == "review":
+        from bot.contractors.reviews import review_target
+
+        contractor_id = review_target(args.contractor_id[:40])
+        if contractor_id is None or review is None:
+            print("itaku contractors: give the contractor's id (CT-000001).", file=sys.stderr)
+            return EXIT_USAGE
+        return review(contractor_id)
     try:
         service = open_contractors(settings())
     except ValueError as e:  # the rules file
@@ -96,6 +148,10 @@ def run(
         return _show(service, args.contractor_id)
     if args.contractors == "export":
         return _export(service, args.output)
+    if args.contractors == "actions":
+        return _actions(service, args.open, args.owner, args.contractor)
+    if args.contractors == "close":
+        return _close(service, args.action_id, args.note, args.actor)
     return _import(service, args.file, args.actor)
 
 
@@ -174,3 +230,44 @@ def _import(service: ContractorService, path: Path, actor: str | None) -> int:
         f"更新 {len(report.updated)}件、変更なし {len(report.unchanged)}件。"
     )
     return 0
+
+
+def _actions(
+    service: ContractorService, open_only: bool, owner: str | None, contractor: str | None
+) -> int:
+    from bot.contractors.render import action_line
+    from bot.contractors.reviews import ReviewService
+
+    found = ReviewService(service).actions(
+        open_only=open_only, owner=owner, contractor_id=contractor
+    )
+    if not found:
+        print("対応中の是正措置はありません。" if open_only else "是正措置はありません。")
+    today = service.today()
+    for action in found:
+        print(action_line(action, today))
+    return 0
+
+
+def _close(service: ContractorService, action_id: str, note: str | None, actor: str | None) -> int:
+    import getpass
+
+    from bot.contractors.reviews import Closed, ReviewService, is_action_id
+    from bot.contractors.service import check_owner
+
+    actor = actor or f"terminal:{getpass.getuser()}"
+    if check_owner(actor) is not None:
+        print("itaku contractors: --as must be a user id without spaces.", file=sys.stderr)
+        return EXIT_USAGE
+    if not is_action_id(action_id):
+        print("itaku contractors: give the corrective action's id (CA-000001).", file=sys.stderr)
+        return EXIT_USAGE
+    done = ReviewService(service).close(action_id, actor, note=note, via="terminal")
+    if done.result is Closed.CLOSED:
+        print(f"是正措置 {action_id} を完了にしました。")
+        return 0
+    if done.result is Closed.ALREADY:
+        print(done.message)
+        return 0
+    print(f"itaku contractors: {done.message}", file=sys.stderr)
+    return EXIT_NOT_FOUND

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from bot.contractors.models import CONTRACT_TYPE_SHORT, SHORT_LABELS, ContractorFields
+from bot.contractors.reviews import ActionView, ReviewView
 from bot.contractors.service import ChainLink, ContractorView
 
 # the fields shown one per line, in the order of the registration dialog
@@ -116,4 +117,57 @@ def contractor_text(view: ContractorView, today: dt.date, chain: Iterable[ChainL
     if len(links) > 1:
         lines.append("委託の連鎖：")
         lines += chain_lines(links, mark=view.id)
+    return "\n".join(lines)
+
+
+# -- registration and periodic reviews ---------------------------------------------------------------
+
+
+def registered_text(view: ContractorView, today: dt.date) -> str:
+    """What the terminal says after the registration dialog."""
+    rating = view.rating
+    lines = [
+        f"委託先 {view.id} {view.name} を台帳に登録しました（担当：{view.owner}）。",
+        f"リスク：{rating.assessment.label}（{rating.assessment.score}点）",
+    ]
+    lines += [f"  ・{r.text}（{r.source}）" for r in rating.assessment.reasons]
+    lines.append(review_text(view, today))
+    return "\n".join(lines)
+
+
+def action_line(action: ActionView, today: dt.date) -> str:
+    """One corrective action on one line: id, state, due, contractor, what."""
+    if not action.open:
+        state = f"完了 {action.closed_at.date().isoformat() if action.closed_at else ''}".strip()
+    elif action.overdue(today):
+        state = f"期限切れ（{-action.days_left(today)}日超過）"
+    else:
+        state = "対応中"
+    return (
+        f"{action.id}  [{state}]  期限 {action.due.isoformat()}  "
+        f"{action.contractor_id} {action.contractor_name}  担当：{action.owner}\n"
+        f"    {action.description}"
+    )
+
+
+def review_recorded_text(review: ReviewView, after: ContractorView | None) -> str:
+    """What the terminal says after the review dialog: the review as recorded, its corrective
+    actions, the next review."""
+    lines = [
+        f"定期点検 {review.id} を記録しました：{review.contractor_id} {review.contractor_name}",
+        f"  点検日：{review.reviewed_on.isoformat()}　方法：{'、'.join(review.method_labels)}",
+        f"  報告書：{review.report_date.isoformat() + ' に受領' if review.report_date else '受領なし'}",
+        f"  結果：{review.outcome_label}",
+    ]
+    if review.checked:
+        lines.append(f"  確かめた項目：{'、'.join(review.checked_labels)}")
+    if review.findings:
+        lines.append(f"  指摘事項：{review.findings}")
+    for a in review.actions:
+        lines.append(f"  是正措置 {a.id}：{a.description}（期限 {a.due.isoformat()}）")
+    if after is not None and after.rating.next_review is not None:
+        lines.append(
+            f"次回の定期点検：{after.rating.next_review.isoformat()}"
+            f"（リスク{after.rating.assessment.label}、{after.rating.review_months}か月ごと）"
+        )
     return "\n".join(lines)

@@ -75,13 +75,20 @@ class ContractorFacts(BaseModel):
 
 
 class ReviewIntervals(BaseModel):
-    """Months between two reviews of a contractor at each level."""
+    """Months between two reviews of a contractor at each level, and when reminders go out
+    (bot/delivery/contractors.py)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     high: int = Field(ge=1, le=60)
     medium: int = Field(ge=1, le=60)
     low: int = Field(ge=1, le=60)
+    # the owner is reminded this many days before a review's date
+    notice_days: int = Field(default=14, ge=0, le=90)
+    # a contractor never assessed is overdue this many days after it was registered
+    first_within_days: int = Field(default=30, ge=0, le=365)
+    # the owner is reminded this many days before a corrective action's due date
+    action_notice_days: int = Field(default=3, ge=0, le=90)
 
     @model_validator(mode="after")
     def _riskier_more_often(self) -> ReviewIntervals:

@@ -1,18 +1,24 @@
 """The periodic work of every replica: resume what a crashed replica left unfinished, remind,
-escalate and catch up on requests, forget what is past the retention period."""
+escalate and catch up on requests, attach approved requests to the contractor ledger and remind
+of reviews and corrective actions, forget what is past the retention period."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from bot.config import Settings
+from bot.delivery.contractors import ContractorDesk
 from bot.delivery.events import EventWork
 from bot.delivery.requests import RequestDesk
 from bot.store import retention
 
 
 def start_sweeps(
-    settings: Settings, events: EventWork, requests: RequestDesk, purge: Callable[[], object]
+    settings: Settings,
+    events: EventWork,
+    requests: RequestDesk,
+    purge: Callable[[], object],
+    contractors: ContractorDesk | None = None,
 ) -> None:
     """Sweep now and every so often, on the events' runner (stopped with it)."""
     interval = max(1.0, min(30.0, settings.event_lease_s / 2))
@@ -20,3 +26,5 @@ def start_sweeps(
     events.start_sweeper(interval)
     events.runner.start_periodic(requests.sweep, settings.reminder_check_s, "itaku-reminders")
     events.runner.start_periodic(purge, retention.CHECK_EVERY_S, "itaku-retention")
+    if contractors is not None:
+        events.runner.start_periodic(contractors.sweep, settings.reminder_check_s, "itaku-ledger")

@@ -1,6 +1,8 @@
-"""What a finished dialog becomes, the same on every platform: an NDA draft rendered to files, or
-a subcontracting request filed (or, for one sent back for changes, its revision). The result is
-platform-neutral; the adapter delivers it to the person who finished the dialog."""
+"""What a finished dialog becomes, the same on every platform: an NDA draft rendered to files, a
+subcontracting request filed (or, for one sent back for changes, its revision), a contractor
+registered in the ledger (委託先台帳) with its owner the person who finished, or a periodic review
+(定期点検) of one recorded with its corrective actions. The result is platform-neutral; the
+adapter delivers it to the person who finished the dialog."""
 
 from __future__ import annotations
 
@@ -11,11 +13,16 @@ from pydantic import BaseModel
 
 from bot.approvals.service import ApprovalService, RequestView
 from bot.approvals.subcontract_fields import SubcontractAnswers
+from bot.contractors.models import ContractorRegistration
+from bot.contractors.review_fields import ReviewAnswers
+from bot.contractors.reviews import ReviewService, ReviewView
+from bot.contractors.service import ContractorService, ContractorView
 from bot.drafting.clauses import ClauseLibrary
 from bot.drafting.nda_fields import NdaAnswers
 from bot.drafting.service import DraftFiles, nda_files
 
 NO_APPROVALS = "承認申請はこの環境では使えません（承認ポリシーが読めません）。"
+NO_LEDGER = "委託先台帳はこの環境では使えません（委託先リスクのルールが読めません）。"
 
 
 @dataclass(frozen=True)
@@ -31,11 +38,22 @@ class RequestFiled:
 
 
 @dataclass(frozen=True)
+class ContractorRegistered:
+    contractor: ContractorView  # registered in the ledger, owned by the user who finished
+
+
+@dataclass(frozen=True)
+class ReviewRecorded:
+    review: ReviewView  # with its corrective actions
+    contractor: ContractorView | None  # after the review: its next review's date and level
+
+
+@dataclass(frozen=True)
 class NotFiled:
     message: str  # why, for the user
 
 
-Finished = DraftReady | RequestFiled | NotFiled
+Finished = DraftReady | RequestFiled | ContractorRegistered | ReviewRecorded | NotFiled
 # after a request is filed: (request, resubmitted, by whom), e.g. RequestDesk.filed
 OnFiled = Callable[[RequestView, bool, str], None]
 
@@ -48,9 +66,13 @@ class Handoff:
         *,
         via: str,
         on_filed: OnFiled | None = None,
+        contractors: ContractorService | None = None,
+        reviews: ReviewService | None = None,
     ) -> None:
         self.clauses = clauses
         self.approvals = approvals
+        self.contractors = contractors  # the ledger a registration dialog writes to
+        self.reviews = reviews  # where a review dialog is recorded
         self.via = via  # the platform, as the audit trail records it
         self.on_filed = on_filed
 
@@ -67,4 +89,18 @@ class Handoff:
             if self.on_filed is not None:
                 self.on_filed(outcome.request, outcome.resubmitted, user)
             return RequestFiled(outcome.request, outcome.resubmitted)
+        if isinstance(answers, ContractorRegistration):
+            if self.contractors is None:
+                return NotFiled(NO_LEDGER)
+            done = self.contractors.register(user, answers, owner=user, via=self.via)
+            if done.contractor is None:
+                return NotFiled(done.message)
+            return ContractorRegistered(done.contractor)
+        if isinstance(answers, ReviewAnswers):
+            if self.reviews is None:
+                return NotFiled(NO_LEDGER)
+            recorded = self.reviews.record(user, answers, dialog_id=dialog_id, via=self.via)
+            if recorded.review is None:
+                return NotFiled(recorded.message)
+            return ReviewRecorded(recorded.review, recorded.contractor)
         raise TypeError(f"no hand-off for {type(answers).__name__}")

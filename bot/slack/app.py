@@ -11,6 +11,8 @@ from bot.approvals.service import open_approvals
 from bot.assistant.conversation import ConversationDesk
 from bot.assistant.service import Assistant, index_if_missing
 from bot.config import Settings
+from bot.contractors.reviews import review_check
+from bot.delivery.contractors import open_desk
 from bot.delivery.requests import RequestDesk
 from bot.delivery.runner import JobRunner
 from bot.delivery.sweeps import start_sweeps
@@ -19,7 +21,7 @@ from bot.dialogs.guidance import GuidanceLibrary
 from bot.dialogs.handoff import Handoff
 from bot.dialogs.specs import DIALOGS
 from bot.drafting.clauses import ClauseLibrary
-from bot.slack import actions, approvals, commands, dialogs, events
+from bot.slack import actions, approvals, commands, contractors, dialogs, events
 from bot.slack.client import web_client
 from bot.slack.groups import GroupMembers
 from bot.slack.notifier import SlackNotifier
@@ -87,6 +89,7 @@ def build_runtime(
         channel=settings.approvals_channel or approvals_service.policy.channel,
         via="slack",
     )
+    ledger_desk = open_desk(settings, db, ledger, contractors.SlackContractorNotifier(client))
     rt = SlackRuntime(
         settings=settings,
         desk=ConversationDesk(assistant, AnswerLog(db), settings.thread_history),
@@ -96,7 +99,15 @@ def build_runtime(
         signer=ViewSigner(secret),
         approvals=approvals_service,
         requests=requests,
-        handoff=Handoff(clauses, approvals_service, via="slack", on_filed=requests.filed),
+        handoff=Handoff(
+            clauses,
+            approvals_service,
+            via="slack",
+            on_filed=requests.filed,
+            contractors=ledger_desk.contractors if ledger_desk else None,
+            reviews=ledger_desk.reviews if ledger_desk else None,
+        ),
+        contractors=ledger_desk,
         ledger=ledger,
         client=client,
         runner=runner,
@@ -108,6 +119,8 @@ def build_runtime(
             else settings.answer_concurrency
         ),
     )
+    if ledger_desk is not None:  # the review dialog's contractor is checked against the ledger
+        rt.dialogs.checks["review"] = review_check(ledger_desk.contractors)
     log.info("slack runtime ready bot_user=%s team=%s", rt.bot_user_id, auth.get("team_id"))
     return rt
 
@@ -128,6 +141,7 @@ def create_app(rt: SlackRuntime, *, socket_mode: bool = False) -> App:
     )
     events.register(app, rt)
     dialogs.register(app, rt)  # before the catch-alls of commands and actions
+    contractors.register(app, rt)
     approvals.register(app, rt)
     commands.register(app, rt)
     actions.register(app, rt)
@@ -137,7 +151,9 @@ def create_app(rt: SlackRuntime, *, socket_mode: bool = False) -> App:
 def start_background(rt: SlackRuntime) -> None:
     """Resume what a crashed replica left unfinished, now and every so often; remind and catch
     up on requests; forget what is past the retention period (bot/delivery/sweeps.py)."""
-    start_sweeps(rt.settings, rt.events, rt.requests, lambda: purge_expired(rt))
+    start_sweeps(
+        rt.settings, rt.events, rt.requests, lambda: purge_expired(rt), contractors=rt.contractors
+    )
 
 
 def purge_expired(rt: SlackRuntime) -> tuple[int, int, int]:

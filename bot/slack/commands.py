@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.slack import blocks, dialogs, ids
+from bot.slack import blocks, contractors, dialogs, ids
 from bot.slack.runtime import SlackRuntime, ui_lang
 from bot.slack.texts import text
 
@@ -28,6 +28,12 @@ def register(app: App, rt: SlackRuntime) -> None:
             return
         if first.lower() in ("subcontract", "再委託申請"):
             dialogs.open_dialog(rt, ack, command, rest, "subcontract")
+            return
+        if first.lower() in ("contractor", "委託先登録"):
+            contractors.open_contractor(rt, ack, command, rest)
+            return
+        if first.lower() in ("review", "定期点検"):
+            contractors.open_review(rt, ack, command, rest)
             return
         if first.lower() in ("clause", "条項"):
             ack(response_type="ephemeral", **dialogs.clause_reply(rt, rest))

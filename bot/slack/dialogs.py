@@ -12,15 +12,16 @@ from pydantic import BaseModel
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
+from bot.contractors import prefill as ledger_prefill
 from bot.dialogs.engine import DialogError, DialogState
-from bot.dialogs.handoff import DraftReady, RequestFiled
+from bot.dialogs.handoff import ContractorRegistered, DraftReady, RequestFiled, ReviewRecorded
 from bot.dialogs.spec import GENERAL
 from bot.drafting.clauses import ClauseError, parse_clause_args
-from bot.slack import approval_blocks, clause_blocks, ids
+from bot.slack import approval_blocks, clause_blocks, contractor_blocks, ids
 from bot.slack.blocks import escape
 from bot.slack.dialog_views import notice_view, review_view, step_view, values_of
 from bot.slack.notifier import direct, direct_text
-from bot.slack.payloads import owner_of, team_user
+from bot.slack.payloads import owner_of, team_user, user_of
 from bot.slack.runtime import SlackRuntime
 from bot.slack.view_tokens import ViewRef
 
@@ -36,7 +37,11 @@ def view_for(
     if state.at_review:
         return review_view(state, token, problem or state.errors.get(GENERAL))
     guidance = rt.guidance.for_step(state.spec.step(state.step).guidance)
-    return step_view(state, guidance, token, resumed=resumed)
+    view = step_view(state, guidance, token, resumed=resumed)
+    if rt.contractors is not None:  # the subcontracting request offers the user's contractors
+        mine = ledger_prefill.offered(rt.contractors.contractors, state, user_of(state.row.owner))
+        view = contractor_blocks.with_ledger_picker(view, mine)
+    return view
 
 
 # -- starting ------------------------------------------------------------------------------------
@@ -191,6 +196,12 @@ def deliver_finished(rt: SlackRuntime, dialog_id: str, user: str, answers: BaseM
     elif isinstance(result, RequestFiled):
         view = result.request
         direct(rt.client, user, approval_blocks.fallback(view), approval_blocks.filed_dm(view))
+    elif isinstance(result, ContractorRegistered):
+        direct(rt.client, user, *contractor_blocks.registered(result.contractor))
+    elif isinstance(result, ReviewRecorded):
+        direct(
+            rt.client, user, *contractor_blocks.review_recorded(result.review, result.contractor)
+        )
     else:
         direct_text(rt.client, user, result.message)
 

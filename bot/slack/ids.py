@@ -22,3 +22,8 @@ REQ_CHANGES = "itaku_req_changes"
 REQ_REVISE = "itaku_req_revise"  # the requester's "revise and resubmit" button
 REQ_REASON_VIEW = "itaku_req_reason"  # callback_id of the reason modal
 REASON_BLOCK = "reason"
+
+CONTRACTOR_COMMAND = "/contractor"
+LEDGER_PICK = "itaku_ledger_pick"  # a ledger contractor picked in the subcontracting request
+REVIEW_OPEN = "itaku_review_open"  # "record the review" on a reminder, a registration, App Home
+ACTION_CLOSE = "itaku_action_close"  # a corrective action marked done

@@ -17,3 +17,8 @@ def team_user(body: dict[str, Any]) -> tuple[str, str]:
 def owner_of(team: object, user: object) -> str:
     """Whose a dialog is: the person, within their workspace."""
     return f"slack:{team or '-'}:{user}"
+
+
+def user_of(owner: str) -> str:
+    """The Slack user id in a dialog's owner (`owner_of`'s inverse)."""
+    return owner.rsplit(":", 1)[-1]

@@ -15,6 +15,7 @@ from bot.approvals.service import ApprovalService
 from bot.assistant.conversation import ConversationDesk
 from bot.config import Settings
 from bot.delivery.answers import Answering
+from bot.delivery.contractors import ContractorDesk
 from bot.delivery.events import EventWork
 from bot.delivery.requests import RequestDesk
 from bot.delivery.runner import JobRunner
@@ -66,6 +67,8 @@ class SlackRuntime:
     requests: RequestDesk
     handoff: Handoff
     bot_user_id: str = ""
+    # the contractor ledger and its reviews (None: its rules could not be read)
+    contractors: ContractorDesk | None = None
     # how many answers are computed at once (see bot/delivery/answers.py)
     compute: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(1)
@@ -253,7 +256,12 @@ class SlackRuntime:
         view = blocks.home_view("ja")
         mine = self.approvals.search(requester=user_id, limit=10)
         waiting = self.approvals.waiting_for(user_id)
-        view["blocks"] = (view["blocks"] + home_requests(mine, waiting))[:100]
+        view["blocks"] = view["blocks"] + home_requests(mine, waiting)
+        if self.contractors is not None:
+            from bot.slack.contractor_blocks import home_ledger
+
+            view["blocks"] += home_ledger(self.contractors.home(user_id))
+        view["blocks"] = view["blocks"][:100]
         self.client.views_publish(user_id=user_id, view=view)
 
     # -- plumbing ------------------------------------------------------------------------------------

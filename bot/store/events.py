@@ -150,6 +150,19 @@ class EventLedger:
     def take_over(self, key: str) -> bool:
         return self._take_over(key, None)
 
+    def forget_given_up(self, key: str) -> bool:
+        """Forget a claim whose work was given up (finished as failed, or expired by a sweeper
+        that resumed it without knowing its work), so that the next claim of the key is new:
+        for a delivery that must still go out (bot/delivery/contractors.py). A pending or done
+        claim is kept. True when one was forgotten."""
+        with self.db.session() as s:
+            result = s.execute(
+                delete(ProcessedEvent).where(
+                    ProcessedEvent.key == key, ProcessedEvent.status.in_(("failed", "expired"))
+                )
+            )
+            return rowcount(result) > 0
+
     def purge(self, older_than_days: float = 30) -> int:
         """Forget finished events older than this (Slack stops retrying after minutes)."""
         cutoff = utcnow() - timedelta(days=older_than_days)

@@ -9,7 +9,8 @@ import sys
 from typing import TextIO
 
 from bot.assistant.service import Assistant
-from bot.terminal.dialog import TerminalDrafting, wants_nda, wants_subcontract
+from bot.contractors.reviews import review_target
+from bot.terminal.dialog import TerminalDrafting, wants_contractor, wants_nda, wants_subcontract
 from bot.terminal.render import render_answer
 
 BANNER = (
@@ -18,7 +19,8 @@ BANNER = (
 )
 DRAFTING_HELP = (
     "NDAの作成：「NDAを作りたい」または /nda（最初から：/nda new）。条項：/clause トピック キー=値\n"
-    "再委託の承認申請：「再委託の承認を申請したい」または /subcontract"
+    "再委託の承認申請：「再委託の承認を申請したい」または /subcontract\n"
+    "委託先の登録：「委託先を登録したい」または /contractor。定期点検の記録：/review 委託先ID"
 )
 MAX_HISTORY = 5
 
@@ -67,6 +69,18 @@ def run_chat(
             fresh = question.strip().lower() in ("/subcontract new", "/subcontract 最初から")
             said = "" if question.strip().lower().startswith("/subcontract") else question
             drafting.subcontract(read, write, fresh=fresh, said=said)
+            continue
+        if drafting is not None and wants_contractor(question):
+            fresh = question.strip().lower() in ("/contractor new", "/contractor 最初から")
+            said = "" if question.strip().lower().startswith("/contractor") else question
+            drafting.contractor(read, write, fresh=fresh, said=said)
+            continue
+        if drafting is not None and question.lower().startswith("/review"):
+            target = review_target(question[len("/review") :])
+            if target is None:
+                write("使い方：/review CT-000001（点検する委託先の台帳ID）")
+            else:
+                drafting.review(target, read, write)
             continue
         if drafting is not None and wants_nda(question):
             fresh = question.strip().lower() in ("/nda new", "/nda 最初から")

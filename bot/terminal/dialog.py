@@ -13,9 +13,24 @@ from pydantic import BaseModel
 from bot.approvals.render import request_text
 from bot.approvals.service import ApprovalService
 from bot.approvals.subcontract_fields import SubcontractAnswers
+from bot.contractors import prefill as ledger_prefill
+from bot.contractors.models import ContractorRegistration
+from bot.contractors.render import registered_text, review_recorded_text
+from bot.contractors.review_fields import ReviewAnswers
+from bot.contractors.reviews import ReviewService, start_review
+from bot.contractors.service import ContractorService
 from bot.dialogs.engine import DialogEngine, DialogError, DialogState, words
 from bot.dialogs.guidance import GuidanceLibrary
-from bot.dialogs.handoff import NO_APPROVALS, DraftReady, Handoff, NotFiled, RequestFiled
+from bot.dialogs.handoff import (
+    NO_APPROVALS,
+    NO_LEDGER,
+    ContractorRegistered,
+    DraftReady,
+    Handoff,
+    NotFiled,
+    RequestFiled,
+    ReviewRecorded,
+)
 from bot.dialogs.prefill import Prefiller
 from bot.dialogs.spec import GENERAL, FieldSpec
 from bot.drafting.clauses import ClauseError, ClauseLibrary, parse_clause_args
@@ -44,12 +59,23 @@ _SUBCONTRACT_INTENT = re.compile(
 )
 
 
+_CONTRACTOR_INTENT = re.compile(
+    r"(委託先.{0,8}(登録|台帳に(追加|載せ|入れ))(したい|します|して|を?お願い|を始め|を開始))|"
+    r"(((^(please\s+)?)|((want|like)\s+to\s+))register\b.{0,20}\b(contractor|vendor|supplier))",
+    re.IGNORECASE,
+)
+
+
 def wants_nda(text: str) -> bool:
     return bool(_NDA_INTENT.search(text)) or text.strip().lower().startswith("/nda")
 
 
 def wants_subcontract(text: str) -> bool:
     return bool(_SUBCONTRACT_INTENT.search(text)) or text.strip().lower().startswith("/subcontract")
+
+
+def wants_contractor(text: str) -> bool:
+    return bool(_CONTRACTOR_INTENT.search(text)) or text.strip().lower().startswith("/contractor")
 
 
 def clause_text(library: ClauseLibrary, args: str) -> str:
@@ -96,8 +122,12 @@ class TerminalDrafting:
         owner: str,
         approvals: ApprovalService | None = None,
         prefiller: Prefiller | None = None,
+        contractors: ContractorService | None = None,
+        reviews: ReviewService | None = None,
     ) -> None:
         self.prefiller = prefiller
+        self.contractors = contractors  # the ledger (委託先台帳): registration, the request's picks
+        self.reviews = reviews  # periodic reviews of ledger contractors
         self.approvals = approvals
         self.engine = engine
         self.guidance = guidance
@@ -108,7 +138,13 @@ class TerminalDrafting:
     @property
     def handoff(self) -> Handoff:
         """What a finished dialog becomes (bot/dialogs/handoff.py), with the current services."""
-        return Handoff(self.clauses, self.approvals, via="terminal")
+        return Handoff(
+            self.clauses,
+            self.approvals,
+            via="terminal",
+            contractors=self.contractors,
+            reviews=self.reviews,
+        )
 
     # -- /clause ---------------------------------------------------------------------------------
 
@@ -118,22 +154,45 @@ class TerminalDrafting:
     # -- the NDA dialog ----------------------------------------------------------------------------
 
     def _complete(
-        self, spec_id: str, read: Read, write: Write, fresh: bool, said: str
+        self,
+        spec_id: str,
+        read: Read,
+        write: Write,
+        fresh: bool,
+        said: str,
+        known: dict[str, Any] | None = None,
     ) -> tuple[str, BaseModel] | None:
-        """Start or resume a dialog (pre-filled from what the user `said`, with an LLM) and run
-        it to the end: (dialog id, answers), or None when paused, cancelled or refused."""
+        """Start or resume a dialog (pre-filled from what the user `said`, with an LLM, and with
+        what is `known` already) and run it to the end: (dialog id, answers), or None when
+        paused, cancelled or refused."""
         spec = self.engine.specs[spec_id]
         prefill = self.prefiller.values(spec, said) if self.prefiller and said else {}
-        state, resumed = self.engine.start(spec_id, self.owner, fresh=fresh, prefill=prefill)
+        state, resumed = self.engine.start(
+            spec_id, self.owner, fresh=fresh, prefill={**prefill, **(known or {})}
+        )
         if prefill:
             write(f"入力から {len(prefill)} 項目を読み取りました。各項目で確認・修正してください。")
-        write(f"【{spec.title}】 各項目で「戻る」で前へ、「中断」で中断（続きは後で）。")
+        return self._drive(state, resumed, read, write)
+
+    def _drive(
+        self,
+        state: DialogState,
+        resumed: bool,
+        read: Read,
+        write: Write,
+        again: str | None = None,
+    ) -> tuple[str, BaseModel] | None:
+        """Run a started dialog to the end (as `_complete`); `again`: what resumes it."""
+        spec_id = state.spec.id
+        write(f"【{state.spec.title}】 各項目で「戻る」で前へ、「中断」で中断（続きは後で）。")
         if resumed:
-            write(f"前回の続きから再開します（最初からやり直すには /{spec_id} new）。")
+            restart = "" if again else f"（最初からやり直すには /{spec_id} new）"
+            write(f"前回の続きから再開します{restart}。")
+        again = again or f"/{spec_id}"
         try:
             model = self._run(state, read, write)
         except _Stop:
-            write(f"中断しました。次に /{spec_id} と入力すると続きから再開します。")
+            write(f"中断しました。次に {again} と入力すると続きから再開します。")
             return None
         except DialogError as e:
             write(f"⚠ {e}")
@@ -165,7 +224,10 @@ class TerminalDrafting:
         if self.approvals is None:
             write(NO_APPROVALS)
             return None
-        done = self._complete("subcontract", read, write, fresh, said)
+        known = self._ledger_pick(read, write, fresh)
+        if known is None:
+            return None
+        done = self._complete("subcontract", read, write, fresh, said, known)
         if done is None or not isinstance(done[1], SubcontractAnswers):
             return None
         filed = self.handoff.finish(done[0], self.owner, done[1])
@@ -175,6 +237,72 @@ class TerminalDrafting:
         assert isinstance(filed, RequestFiled)  # what subcontracting answers become
         write(f"申請 {filed.request.id} を提出しました。\n{request_text(filed.request)}")
         return filed.request.id
+
+    def _ledger_pick(self, read: Read, write: Write, fresh: bool) -> dict[str, Any] | None:
+        """Before a new request: the user's ledger contractors to pick from; the picked one's
+        values ({} when none is picked or there is nothing to offer; None: input ended)."""
+        if self.contractors is None:
+            return {}
+        if not fresh and self.engine.store.latest_active(self.owner, "subcontract") is not None:
+            return {}  # resuming: its answers stay as they are
+        mine = ledger_prefill.choices(self.contractors, self.owner)
+        if not mine:
+            return {}
+        write("台帳の委託先から選ぶと、委託先の名称などを入力済みにします（空欄で選ばずに進む）。")
+        for i, view in enumerate(mine, 1):
+            write(f"  {i}. {ledger_prefill.option_label(view)}")
+        while True:
+            line = read("委託先の番号> ")
+            if line is None:
+                return None
+            text = line.strip()
+            if not text:
+                return {}
+            if text.isdigit() and 1 <= int(text) <= len(mine):
+                spec = self.engine.specs["subcontract"]
+                picked = mine[int(text) - 1]
+                return ledger_prefill.subcontract_values(spec, picked, self.contractors.today())
+            write(f"1〜{len(mine)} の番号を入力するか、空欄のまま Enter を押してください。")
+
+    # -- the contractor ledger ---------------------------------------------------------------------
+
+    def contractor(
+        self, read: Read, write: Write, fresh: bool = False, said: str = ""
+    ) -> str | None:
+        """Register a contractor in the ledger (委託先台帳), owned by this user; its id."""
+        if self.contractors is None:
+            write(NO_LEDGER)
+            return None
+        done = self._complete("contractor", read, write, fresh, said)
+        if done is None or not isinstance(done[1], ContractorRegistration):
+            return None
+        result = self.handoff.finish(done[0], self.owner, done[1])
+        if isinstance(result, NotFiled):
+            write(f"⚠ {result.message}")
+            return None
+        assert isinstance(result, ContractorRegistered)  # what a registration becomes
+        write(registered_text(result.contractor, self.contractors.today()))
+        return result.contractor.id
+
+    def review(self, contractor_id: str, read: Read, write: Write) -> str | None:
+        """Run the periodic review of a ledger contractor and record it; the review's id."""
+        if self.contractors is None or self.reviews is None:
+            write(NO_LEDGER)
+            return None
+        if self.contractors.get(contractor_id) is None:
+            write(f"⚠ 委託先 {contractor_id} は台帳にありません。")
+            return None
+        state, resumed = start_review(self.engine, self.owner, contractor_id, self.reviews.today())
+        done = self._drive(state, resumed, read, write, again=f"/review {contractor_id}")
+        if done is None or not isinstance(done[1], ReviewAnswers):
+            return None
+        result = self.handoff.finish(done[0], self.owner, done[1])
+        if isinstance(result, NotFiled):
+            write(f"⚠ {result.message}")
+            return None
+        assert isinstance(result, ReviewRecorded)  # what a review becomes
+        write(review_recorded_text(result.review, result.contractor))
+        return result.review.id
 
     def _run(self, state: DialogState, read: Read, write: Write) -> BaseModel | None:
         while True:
