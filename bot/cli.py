@@ -123,7 +123,9 @@ def _build_parser() -> argparse.ArgumentParser:
     rg.add_argument("--days", type=int, default=0, help="only the last N days (0: all)")
     rg.add_argument("--json", action="store_true", help="one JSON object per line")
 
-    inc = sub.add_parser("incidents", help="incidents at contractors: the PPC report's deadlines")
+    inc = sub.add_parser(
+        "incidents", help="incidents at contractors: list, show, the PPC report's deadlines"
+    )
     isub = inc.add_subparsers(dest="incidents", metavar="ACTION")
     idl = isub.add_parser(
         "deadline",
@@ -145,6 +147,15 @@ def _build_parser() -> argparse.ArgumentParser:
         help="an improper purpose (unauthorised access, ransomware, theft, insider) may be the "
         "cause: PPC Rules Art. 7(iii), 60 days for the final report",
     )
+    ilst = isub.add_parser("list", help="incidents filed, newest first (発覚日)")
+    ilst.add_argument(
+        "--status", choices=["open", "closed"], help="only open (対応中) or closed ones"
+    )
+    ilst.add_argument("--contractor", metavar="CT-ID", help="only those at this contractor")
+    ish = isub.add_parser(
+        "show", help="one incident: timeline, checklist, reasoning with sources, history"
+    )
+    ish.add_argument("incident_id", help="IN-000001")
 
     bench = sub.add_parser("bench", help="benchmarks that print figures")
     bsub = bench.add_subparsers(dest="bench", metavar="BENCH")
@@ -499,6 +510,8 @@ def _cmd_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 
 
 def _cmd_incidents(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.incidents in ("list", "show"):
+        return _cmd_incidents_read(args)
     if args.incidents != "deadline":
         parser.parse_args(["incidents", "--help"])
         return EXIT_USAGE
@@ -513,6 +526,33 @@ def _cmd_incidents(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     print("\n".join(dl.deadline_lines(result)))
     print("Assumes a report is required (PPC Rules Art. 7); --improper: item (iii), 60 days.")
     print(f"Sources: {dl.sources_line(result)}")
+    return 0
+
+
+def _cmd_incidents_read(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from bot.incidents.render import JST, incident_text, summary_line
+    from bot.incidents.service import open_incidents
+
+    service = open_incidents(_settings())
+    if args.incidents == "list":
+        views = service.search(status=args.status, contractor_id=args.contractor, limit=1000)
+        if not views:
+            print("インシデントはありません。")
+        for v in views:
+            print(summary_line(v))
+        return 0
+    view = service.get(args.incident_id) if len(args.incident_id) <= 20 else None
+    if view is None:
+        print(f"itaku incidents: {args.incident_id[:20]} は見つかりません。", file=sys.stderr)
+        return EXIT_USAGE
+    print(incident_text(view))
+    print("\n― 記録 ―")
+    for at, actor, action, details in service.history(view.id):
+        what = details.get("step") or details.get("reminder") or ",".join(details.get("fields", []))
+        when = (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(JST)
+        print(f"  {when:%Y-%m-%d %H:%M} {actor} {action} {what}".rstrip())
     return 0
 
 
