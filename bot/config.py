@@ -218,6 +218,11 @@ class Settings(BaseSettings):
         validation_alias="ITAKU_SECURITY_CHANNEL",
         description="Slack channel id told of overdue contractor reviews and corrective actions (unset: nobody is told).",
     )
+    incidents_channel: str | None = Field(
+        default=None,
+        validation_alias="ITAKU_INCIDENTS_CHANNEL",
+        description="Slack channel id where incidents at contractors are posted with their timeline and checklist (unset: the reporter alone gets the report and the reminders).",
+    )
     thread_history: int = Field(default=3, ge=0, le=20, validation_alias="ITAKU_THREAD_HISTORY")
     retention_days: float = Field(
         default=180.0,

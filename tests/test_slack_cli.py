@@ -22,6 +22,7 @@ from bot.slack.ids import (
     CLAUSE_COMMAND,
     COMMAND,
     CONTRACTOR_COMMAND,
+    INCIDENT_COMMAND,
     NDA_COMMAND,
     SUBCONTRACT_COMMAND,
 )
@@ -122,6 +123,7 @@ def test_manifest_matches_what_the_app_handles() -> None:
         CLAUSE_COMMAND,
         SUBCONTRACT_COMMAND,
         CONTRACTOR_COMMAND,
+        INCIDENT_COMMAND,
     ]
     events = set(data["settings"]["event_subscriptions"]["bot_events"])
     assert events == {

@@ -1,8 +1,10 @@
 """What a finished dialog becomes, the same on every platform: an NDA draft rendered to files, a
 subcontracting request filed (or, for one sent back for changes, its revision), a contractor
 registered in the ledger (委託先台帳) with its owner the person who finished, or a periodic review
-(定期点検) of one recorded with its corrective actions. The result is platform-neutral; the
-adapter delivers it to the person who finished the dialog."""
+(定期点検) of one recorded with its corrective actions, or an incident at a contractor filed with
+its decision, deadlines and draft report (or, from the dialog that filed it, its facts updated).
+The result is platform-neutral; the adapter delivers it to the person who finished the
+dialog."""
 
 from __future__ import annotations
 
@@ -20,9 +22,14 @@ from bot.contractors.service import ContractorService, ContractorView
 from bot.drafting.clauses import ClauseLibrary
 from bot.drafting.nda_fields import NdaAnswers
 from bot.drafting.service import DraftFiles, nda_files
+from bot.incidents.intake import IncidentIntake
+from bot.incidents.report import report_files
+from bot.incidents.service import IncidentService, IncidentView
+from bot.incidents.service import Result as IncidentResult
 
 NO_APPROVALS = "承認申請はこの環境では使えません（承認ポリシーが読めません）。"
 NO_LEDGER = "委託先台帳はこの環境では使えません（委託先リスクのルールが読めません）。"
+NO_INCIDENTS = "インシデントの記録はこの環境では使えません。"
 
 
 @dataclass(frozen=True)
@@ -49,13 +56,24 @@ class ReviewRecorded:
 
 
 @dataclass(frozen=True)
+class IncidentFiled:
+    incident: IncidentView  # with its decision (PPC Rule 7), deadlines (Rule 8) and checklist
+    files: DraftFiles  # the draft report to the PPC (nine items), .docx and Markdown
+    resubmitted: bool  # the facts of an incident this dialog filed before, updated
+
+
+@dataclass(frozen=True)
 class NotFiled:
     message: str  # why, for the user
 
 
-Finished = DraftReady | RequestFiled | ContractorRegistered | ReviewRecorded | NotFiled
+Finished = (
+    DraftReady | RequestFiled | ContractorRegistered | ReviewRecorded | IncidentFiled | NotFiled
+)
 # after a request is filed: (request, resubmitted, by whom), e.g. RequestDesk.filed
 OnFiled = Callable[[RequestView, bool, str], None]
+# after an incident is filed or updated: (incident, resubmitted, by whom), IncidentDesk.filed
+OnIncident = Callable[[IncidentView, bool, str], None]
 
 
 class Handoff:
@@ -68,6 +86,8 @@ class Handoff:
         on_filed: OnFiled | None = None,
         contractors: ContractorService | None = None,
         reviews: ReviewService | None = None,
+        incidents: IncidentService | None = None,
+        on_incident: OnIncident | None = None,
     ) -> None:
         self.clauses = clauses
         self.approvals = approvals
@@ -75,6 +95,8 @@ class Handoff:
         self.reviews = reviews  # where a review dialog is recorded
         self.via = via  # the platform, as the audit trail records it
         self.on_filed = on_filed
+        self.incidents = incidents  # where an incident dialog is filed
+        self.on_incident = on_incident
 
     def finish(self, dialog_id: str, user: str, answers: BaseModel) -> Finished:
         """Hand a finished dialog's answers (DialogEngine.finish) to what they are for."""
@@ -103,4 +125,15 @@ class Handoff:
             if recorded.review is None:
                 return NotFiled(recorded.message)
             return ReviewRecorded(recorded.review, recorded.contractor)
+        if isinstance(answers, IncidentIntake):
+            if self.incidents is None:
+                return NotFiled(NO_INCIDENTS)
+            filed = self.incidents.submit(user, answers, dialog_id=dialog_id, via=self.via)
+            kept = (IncidentResult.RECORDED, IncidentResult.UNCHANGED)
+            if filed.incident is None or filed.result not in kept:
+                return NotFiled(filed.message)
+            if self.on_incident is not None:
+                self.on_incident(filed.incident, filed.resubmitted, user)
+            files = report_files(filed.incident.facts)
+            return IncidentFiled(filed.incident, files, filed.resubmitted)
         raise TypeError(f"no hand-off for {type(answers).__name__}")

@@ -13,6 +13,7 @@ from bot.assistant.service import Assistant, index_if_missing
 from bot.config import Settings
 from bot.contractors.reviews import review_check
 from bot.delivery.contractors import open_desk
+from bot.delivery.incidents import IncidentDesk
 from bot.delivery.requests import RequestDesk
 from bot.delivery.runner import JobRunner
 from bot.delivery.sweeps import start_sweeps
@@ -21,7 +22,8 @@ from bot.dialogs.guidance import GuidanceLibrary
 from bot.dialogs.handoff import Handoff
 from bot.dialogs.specs import DIALOGS
 from bot.drafting.clauses import ClauseLibrary
-from bot.slack import actions, approvals, commands, contractors, dialogs, events
+from bot.incidents.service import open_incidents
+from bot.slack import actions, approvals, commands, contractors, dialogs, events, incidents
 from bot.slack.client import web_client
 from bot.slack.groups import GroupMembers
 from bot.slack.notifier import SlackNotifier
@@ -90,6 +92,14 @@ def build_runtime(
         via="slack",
     )
     ledger_desk = open_desk(settings, db, ledger, contractors.SlackContractorNotifier(client))
+    incident_desk = IncidentDesk(
+        open_incidents(settings, db),
+        ledger,
+        runner,
+        incidents.SlackIncidentNotifier(client),
+        channel=settings.incidents_channel,
+        via="slack",
+    )
     rt = SlackRuntime(
         settings=settings,
         desk=ConversationDesk(assistant, AnswerLog(db), settings.thread_history),
@@ -106,8 +116,11 @@ def build_runtime(
             on_filed=requests.filed,
             contractors=ledger_desk.contractors if ledger_desk else None,
             reviews=ledger_desk.reviews if ledger_desk else None,
+            incidents=incident_desk.incidents,
+            on_incident=incident_desk.filed,
         ),
         contractors=ledger_desk,
+        incidents=incident_desk,
         ledger=ledger,
         client=client,
         runner=runner,
@@ -121,6 +134,7 @@ def build_runtime(
     )
     if ledger_desk is not None:  # the review dialog's contractor is checked against the ledger
         rt.dialogs.checks["review"] = review_check(ledger_desk.contractors)
+    rt.dialogs.checks["incident"] = incident_desk.incidents.check_step  # the contractor named
     log.info("slack runtime ready bot_user=%s team=%s", rt.bot_user_id, auth.get("team_id"))
     return rt
 
@@ -142,6 +156,7 @@ def create_app(rt: SlackRuntime, *, socket_mode: bool = False) -> App:
     events.register(app, rt)
     dialogs.register(app, rt)  # before the catch-alls of commands and actions
     contractors.register(app, rt)
+    incidents.register(app, rt)
     approvals.register(app, rt)
     commands.register(app, rt)
     actions.register(app, rt)
@@ -152,7 +167,12 @@ def start_background(rt: SlackRuntime) -> None:
     """Resume what a crashed replica left unfinished, now and every so often; remind and catch
     up on requests; forget what is past the retention period (bot/delivery/sweeps.py)."""
     start_sweeps(
-        rt.settings, rt.events, rt.requests, lambda: purge_expired(rt), contractors=rt.contractors
+        rt.settings,
+        rt.events,
+        rt.requests,
+        lambda: purge_expired(rt),
+        contractors=rt.contractors,
+        incidents=rt.incidents,
     )
 
 

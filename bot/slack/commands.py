@@ -35,6 +35,9 @@ def register(app: App, rt: SlackRuntime) -> None:
         if first.lower() in ("review", "定期点検"):
             contractors.open_review(rt, ack, command, rest)
             return
+        if first.lower() in ("incident", "漏えい", "インシデント"):
+            dialogs.open_dialog(rt, ack, command, rest, "incident")
+            return
         if first.lower() in ("clause", "条項"):
             ack(response_type="ephemeral", **dialogs.clause_reply(rt, rest))
             return

@@ -14,10 +14,16 @@ from slack_sdk.errors import SlackApiError
 
 from bot.contractors import prefill as ledger_prefill
 from bot.dialogs.engine import DialogError, DialogState
-from bot.dialogs.handoff import ContractorRegistered, DraftReady, RequestFiled, ReviewRecorded
+from bot.dialogs.handoff import (
+    ContractorRegistered,
+    DraftReady,
+    IncidentFiled,
+    RequestFiled,
+    ReviewRecorded,
+)
 from bot.dialogs.spec import GENERAL
 from bot.drafting.clauses import ClauseError, parse_clause_args
-from bot.slack import approval_blocks, clause_blocks, contractor_blocks, ids
+from bot.slack import approval_blocks, clause_blocks, contractor_blocks, ids, incidents
 from bot.slack.blocks import escape
 from bot.slack.dialog_views import notice_view, review_view, step_view, values_of
 from bot.slack.notifier import direct, direct_text
@@ -98,6 +104,10 @@ def register(app: App, rt: SlackRuntime) -> None:
     @app.command(ids.SUBCONTRACT_COMMAND)
     def on_subcontract(ack: Ack, command: dict[str, Any]) -> None:
         open_dialog(rt, ack, command, str(command.get("text") or ""), "subcontract")
+
+    @app.command(ids.INCIDENT_COMMAND)
+    def on_incident(ack: Ack, command: dict[str, Any]) -> None:
+        open_dialog(rt, ack, command, str(command.get("text") or ""), "incident")
 
     @app.command(ids.CLAUSE_COMMAND)
     def on_clause(ack: Ack, command: dict[str, Any]) -> None:
@@ -202,6 +212,8 @@ def deliver_finished(rt: SlackRuntime, dialog_id: str, user: str, answers: BaseM
         direct(
             rt.client, user, *contractor_blocks.review_recorded(result.review, result.contractor)
         )
+    elif isinstance(result, IncidentFiled):
+        incidents.send_filed(rt, user, result)
     else:
         direct_text(rt.client, user, result.message)
 

@@ -27,3 +27,6 @@ CONTRACTOR_COMMAND = "/contractor"
 LEDGER_PICK = "itaku_ledger_pick"  # a ledger contractor picked in the subcontracting request
 REVIEW_OPEN = "itaku_review_open"  # "record the review" on a reminder, a registration, App Home
 ACTION_CLOSE = "itaku_action_close"  # a corrective action marked done
+
+INCIDENT_COMMAND = "/incident"
+INCIDENT_STEP = "itaku_incident_step"  # a checklist step of an incident's card marked (or undone)

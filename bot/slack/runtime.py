@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.delivery.answers import Answering
 from bot.delivery.contractors import ContractorDesk
 from bot.delivery.events import EventWork
+from bot.delivery.incidents import IncidentDesk
 from bot.delivery.requests import RequestDesk
 from bot.delivery.runner import JobRunner
 from bot.dialogs.engine import DialogEngine
@@ -69,6 +70,8 @@ class SlackRuntime:
     bot_user_id: str = ""
     # the contractor ledger and its reviews (None: its rules could not be read)
     contractors: ContractorDesk | None = None
+    # incidents at contractors: their cards, checklist clicks and reminders
+    incidents: IncidentDesk | None = None
     # how many answers are computed at once (see bot/delivery/answers.py)
     compute: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(1)
