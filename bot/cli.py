@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "approvals":
             return _cmd_approvals(args, parser)
         if args.command == "contractors":
-            return contractors_cli.run(args, parser, _settings)
+            return contractors_cli.run(args, parser, _settings, review=_cmd_contractor_review)
         if args.command == "audit":
             return _cmd_audit(args, parser)
         if args.command == "manifest":
@@ -377,10 +377,25 @@ def _cmd_chat() -> int:
     return run_chat(assistant, drafting=_terminal_drafting(assistant))
 
 
+def _cmd_contractor_review(contractor_id: str) -> int:
+    from bot.assistant import messages
+    from bot.knowledge.search import IndexMissingError
+    from bot.terminal.review import run_review
+
+    try:
+        assistant = _open_assistant()
+    except IndexMissingError:
+        print(f"itaku contractors: {messages.text('no_index', 'en')}", file=sys.stderr)
+        return EXIT_NO_INDEX
+    return run_review(_terminal_drafting(assistant), contractor_id)
+
+
 def _terminal_drafting(assistant: Assistant) -> TerminalDrafting:
     import getpass
 
     from bot.approvals.service import open_approvals
+    from bot.contractors.cli import open_ledger
+    from bot.contractors.reviews import review_check
     from bot.dialogs.engine import DialogEngine
     from bot.dialogs.guidance import GuidanceLibrary
     from bot.dialogs.prefill import Prefiller
@@ -397,8 +412,12 @@ def _terminal_drafting(assistant: Assistant) -> TerminalDrafting:
     except ValueError as e:  # no usable policy: drafting still works, requests do not
         print(f"itaku chat: {e}", file=sys.stderr)
         approvals = None
+    contractors, reviews = open_ledger(settings, db)
+    engine = DialogEngine(DIALOGS, DialogStore(db, settings.dialog_ttl_s))
+    if contractors is not None:  # the review dialog's contractor is checked against the ledger
+        engine.checks["review"] = review_check(contractors)
     return TerminalDrafting(
-        DialogEngine(DIALOGS, DialogStore(db, settings.dialog_ttl_s)),
+        engine,
         GuidanceLibrary(assistant.kb),
         ClauseLibrary.load(settings.knowledge_dir),
         settings.drafts_dir,
@@ -409,6 +428,8 @@ def _terminal_drafting(assistant: Assistant) -> TerminalDrafting:
             if assistant.writer is not None
             else None
         ),
+        contractors=contractors,
+        reviews=reviews,
     )
 
 

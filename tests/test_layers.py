@@ -22,6 +22,7 @@ CORE = (
     "bot.inbound",
     "bot.delivery",
     "bot.incidents",
+    "bot.contractors",
 )
 PLATFORMS = ("bot.slack", "bot.teams", "bot.terminal", "slack_bolt", "slack_sdk")
 # what may start or drive the Slack adapter: the entry points (the command line, the HTTP server
