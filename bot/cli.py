@@ -401,6 +401,7 @@ def _terminal_drafting(assistant: Assistant) -> TerminalDrafting:
     from bot.dialogs.prefill import Prefiller
     from bot.dialogs.specs import DIALOGS
     from bot.drafting.clauses import ClauseLibrary
+    from bot.incidents.service import open_incidents
     from bot.store.db import open_database
     from bot.store.dialogs import DialogStore
     from bot.terminal.dialog import TerminalDrafting
@@ -430,6 +431,7 @@ def _terminal_drafting(assistant: Assistant) -> TerminalDrafting:
         ),
         contractors=contractors,
         reviews=reviews,
+        incidents=open_incidents(settings, db),
     )
 
 

@@ -10,7 +10,13 @@ from typing import TextIO
 
 from bot.assistant.service import Assistant
 from bot.contractors.reviews import review_target
-from bot.terminal.dialog import TerminalDrafting, wants_contractor, wants_nda, wants_subcontract
+from bot.terminal.dialog import (
+    TerminalDrafting,
+    wants_contractor,
+    wants_incident,
+    wants_nda,
+    wants_subcontract,
+)
 from bot.terminal.render import render_answer
 
 BANNER = (
@@ -20,7 +26,8 @@ BANNER = (
 DRAFTING_HELP = (
     "NDAの作成：「NDAを作りたい」または /nda（最初から：/nda new）。条項：/clause トピック キー=値\n"
     "再委託の承認申請：「再委託の承認を申請したい」または /subcontract\n"
-    "委託先の登録：「委託先を登録したい」または /contractor。定期点検の記録：/review 委託先ID"
+    "委託先の登録：「委託先を登録したい」または /contractor。定期点検の記録：/review 委託先ID\n"
+    "委託先での漏えい等の報告：「委託先で漏えいが起きた」または /incident"
 )
 MAX_HISTORY = 5
 
@@ -69,6 +76,11 @@ def run_chat(
             fresh = question.strip().lower() in ("/subcontract new", "/subcontract 最初から")
             said = "" if question.strip().lower().startswith("/subcontract") else question
             drafting.subcontract(read, write, fresh=fresh, said=said)
+            continue
+        if drafting is not None and wants_incident(question):
+            fresh = question.strip().lower() in ("/incident new", "/incident 最初から")
+            said = "" if question.strip().lower().startswith("/incident") else question
+            drafting.incident(read, write, fresh=fresh, said=said)
             continue
         if drafting is not None and wants_contractor(question):
             fresh = question.strip().lower() in ("/contractor new", "/contractor 最初から")

@@ -23,10 +23,12 @@ from bot.dialogs.engine import DialogEngine, DialogError, DialogState, words
 from bot.dialogs.guidance import GuidanceLibrary
 from bot.dialogs.handoff import (
     NO_APPROVALS,
+    NO_INCIDENTS,
     NO_LEDGER,
     ContractorRegistered,
     DraftReady,
     Handoff,
+    IncidentFiled,
     NotFiled,
     RequestFiled,
     ReviewRecorded,
@@ -35,6 +37,9 @@ from bot.dialogs.prefill import Prefiller
 from bot.dialogs.spec import GENERAL, FieldSpec
 from bot.drafting.clauses import ClauseError, ClauseLibrary, parse_clause_args
 from bot.drafting.nda_fields import NdaAnswers
+from bot.incidents.intake import IncidentIntake
+from bot.incidents.render import reasoning, timeline
+from bot.incidents.service import IncidentService
 
 Read = Callable[[str], str | None]  # prompt -> line, None at end of input
 Write = Callable[[str], None]
@@ -64,6 +69,27 @@ _CONTRACTOR_INTENT = re.compile(
     r"(((^(please\s+)?)|((want|like)\s+to\s+))register\b.{0,20}\b(contractor|vendor|supplier))",
     re.IGNORECASE,
 )
+
+
+# 「委託先で漏えいが起きた」: something happened (a question about what to do if it did is answered)
+_INCIDENT_INTENT = re.compile(
+    r"((委託先|外注先|再委託先|業務委託先).{0,12}"
+    r"(漏えい|漏洩|情報漏れ|流出|紛失|盗難|不正アクセス|ランサムウェア).{0,8}"
+    r"(起きた|起きました|発生した|発生しました|あった|ありました|判明した|報告したい))|"
+    r"(report\b.{0,20}\b(incident|breach|leak)\b.{0,30}\b(contractor|vendor|supplier))",
+    re.IGNORECASE,
+)
+_QUESTION = re.compile(
+    r"[？?]|たら|場合|ときは|時は|どう|何を|なにを|いつ|べき|ですか|ますか|でしょう",
+    re.IGNORECASE,
+)
+
+
+def wants_incident(text: str) -> bool:
+    said = text.strip()
+    if said.lower().startswith("/incident"):
+        return True
+    return bool(_INCIDENT_INTENT.search(said)) and not _QUESTION.search(said)
 
 
 def wants_nda(text: str) -> bool:
@@ -124,7 +150,11 @@ class TerminalDrafting:
         prefiller: Prefiller | None = None,
         contractors: ContractorService | None = None,
         reviews: ReviewService | None = None,
+        incidents: IncidentService | None = None,
     ) -> None:
+        self.incidents = incidents  # incidents at contractors (委託先での漏えい等)
+        if incidents is not None:  # the contractor named is looked up in the ledger
+            engine.checks.setdefault("incident", incidents.check_step)
         self.prefiller = prefiller
         self.contractors = contractors  # the ledger (委託先台帳): registration, the request's picks
         self.reviews = reviews  # periodic reviews of ledger contractors
@@ -144,6 +174,7 @@ class TerminalDrafting:
             via="terminal",
             contractors=self.contractors,
             reviews=self.reviews,
+            incidents=self.incidents,
         )
 
     # -- /clause ---------------------------------------------------------------------------------
@@ -303,6 +334,38 @@ class TerminalDrafting:
         assert isinstance(result, ReviewRecorded)  # what a review becomes
         write(review_recorded_text(result.review, result.contractor))
         return result.review.id
+
+    # -- incidents at contractors -------------------------------------------------------------------
+
+    def incident(self, read: Read, write: Write, fresh: bool = False, said: str = "") -> str | None:
+        """File an incident at a contractor (or update the facts of the one this dialog filed):
+        whether a report to the PPC is required with its reasons and sources, the deadlines, and
+        the draft report written to the drafts folder; the incident's id."""
+        if self.incidents is None:
+            write(NO_INCIDENTS)
+            return None
+        done = self._complete("incident", read, write, fresh, said)
+        if done is None or not isinstance(done[1], IncidentIntake):
+            return None
+        result = self.handoff.finish(done[0], self.owner, done[1])
+        if isinstance(result, NotFiled):
+            write(f"⚠ {result.message}")
+            return None
+        assert isinstance(result, IncidentFiled)  # what an intake becomes
+        view, files = result.incident, result.files
+        did = "の事実を更新しました" if result.resubmitted else "を記録しました"
+        lines = [f"\n{view.id}{did}（{view.contractor_name}）。{view.decision.summary_ja}"]
+        lines += [f"  {label}：{text}" for label, text in timeline(view)]
+        lines += ["判断の理由と出典："] + [f"  ・{line}" for line in reasoning(view)[1:]]
+        self.drafts_dir.mkdir(parents=True, exist_ok=True)
+        docx = self.drafts_dir / f"{files.basename}.docx"
+        md = self.drafts_dir / f"{files.basename}.md"
+        docx.write_bytes(files.docx)
+        md.write_text(files.markdown, encoding="utf-8")
+        lines += [f"報告書の下書き：\n  {docx}\n  {md}", f"⚠ {files.notice}"]
+        lines.append(f"チェックリストと記録：itaku incidents show {view.id}")
+        write("\n".join(lines))
+        return view.id
 
     def _run(self, state: DialogState, read: Read, write: Write) -> BaseModel | None:
         while True:
