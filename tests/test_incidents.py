@@ -296,7 +296,11 @@ def test_every_change_is_in_the_audit_trail_without_the_content(
     assert trail[1].details["step"] == "containment" and trail[1].details["done"] is True
     assert trail[2].details["fields"] == ["people"]
     assert all(str(e.details["record"]).startswith("h:") for e in trail)
-    text = json.dumps([e.details for e in trail], ensure_ascii=False)
+    # the digests are hex: a number in the content may turn up in one by chance
+    text = json.dumps(
+        [{k: v for k, v in e.details.items() if k != "record"} for e in trail],
+        ensure_ascii=False,
+    )
     for secret in ("誤送信", "山田", "taro", "ミドリ", "1500", "900"):
         assert secret not in text
     assert [h[2] for h in incidents.history(view.id)][-1] == "incident_facts_updated"
