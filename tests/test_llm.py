@@ -4,6 +4,7 @@ injection contained, follow-ups rewritten, streaming, structured pre-filling of 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -393,3 +394,75 @@ def test_offline_mode_is_unchanged(bundled_assistant: Assistant, standin: OpenAI
     assert bundled_assistant.writer is None
     answer = bundled_assistant.ask(QUESTION)
     assert answer.generated_by == "extractive" and standin.chat_calls == []
+
+
+# -- in Teams -----------------------------------------------------------------------------------------
+
+
+def test_teams_streams_in_a_personal_chat_then_ends_with_the_answer_card(
+    bundled_assistant: Assistant,
+    standin: OpenAIStandIn,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Teams streaming: typing activities carrying a streaminfo entity (the first one's id names
+    the stream, the sequence grows), then the final message with the card closes the stream."""
+    from bot.teams import runtime
+    from tests.teams_harness import TeamsHarness
+
+    monkeypatch.setattr(runtime, "STREAM_EVERY_S", 0.0)
+    standin.set_token_delay(0.003)
+    standin.reply(GOOD * 3)
+    assistant = with_writer(bundled_assistant, writer_for(standin, stream=True))
+    teams = TeamsHarness(assistant, f"sqlite:///{tmp_path / 'db'}")
+    try:
+        activity = teams.standin.activity(QUESTION)
+        assert teams.post(activity)[0] == 200
+        assert teams.settle(20)
+        sent = [s.activity for s in teams.standin.sent(activity["conversation"]["id"])]
+        chunks = [a for a in sent if a["type"] == "typing" and a.get("entities")]
+        assert len(chunks) >= 2
+        infos = [a["entities"][0] for a in chunks]
+        assert [i["streamSequence"] for i in infos] == list(range(1, len(infos) + 1))
+        stream_id = next(
+            s.id
+            for s in teams.standin.sent(activity["conversation"]["id"])
+            if s.activity is chunks[0]
+        )
+        assert all(i.get("streamId") == stream_id for i in infos[1:])
+        texts = [c["text"] for c in chunks]
+        assert all(b.startswith(a) for a, b in itertools.pairwise(texts)), texts
+        assert "監督" in texts[-1]  # what grows is the answer's text
+        [final] = [a for a in sent if a["type"] == "message"]
+        assert final["entities"] == [
+            {"type": "streaminfo", "streamType": "final", "streamId": stream_id}
+        ]
+        card = final["attachments"][0]["content"]
+        assert "監督" in str(card["body"]) and card["actions"][0]["verb"] == "itaku.vote"
+    finally:
+        teams.close()
+
+
+def test_teams_does_not_stream_in_a_channel(
+    bundled_assistant: Assistant, standin: OpenAIStandIn, tmp_path: Path
+) -> None:
+    from tests.teams_harness import TeamsHarness
+
+    standin.reply(GOOD)
+    assistant = with_writer(bundled_assistant, writer_for(standin, stream=True))
+    teams = TeamsHarness(assistant, f"sqlite:///{tmp_path / 'db'}")
+    try:
+        conversation = {
+            "id": "19:x@thread.tacv2;messageid=1",
+            "conversationType": "channel",
+            "isGroup": True,
+            "tenantId": teams.standin.tenant_id,
+        }
+        activity = teams.standin.activity(f"<at>Itaku</at> {QUESTION}", conversation=conversation)
+        assert teams.post(activity)[0] == 200
+        assert teams.settle(20)
+        sent = [s.activity for s in teams.standin.sent(conversation["id"])]
+        assert [a["type"] for a in sent] == ["typing", "message"]
+        assert "entities" not in sent[1]
+    finally:
+        teams.close()
