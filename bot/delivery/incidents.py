@@ -86,7 +86,7 @@ class IncidentDesk:
             view = self.incidents.get(view.id) or view
         channel = view.channel or self.channel
         if not channel:
-            log.error("incident %s: no incident channel configured", view.id)
+            log.warning("incident %s: no incident channel configured", view.id)
             return
         if view.message_ts is None:
             if self.ledger.claim(f"incident-post:{view.id}", "post") is ClaimResult.DUPLICATE:
@@ -141,7 +141,8 @@ class IncidentDesk:
         or an incident filed from the terminal), then the reminders due, each sent once
         (claimed in the database). The number of reminders sent."""
         for view in self.incidents.out_of_date():
-            self.sync(view)
+            if view.channel or self.channel:  # no incident channel: nowhere to catch up to
+                self.sync(view)
         sent = 0
         for view, reminder in self.incidents.due(today):
             key = f"incident-remind:{view.id}:{reminder.key}"
