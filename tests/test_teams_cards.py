@@ -304,6 +304,10 @@ def test_inputs_follow_the_field_kinds() -> None:
             elif f.kind == "multi":
                 assert element["type"] == "Input.ChoiceSet" and element["isMultiSelect"] is True
                 assert element.get("value", "") == ",".join(f.default or [])
+            elif f.kind == "bool" and f.default is None:
+                # no default: a Yes/No choice, so a silent "off" is never taken as an answer
+                assert element["type"] == "Input.ChoiceSet" and element["isRequired"] is True
+                assert [c["value"] for c in element["choices"]] == ["true", "false"]
             elif f.kind == "bool":
                 assert element["type"] == "Input.Toggle"
                 assert element["value"] == ("true" if f.default else "false")
@@ -312,9 +316,9 @@ def test_inputs_follow_the_field_kinds() -> None:
                 assert element["type"] == "Input.Number"
             else:
                 assert element["type"] == "Input.Date"
-            assert element.get("isRequired", False) is (
-                f.required and f.kind not in ("multi", "bool")
-            )
+            # a toggle always has a value; a Yes/No choice without a default must be answered
+            answered_by_default = f.kind == "multi" or (f.kind == "bool" and f.default is not None)
+            assert element.get("isRequired", False) is (f.required and not answered_by_default)
     assert set(seen) == {"text", "textarea", "choice", "multi", "bool", "int", "date"}
     date = next(f for f in DIALOGS["nda"].fields.values() if f.kind == "date")
     assert field_input(date, "2027-04-01")["value"] == "2027-04-01"
