@@ -377,7 +377,7 @@ def _cmd_chat() -> int:
     return run_chat(assistant, drafting=_terminal_drafting(assistant))
 
 
-def _cmd_contractor_review(contractor_id: str) -> int:
+def _cmd_contractor_review(contractor: str) -> int:
     from bot.assistant import messages
     from bot.knowledge.search import IndexMissingError
     from bot.terminal.review import run_review
@@ -387,7 +387,7 @@ def _cmd_contractor_review(contractor_id: str) -> int:
     except IndexMissingError:
         print(f"itaku contractors: {messages.text('no_index', 'en')}", file=sys.stderr)
         return EXIT_NO_INDEX
-    return run_review(_terminal_drafting(assistant), contractor_id)
+    return run_review(_terminal_drafting(assistant), contractor)
 
 
 def _terminal_drafting(assistant: Assistant) -> TerminalDrafting:

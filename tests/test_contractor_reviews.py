@@ -31,7 +31,9 @@ from bot.contractors.reviews import (
     ActionView,
     Closed,
     ReviewService,
+    find_contractor,
     first_overdue,
+    review_check,
     start_review,
 )
 from bot.contractors.risk import ContractorRules, add_months, default_contractor_rules_path
@@ -366,6 +368,24 @@ def test_the_review_dialog_checks_each_step(
         assert not state.errors, state.errors
     checked = engine.submit(state.id, OWNER, state.version, step, values)
     assert expected in checked.errors.get(field, ""), checked.errors
+
+
+def test_the_first_step_finds_the_contractor_in_the_ledger(
+    db: Database, contractors: ContractorService
+) -> None:
+    ct = register(contractors)
+    engine = DialogEngine(DIALOGS, DialogStore(db, 3600), {"review": review_check(contractors)})
+    state, _ = start_review(engine, OWNER, "CT-999999", TODAY)
+    refused = engine.submit(state.id, OWNER, state.version, "target", state.answers)
+    assert "台帳にありません" in refused.errors["contractor_id"]
+    moved = engine.submit(
+        state.id, OWNER, state.version, "target", {**state.answers, "contractor_id": ct.id}
+    )
+    assert not moved.errors and moved.step == "method"
+    assert find_contractor(contractors, ct.id.lower()) == ct
+    assert find_contractor(contractors, "株式会社 ミドリ給与サービス") is not None
+    assert find_contractor(contractors, "株式会社ないない") is None
+    assert find_contractor(contractors, "  ") is None
 
 
 def test_every_review_step_quotes_the_checklist(bundled_assistant: Assistant) -> None:

@@ -143,9 +143,11 @@ def test_a_contractor_is_registered_from_the_command(
 # -- reviews -------------------------------------------------------------------------------------
 
 
-def test_a_review_is_recorded_from_itaku_review(slack: SlackHarness) -> None:
+@pytest.mark.parametrize("by", ["id", "name"])
+def test_a_review_is_recorded_from_itaku_review(slack: SlackHarness, by: str) -> None:
     ct = register(slack, last_assessed=(TODAY - 400 * DAY).isoformat())
-    reply = slack.sender.command(f"review {ct.id.lower()}", slack.standin.response_url("r"))
+    key = ct.id.lower() if by == "id" else "株式会社　アオ印刷"
+    reply = slack.sender.command(f"review {key}", slack.standin.response_url("r"))
     assert reply.status == 200
     view = opened_view(slack)
     assert step_of(view) == "target" and ct.id in text_of(view["blocks"])
@@ -162,7 +164,12 @@ def test_a_review_is_recorded_from_itaku_review(slack: SlackHarness) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"), [("review", "使い方"), ("review CT-999999", "台帳にありません")]
+    ("text", "expected"),
+    [
+        ("review", "使い方"),
+        ("review CT-999999", "台帳にありません"),
+        ("review 株式会社ないない", "台帳にありません"),
+    ],
 )
 def test_itaku_review_without_a_known_contractor_says_why(
     slack: SlackHarness, text: str, expected: str

@@ -160,6 +160,8 @@ def test_a_review_is_recorded_from_chat(bundled_assistant: Assistant, tmp_path: 
     assert after is not None and after.fields.last_assessed == TODAY
     usage = chat(bundled_assistant, d, ["/review"])
     assert "使い方" in usage
+    by_name = chat(bundled_assistant, d, ["/review 株式会社アオ印刷", "中断"])
+    assert f"[{ct.id}]" in by_name and f"/review {ct.id}" in by_name
 
 
 def test_the_request_starts_from_a_picked_ledger_contractor(
@@ -205,6 +207,8 @@ def test_itaku_contractors_review_actions_and_close(bundled_data_dir: Path, tmp_
     assert "すでに完了" in itaku("close", "CA-000001").stdout
     unknown = itaku("close", "CA-999999")
     assert unknown.returncode == 1 and "見つかりません" in unknown.stderr
-    assert itaku("review", "A社").returncode == 2
+    missing = itaku("review", "株式会社ないない")
+    assert missing.returncode == 1 and "台帳にありません" in missing.stdout
+    assert itaku("review", " ").returncode == 2
     paused = itaku("review", ct.id, stdin="中断\n")
     assert paused.returncode == 1 and "中断しました" in paused.stdout

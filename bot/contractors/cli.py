@@ -74,7 +74,7 @@ def add_parser(sub: Any) -> None:
         "due dates), each step quoting the knowledge base's checklist; the review is recorded, "
         "the contractor's last assessment and next review date updated. Needs `itaku index`.",
     )
-    cr.add_argument("contractor_id", help="CT-000001")
+    cr.add_argument("contractor", help="CT-000001, a corporate number, or a name")
     ca = csub.add_parser("actions", help="corrective actions from reviews, by due date")
     ca.add_argument("--open", action="store_true", help="only those not yet closed")
     ca.add_argument("--owner", metavar="ID", help="only this user's (U…, terminal:NAME)")
@@ -130,13 +130,14 @@ def run(
         parser.parse_args(["contractors", "--help"])
         return EXIT_USAGE
     if args.contractors == "review":
-        from bot.contractors.reviews import review_target
-
-        contractor_id = review_target(args.contractor_id[:40])
-        if contractor_id is None or review is None:
-            print("itaku contractors: give the contractor's id (CT-000001).", file=sys.stderr)
+        key = " ".join(str(args.contractor).split())
+        if not key or len(key) > 100 or review is None:
+            print(
+                "itaku contractors: give the contractor (CT-000001, a corporate number or a name).",
+                file=sys.stderr,
+            )
             return EXIT_USAGE
-        return review(contractor_id)
+        return review(key)
     try:
         service = open_contractors(settings())
     except ValueError as e:  # the rules file

@@ -486,6 +486,16 @@ def review_target(text: str) -> str | None:
     return value if is_contractor_id(value) else None
 
 
+def find_contractor(contractors: ContractorService, text: str) -> ContractorView | None:
+    """The contractor a command names: its ledger id, corporate number, or name (when only one
+    contractor has it)."""
+    key = " ".join(text.split())
+    if not key or len(key) > 100:
+        return None
+    contractor_id = review_target(key)
+    return contractors.get(contractor_id) if contractor_id else contractors.find(key)
+
+
 # -- rows to views --------------------------------------------------------------------------------
 
 

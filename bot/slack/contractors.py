@@ -16,7 +16,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.contractors import prefill as ledger_prefill
-from bot.contractors.reviews import ActionView, Closed, is_action_id, review_target, start_review
+from bot.contractors.reviews import (
+    ActionView,
+    Closed,
+    find_contractor,
+    is_action_id,
+    review_target,
+    start_review,
+)
 from bot.contractors.service import ContractorView
 from bot.dialogs.engine import DialogError, DialogState
 from bot.slack import contractor_blocks as cb
@@ -31,7 +38,10 @@ from bot.slack.runtime import SlackRuntime
 log = logging.getLogger(__name__)
 
 Ack = Callable[..., None]
-REVIEW_USAGE = "使い方：`/itaku review CT-000001`（点検する委託先の台帳ID）"
+REVIEW_USAGE = "使い方：`/itaku review CT-000001`（点検する委託先の台帳ID、法人番号または名称）"
+NOT_FOUND = (
+    "その委託先は台帳にありません（名称が同じ委託先が複数あるときは台帳IDで指定してください）。"
+)
 NO_LEDGER = "委託先台帳はこの環境では使えません（委託先リスクのルールが読めません）。"
 
 
@@ -69,19 +79,19 @@ def open_review(rt: SlackRuntime, ack: Ack, command: dict[str, Any], args: str) 
     if rt.contractors is None:
         ack(response_type="ephemeral", text=NO_LEDGER)
         return
-    contractor_id = review_target(args)
-    if contractor_id is None:
+    if not args.strip():
         ack(response_type="ephemeral", text=REVIEW_USAGE)
         return
     trigger = command.get("trigger_id")
     if not trigger or not command.get("user_id"):
         ack(text="この操作は受け付けられませんでした。もう一度お試しください。")
         return
-    if rt.contractors.contractors.get(contractor_id) is None:
-        ack(response_type="ephemeral", text=f"委託先 {contractor_id} は台帳にありません。")
+    contractor = find_contractor(rt.contractors.contractors, args)
+    if contractor is None:
+        ack(response_type="ephemeral", text=NOT_FOUND)
         return
     owner = owner_of(command.get("team_id"), command.get("user_id"))
-    if _open_review(rt, str(trigger), owner, contractor_id):
+    if _open_review(rt, str(trigger), owner, contractor.id):
         ack()
     else:
         ack(text="入力画面を開けませんでした。もう一度お試しください。")

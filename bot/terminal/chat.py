@@ -9,7 +9,6 @@ import sys
 from typing import TextIO
 
 from bot.assistant.service import Assistant
-from bot.contractors.reviews import review_target
 from bot.terminal.dialog import (
     TerminalDrafting,
     wants_contractor,
@@ -88,9 +87,9 @@ def run_chat(
             drafting.contractor(read, write, fresh=fresh, said=said)
             continue
         if drafting is not None and question.lower().startswith("/review"):
-            target = review_target(question[len("/review") :])
-            if target is None:
-                write("使い方：/review CT-000001（点検する委託先の台帳ID）")
+            target = question[len("/review") :].strip()
+            if not target:
+                write("使い方：/review CT-000001（点検する委託先の台帳ID、法人番号または名称）")
             else:
                 drafting.review(target, read, write)
             continue

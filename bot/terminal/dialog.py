@@ -17,7 +17,7 @@ from bot.contractors import prefill as ledger_prefill
 from bot.contractors.models import ContractorRegistration
 from bot.contractors.render import registered_text, review_recorded_text
 from bot.contractors.review_fields import ReviewAnswers
-from bot.contractors.reviews import ReviewService, start_review
+from bot.contractors.reviews import ReviewService, find_contractor, start_review
 from bot.contractors.service import ContractorService
 from bot.dialogs.engine import DialogEngine, DialogError, DialogState, words
 from bot.dialogs.guidance import GuidanceLibrary
@@ -315,14 +315,19 @@ class TerminalDrafting:
         write(registered_text(result.contractor, self.contractors.today()))
         return result.contractor.id
 
-    def review(self, contractor_id: str, read: Read, write: Write) -> str | None:
-        """Run the periodic review of a ledger contractor and record it; the review's id."""
+    def review(self, key: str, read: Read, write: Write) -> str | None:
+        """Run the periodic review of a ledger contractor (its id, corporate number or name) and
+        record it; the review's id."""
         if self.contractors is None or self.reviews is None:
             write(NO_LEDGER)
             return None
-        if self.contractors.get(contractor_id) is None:
-            write(f"⚠ 委託先 {contractor_id} は台帳にありません。")
+        found = find_contractor(self.contractors, key)
+        if found is None:
+            write(
+                "⚠ その委託先は台帳にありません（名称が同じ委託先が複数あるときは台帳IDで指定してください）。"
+            )
             return None
+        contractor_id = found.id
         state, resumed = start_review(self.engine, self.owner, contractor_id, self.reviews.today())
         done = self._drive(state, resumed, read, write, again=f"/review {contractor_id}")
         if done is None or not isinstance(done[1], ReviewAnswers):

@@ -1,5 +1,6 @@
-"""`itaku contractors review CT-000001`: the periodic review dialog (定期点検) in the terminal,
-the same steps and guidance as in Slack, read from standard input."""
+"""`itaku contractors review CT-000001` (or its corporate number, or its name): the periodic review
+dialog (定期点検) in the terminal, the same steps and guidance as in Slack, read from standard
+input."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from bot.terminal.dialog import TerminalDrafting
 
 def run_review(
     drafting: TerminalDrafting,
-    contractor_id: str,
+    contractor: str,
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
 ) -> int:
@@ -30,4 +31,4 @@ def run_review(
     def write(text: str) -> None:
         print(text, file=stdout, flush=True)
 
-    return 0 if drafting.review(contractor_id, read, write) is not None else 1
+    return 0 if drafting.review(contractor, read, write) is not None else 1
