@@ -4,7 +4,9 @@ answers requests in its `_handle`."""
 
 from __future__ import annotations
 
+import json
 import threading
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, ClassVar, Self
@@ -122,3 +124,37 @@ class LocalServer:
         if self._server is None:
             raise RuntimeError(f"{type(self).__name__} is not started")
         return int(self._server.server_address[1])
+
+
+@dataclass
+class Fault:
+    """A failure a stand-in answers the next calls of a route with."""
+
+    status: int
+    remaining: int
+    retry_after: float | None
+    drop: bool
+    delay: float
+
+
+@dataclass
+class Reply:
+    """A stand-in's answer to one call."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_reply(payload: object, status: int = 200) -> Reply:
+    return Reply(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+
+
+class ReplyHandler(StandInHandler):
+    """Sends a stand-in's Reply whole."""
+
+    def reply(self, standin: Any, response: Any) -> None:
+        assert isinstance(response, Reply)
+        self.send_whole(response.status, response.content_type, response.body, response.headers)
+        self.wfile.write(response.body)

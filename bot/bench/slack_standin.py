@@ -24,12 +24,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from bot.bench.local_server import LocalServer, StandInHandler
+from bot.bench.local_server import Fault, LocalServer, Reply, ReplyHandler, json_reply
 
 # Params that slack_sdk sends as JSON strings in form bodies; decoded to objects in `Call.params`.
 GONE_CHANNEL = "C0GONE"  # a channel id prefix the stand-in answers channel_not_found for (deleted)
@@ -94,34 +94,6 @@ class Message:
         if self.metadata is not None:
             out["metadata"] = self.metadata
         return out
-
-
-@dataclass
-class _Fault:
-    status: int
-    remaining: int
-    retry_after: float | None
-    drop: bool
-    delay: float
-
-
-@dataclass
-class _Reply:
-    status: int
-    body: bytes
-    content_type: str = "application/json; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class _Handler(StandInHandler):
-    def reply(self, standin: Any, response: Any) -> None:
-        assert isinstance(response, _Reply)
-        self.send_whole(response.status, response.content_type, response.body, response.headers)
-        self.wfile.write(response.body)
-
-
-def _json_reply(payload: dict[str, Any], status: int = 200) -> _Reply:
-    return _Reply(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
 
 
 def _error(error: str) -> dict[str, Any]:
@@ -193,7 +165,7 @@ class Upload:
 class SlackStandIn(LocalServer):
     """A local HTTP server that behaves enough like Slack's Web API to run a Slack app offline."""
 
-    handler = _Handler
+    handler = ReplyHandler
     thread_name = "slack-standin"
 
     def __init__(
@@ -220,7 +192,7 @@ class SlackStandIn(LocalServer):
         self.failures: list[tuple[str, int]] = []
         self.messages: dict[tuple[str, str], Message] = {}
         self._lock = threading.Lock()
-        self._faults: dict[str, deque[_Fault]] = {}
+        self._faults: dict[str, deque[Fault]] = {}
         self._latency = 0.0
         self._counter = 0  # for ts and view ids; never reset, so ids stay unique across resets
         self._response_channels: dict[str, str] = {}
@@ -295,7 +267,7 @@ class SlackStandIn(LocalServer):
             return
         with self._lock:
             self._faults.setdefault(method, deque()).append(
-                _Fault(status, times, retry_after, drop, delay)
+                Fault(status, times, retry_after, drop, delay)
             )
 
     def set_latency(self, seconds: float) -> None:
@@ -319,17 +291,17 @@ class SlackStandIn(LocalServer):
 
     def _handle(
         self, command: str, path: str, headers: dict[str, str], body: bytes
-    ) -> _Reply | None:
+    ) -> Reply | None:
         try:
             return self._dispatch(command, path, headers, body)
         except Exception as exc:  # a bug here must not look like a dropped connection
-            return _json_reply(
+            return json_reply(
                 {"ok": False, "error": "internal_error", "detail": repr(exc)}, status=500
             )
 
     def _dispatch(
         self, command: str, path: str, headers: dict[str, str], body: bytes
-    ) -> _Reply | None:
+    ) -> Reply | None:
         parts = urlsplit(path)
         if parts.path.startswith("/api/") and len(parts.path) > len("/api/"):
             method = parts.path[len("/api/") :]
@@ -339,16 +311,16 @@ class SlackStandIn(LocalServer):
             file_id = unquote(parts.path[len("/upload/") :])
             with self._lock:
                 if file_id not in self.uploads:
-                    return _Reply(404, b"not_found", "text/plain; charset=utf-8")
+                    return Reply(404, b"not_found", "text/plain; charset=utf-8")
                 self.uploads[file_id].content = body
-            return _Reply(200, b"OK - " + str(len(body)).encode(), "text/plain; charset=utf-8")
+            return Reply(200, b"OK - " + str(len(body)).encode(), "text/plain; charset=utf-8")
         elif parts.path.startswith("/respond/") and len(parts.path) > len("/respond/"):
             if command != "POST":
-                return _Reply(405, b"method_not_allowed", "text/plain; charset=utf-8")
+                return Reply(405, b"method_not_allowed", "text/plain; charset=utf-8")
             method = "response_url"
             key = unquote(parts.path[len("/respond/") :])
         else:
-            return _Reply(404, b"not_found", "text/plain; charset=utf-8")
+            return Reply(404, b"not_found", "text/plain; charset=utf-8")
 
         if self._latency > 0:
             time.sleep(self._latency)
@@ -359,7 +331,7 @@ class SlackStandIn(LocalServer):
         lower = {k.lower(): v for k, v in headers.items()}
         params = _decode_params(lower.get("content-type", ""), body, parts.query)
         if params is None:
-            return _json_reply(_error("invalid_json"))
+            return json_reply(_error("invalid_json"))
 
         if key is not None:
             return self._respond(key, params)
@@ -370,21 +342,21 @@ class SlackStandIn(LocalServer):
             token = auth[7:].strip()
         if method == "apps.connections.open":  # Socket Mode: the app-level token, not the bot's
             if token != self.app_token:
-                return _json_reply(_error("invalid_auth"))
+                return json_reply(_error("invalid_auth"))
             with self._lock:
                 self.calls.append(Call(method, params, token, None, time.monotonic()))
             if self.socket_url is None:
-                return _json_reply(_error("not_allowed_token_type"))
-            return _json_reply({"ok": True, "url": self.socket_url})
+                return json_reply(_error("not_allowed_token_type"))
+            return json_reply({"ok": True, "url": self.socket_url})
         if token != self.bot_token:
-            return _json_reply(_error("invalid_auth"))
+            return json_reply(_error("invalid_auth"))
 
         with self._lock:
             self.calls.append(Call(method, params, token, None, time.monotonic()))
             result = self._api(method, params)
-        return _json_reply(result)
+        return json_reply(result)
 
-    def _take_fault(self, method: str) -> _Fault | None:
+    def _take_fault(self, method: str) -> Fault | None:
         with self._lock:
             queue = self._faults.get(method)
             if not queue:
@@ -396,7 +368,7 @@ class SlackStandIn(LocalServer):
             self.failures.append((method, 0 if fault.drop else fault.status))
         return fault
 
-    def _fault_reply(self, fault: _Fault) -> _Reply | None:
+    def _fault_reply(self, fault: Fault) -> Reply | None:
         if fault.delay > 0:
             time.sleep(fault.delay)
         if fault.drop:
@@ -407,13 +379,13 @@ class SlackStandIn(LocalServer):
                 error = HTTPStatus(fault.status).phrase.lower().replace(" ", "_")
             except ValueError:
                 error = f"http_{fault.status}"
-        reply = _json_reply(_error(error), status=fault.status)
+        reply = json_reply(_error(error), status=fault.status)
         if fault.status == 429:
             wait = 1.0 if fault.retry_after is None else max(0.0, fault.retry_after)
             reply.headers["Retry-After"] = str(math.ceil(wait))
         return reply
 
-    def _respond(self, key: str, body: dict[str, Any]) -> _Reply:
+    def _respond(self, key: str, body: dict[str, Any]) -> Reply:
         with self._lock:
             self.calls.append(Call("response_url", body, None, key, time.monotonic()))
             channel = self._response_channels.get(key)
@@ -425,7 +397,7 @@ class SlackStandIn(LocalServer):
                     blocks if isinstance(blocks, list) else [],
                     body.get("thread_ts") if isinstance(body.get("thread_ts"), str) else None,
                 )
-        return _Reply(200, b"ok", "text/plain; charset=utf-8")
+        return Reply(200, b"ok", "text/plain; charset=utf-8")
 
     # -- API methods (called with the lock held) ------------------------------------------------
 

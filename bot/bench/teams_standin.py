@@ -41,14 +41,14 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from bot.bench.local_server import LocalServer, StandInHandler
+from bot.bench.local_server import Fault, LocalServer, Reply, ReplyHandler, json_reply
 
 SERVICE_PATH = "/amer/"  # Teams' service URLs have a regional path: clients must keep it
 CONNECTOR_SCOPE = "https://api.botframework.com/.default"
@@ -166,47 +166,19 @@ def new_key(endorsements: Iterable[str] | None = ("msteams",), published: bool =
     return TestKey(secrets.token_urlsafe(16), private, listed, published)
 
 
-@dataclass
-class _Fault:
-    status: int
-    remaining: int
-    retry_after: float | None
-    drop: bool
-    delay: float
+def _error(status: int, code: str, message: str) -> Reply:
+    return json_reply({"error": {"code": code, "message": message}}, status)
 
 
-@dataclass
-class _Reply:
-    status: int
-    body: bytes
-    content_type: str = "application/json; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class _Handler(StandInHandler):
-    def reply(self, standin: Any, response: Any) -> None:
-        assert isinstance(response, _Reply)
-        self.send_whole(response.status, response.content_type, response.body, response.headers)
-        self.wfile.write(response.body)
-
-
-def _json_reply(payload: object, status: int = 200) -> _Reply:
-    return _Reply(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
-
-
-def _error(status: int, code: str, message: str) -> _Reply:
-    return _json_reply({"error": {"code": code, "message": message}}, status)
-
-
-def _aad_error(status: int, error: str, description: str) -> _Reply:
-    return _json_reply({"error": error, "error_description": description}, status)
+def _aad_error(status: int, error: str, description: str) -> Reply:
+    return json_reply({"error": error, "error_description": description}, status)
 
 
 class TeamsStandIn(LocalServer):
     """A local HTTP server that behaves enough like Entra ID, the Bot Connector and the Bot
     Framework's key endpoints to run a Teams bot offline."""
 
-    handler = _Handler
+    handler = ReplyHandler
     thread_name = "teams-standin"
 
     def __init__(
@@ -236,7 +208,7 @@ class TeamsStandIn(LocalServer):
         self._issued: dict[str, float] = {}  # token -> time.monotonic() it expires
         self._conversations: dict[tuple[str, str], str] = {}  # (tenant, user) -> 1:1 conversation
         self._lock = threading.Lock()
-        self._faults: dict[str, deque[_Fault]] = {}
+        self._faults: dict[str, deque[Fault]] = {}
         self._latency = 0.0
         self._counter = 0
 
@@ -463,7 +435,7 @@ class TeamsStandIn(LocalServer):
             return
         with self._lock:
             self._faults.setdefault(route, deque()).append(
-                _Fault(status, times, retry_after, drop, delay)
+                Fault(status, times, retry_after, drop, delay)
             )
 
     def set_latency(self, seconds: float) -> None:
@@ -497,7 +469,7 @@ class TeamsStandIn(LocalServer):
 
     def _handle(
         self, command: str, path: str, headers: dict[str, str], body: bytes
-    ) -> _Reply | None:
+    ) -> Reply | None:
         try:
             return self._dispatch(command, path, headers, body)
         except Exception as exc:  # a bug here must not look like a dropped connection
@@ -505,7 +477,7 @@ class TeamsStandIn(LocalServer):
 
     def _dispatch(
         self, command: str, path: str, headers: dict[str, str], body: bytes
-    ) -> _Reply | None:
+    ) -> Reply | None:
         route, parts = _route(command, urlsplit(path).path)
         if route is None:
             return _error(404, "NotFound", "no such route")
@@ -517,19 +489,19 @@ class TeamsStandIn(LocalServer):
         if route == "metadata":
             with self._lock:
                 self.metadata_fetches += 1
-            return _json_reply(self._metadata())
+            return json_reply(self._metadata())
         if route == "jwks":
             with self._lock:
                 self.jwks_fetches += 1
                 keys = [k.jwk() for k in self.keys if k.published]
-            return _json_reply({"keys": keys})
+            return json_reply({"keys": keys})
         if route == "token":
             return self._token(parts[0], headers, body)
         if route == "upload":
             return self._upload(parts[0], headers, body)
         return self._connector(route, command, parts, headers, body)
 
-    def _take_fault(self, route: str) -> _Fault | None:
+    def _take_fault(self, route: str) -> Fault | None:
         with self._lock:
             queue = self._faults.get(route)
             if not queue:
@@ -541,7 +513,7 @@ class TeamsStandIn(LocalServer):
             self.failures.append((route, 0 if fault.drop else fault.status))
         return fault
 
-    def _fault_reply(self, route: str, fault: _Fault) -> _Reply | None:
+    def _fault_reply(self, route: str, fault: Fault) -> Reply | None:
         if fault.delay > 0:
             self._stopping.wait(fault.delay)
         if fault.drop:
@@ -568,13 +540,13 @@ class TeamsStandIn(LocalServer):
 
     # -- the token endpoint ----------------------------------------------------------------------
 
-    def _token(self, tenant: str, headers: dict[str, str], body: bytes) -> _Reply:
+    def _token(self, tenant: str, headers: dict[str, str], body: bytes) -> Reply:
         lower = {k.lower(): v for k, v in headers.items()}
         form = lower.get("content-type", "").split(";")[0].strip().lower()
         params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         client_id, scope = params.get("client_id"), params.get("scope")
 
-        def refuse(status: int, error: str, description: str) -> _Reply:
+        def refuse(status: int, error: str, description: str) -> Reply:
             with self._lock:
                 self.token_requests.append(
                     TokenRequest(tenant, client_id, scope, False, time.monotonic())
@@ -599,7 +571,7 @@ class TeamsStandIn(LocalServer):
             self.token_requests.append(
                 TokenRequest(tenant, client_id, scope, True, time.monotonic())
             )
-        return _json_reply(
+        return json_reply(
             {
                 "token_type": "Bearer",
                 "expires_in": self.token_lifetime_s,
@@ -610,7 +582,7 @@ class TeamsStandIn(LocalServer):
 
     # -- the upload session ---------------------------------------------------------------------
 
-    def _upload(self, name: str, headers: dict[str, str], body: bytes) -> _Reply:
+    def _upload(self, name: str, headers: dict[str, str], body: bytes) -> Reply:
         """The whole file in one PUT, as a OneDrive upload session takes a last (here: only)
         fragment: Content-Range "bytes 0-{n-1}/{n}" matching the body; 201 with the item."""
         lower = {k.lower(): v for k, v in headers.items()}
@@ -636,7 +608,7 @@ class TeamsStandIn(LocalServer):
         if not accepted:
             return _error(400, "invalidRange", "Content-Range must cover the whole body")
         item = {"id": uuid.uuid5(uuid.NAMESPACE_URL, name).hex, "name": name, "size": len(body)}
-        return _json_reply(item, 201)
+        return json_reply(item, 201)
 
     # -- the Bot Connector -----------------------------------------------------------------------
 
@@ -647,7 +619,7 @@ class TeamsStandIn(LocalServer):
         parts: list[str],
         headers: dict[str, str],
         raw: bytes,
-    ) -> _Reply:
+    ) -> Reply:
         lower = {k.lower(): v for k, v in headers.items()}
         scheme, _, token = lower.get("authorization", "").partition(" ")
         body: dict[str, Any] | None = None
@@ -674,7 +646,7 @@ class TeamsStandIn(LocalServer):
                 )
             )
             if not authorized:
-                return _json_reply(
+                return json_reply(
                     {"message": "Authorization has been denied for this request."}, 401
                 )
             if conversation is not None and conversation.startswith(GONE_CONVERSATION):
@@ -697,27 +669,27 @@ class TeamsStandIn(LocalServer):
         self._counter += 1
         return str(_ID_BASE + self._counter)
 
-    def _store(self, conversation: str, body: dict[str, Any], reply_to: str | None) -> _Reply:
+    def _store(self, conversation: str, body: dict[str, Any], reply_to: str | None) -> Reply:
         sent = SentActivity(self._next_id(), conversation, body, reply_to or body.get("replyToId"))
         self.activities[(conversation, sent.id)] = sent
-        return _json_reply({"id": sent.id})
+        return json_reply({"id": sent.id})
 
-    def _update(self, conversation: str, activity_id: str, body: dict[str, Any]) -> _Reply:
+    def _update(self, conversation: str, activity_id: str, body: dict[str, Any]) -> Reply:
         sent = self.activities.get((conversation, activity_id))
         if sent is None or sent.deleted:
             return _error(404, "NotFound", "no such activity")
         sent.activity = body
         sent.updates += 1
-        return _json_reply({"id": activity_id})
+        return json_reply({"id": activity_id})
 
-    def _delete(self, conversation: str, activity_id: str) -> _Reply:
+    def _delete(self, conversation: str, activity_id: str) -> Reply:
         sent = self.activities.get((conversation, activity_id))
         if sent is None or sent.deleted:
             return _error(404, "NotFound", "no such activity")
         sent.deleted = True
-        return _Reply(200, b"")
+        return Reply(200, b"")
 
-    def _create_conversation(self, body: dict[str, Any]) -> _Reply:
+    def _create_conversation(self, body: dict[str, Any]) -> Reply:
         members = body.get("members")
         first = members[0] if isinstance(members, list) and members else None
         user = first.get("id") if isinstance(first, dict) else None
@@ -742,9 +714,9 @@ class TeamsStandIn(LocalServer):
             sent = SentActivity(self._next_id(), conversation, activity, None)
             self.activities[(conversation, sent.id)] = sent
             out["activityId"] = sent.id
-        return _json_reply(out, 201)
+        return json_reply(out, 201)
 
-    def _member(self, user: str) -> _Reply:
+    def _member(self, user: str) -> Reply:
         if not user or user.startswith(GONE_USER):
             return _error(404, "MemberNotFoundInConversation", "no such member")
         profile = self.members.get(user)
@@ -761,7 +733,7 @@ class TeamsStandIn(LocalServer):
                 "tenantId": self.tenant_id,
                 "userRole": "user",
             }
-        return _json_reply(profile)
+        return json_reply(profile)
 
 
 def _route(command: str, path: str) -> tuple[str | None, list[str]]:
