@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.contractors.review_fields import CHECKED, METHODS, OUTCOMES, ReviewAnswers
@@ -37,7 +37,7 @@ from bot.contractors.service import (
 from bot.dialogs.engine import DialogEngine, DialogState, StepCheck
 from bot.llm.pii import Masker
 from bot.store import audit
-from bot.store.db import rowcount
+from bot.store.db import compare_and_set
 from bot.store.tables import (
     ContractorRecord,
     ContractorReviewRecord,
@@ -377,24 +377,17 @@ class ReviewService:
             if row.status == "closed":
                 return Closed.ALREADY, f"是正措置 {action_id} はすでに完了しています。"
             version = row.version if expected_version is None else expected_version
-            done = rowcount(
-                s.execute(
-                    update(CorrectiveActionRecord)
-                    .where(
-                        CorrectiveActionRecord.id == action_id,
-                        CorrectiveActionRecord.version == version,
-                        CorrectiveActionRecord.status == "open",
-                    )
-                    .values(
-                        status="closed",
-                        note=masked,
-                        closed_by=actor,
-                        closed_at=utcnow(),
-                        version=version + 1,
-                        updated_at=utcnow(),
-                    )
-                    .execution_options(synchronize_session="fetch")
-                )
+            done = compare_and_set(
+                s,
+                CorrectiveActionRecord,
+                action_id,
+                version,
+                CorrectiveActionRecord.status == "open",
+                status="closed",
+                note=masked,
+                closed_by=actor,
+                closed_at=utcnow(),
+                updated_at=utcnow(),
             )
             if not done:
                 return (

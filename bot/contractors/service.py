@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from bot.approvals.subcontract_fields import normalize_name
@@ -34,7 +34,7 @@ from bot.contractors.risk import ContractorRating, ContractorRules
 from bot.dialogs.spec import field_spec, mask_free_text, message_of
 from bot.llm.pii import Masker
 from bot.store import audit
-from bot.store.db import Database, rowcount
+from bot.store.db import Database, compare_and_set
 from bot.store.tables import (
     AuditEntry,
     ContractorRecord,
@@ -645,14 +645,7 @@ def _apply(
     )
     if not changed:
         return Result.UNCHANGED, "変更はありません。"
-    done = rowcount(
-        s.execute(
-            update(ContractorRecord)
-            .where(ContractorRecord.id == row.id, ContractorRecord.version == expected)
-            .values(**changes, version=expected + 1, updated_at=utcnow())
-            .execution_options(synchronize_session="fetch")
-        )
-    )
+    done = compare_and_set(s, ContractorRecord, row.id, expected, **changes, updated_at=utcnow())
     if not done:
         s.refresh(row)
         return Result.STALE, _stale_message(row)

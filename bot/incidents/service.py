@@ -34,7 +34,7 @@ from bot.incidents.intake import IncidentIntake
 from bot.incidents.rules import Decision, Verdict, decide
 from bot.llm.pii import Masker
 from bot.store import audit
-from bot.store.db import Database, rowcount
+from bot.store.db import Database, compare_and_set
 from bot.store.tables import AuditEntry, ContractorRecord, IncidentRecord, utcnow
 
 log = logging.getLogger(__name__)
@@ -410,28 +410,21 @@ class IncidentService:
                 changed.append("contractor")
             if not changed:
                 return Result.UNCHANGED, "事実に変更はありません。"
-            done = rowcount(
-                s.execute(
-                    update(IncidentRecord)
-                    .where(
-                        IncidentRecord.id == incident_id,
-                        IncidentRecord.version == expected_version,
-                    )
-                    .values(
-                        contractor_id=resolved.contractor_id,
-                        contractor_name=resolved.name,
-                        learned_on=facts.learned_on,
-                        facts=values,
-                        verdict=decision.verdict.value,
-                        assessment=assessment,
-                        preliminary_due=deadlines.get(Kind.PRELIMINARY).due,
-                        final_due=deadlines.final.due,
-                        status=status_of(row.checklist, decision),
-                        version=expected_version + 1,
-                        updated_at=utcnow(),
-                    )
-                    .execution_options(synchronize_session="fetch")
-                )
+            done = compare_and_set(
+                s,
+                IncidentRecord,
+                incident_id,
+                expected_version,
+                contractor_id=resolved.contractor_id,
+                contractor_name=resolved.name,
+                learned_on=facts.learned_on,
+                facts=values,
+                verdict=decision.verdict.value,
+                assessment=assessment,
+                preliminary_due=deadlines.get(Kind.PRELIMINARY).due,
+                final_due=deadlines.final.due,
+                status=status_of(row.checklist, decision),
+                updated_at=utcnow(),
             )
             if not done:
                 s.refresh(row)
@@ -490,21 +483,14 @@ class IncidentService:
                 step: {"done": done, "by": actor, "at": now.isoformat()},
             }
             decision = Decision.model_validate(row.assessment["decision"])
-            changed = rowcount(
-                s.execute(
-                    update(IncidentRecord)
-                    .where(
-                        IncidentRecord.id == incident_id,
-                        IncidentRecord.version == expected_version,
-                    )
-                    .values(
-                        checklist=checklist,
-                        status=status_of(checklist, decision),
-                        version=expected_version + 1,
-                        updated_at=now,
-                    )
-                    .execution_options(synchronize_session="fetch")
-                )
+            changed = compare_and_set(
+                s,
+                IncidentRecord,
+                incident_id,
+                expected_version,
+                checklist=checklist,
+                status=status_of(checklist, decision),
+                updated_at=now,
             )
             if not changed:
                 s.refresh(row)

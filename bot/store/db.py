@@ -12,7 +12,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Engine, Result, create_engine, event, text
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Engine,
+    Result,
+    create_engine,
+    event,
+    text,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -169,3 +178,23 @@ def scratch_schema(url: str, prefix: str = "itaku_s") -> Iterator[str]:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
             conn.commit()
         engine.dispose()
+
+
+def compare_and_set(
+    s: Session,
+    table: Any,
+    row_id: object,
+    expected_version: int,
+    *conditions: ColumnElement[bool],
+    **values: Any,
+) -> bool:
+    """Set `values` on the row `row_id` only if its version is still `expected_version` (and
+    `conditions` hold), moving the version on by one: False when another writer got there
+    first. Every ledger-like table (contractors, incidents, corrective actions) changes so."""
+    result = s.execute(
+        update(table)
+        .where(table.id == row_id, table.version == expected_version, *conditions)
+        .values(**values, version=expected_version + 1)
+        .execution_options(synchronize_session="fetch")
+    )
+    return rowcount(result) == 1
