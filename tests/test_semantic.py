@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from bot.assistant.compose import is_meta
+from bot.assistant.parts import question_parts
 from bot.assistant.service import Assistant, make_embedder
 from bot.bench import shared_embedding_cache
 from bot.config import Settings
@@ -23,6 +24,7 @@ from bot.knowledge.embeddings import (
     HashingEmbedder,
 )
 from bot.knowledge.indexer import run_index
+from bot.knowledge.query import prepare_query
 from bot.knowledge.vectorstore import VectorStore, open_client
 from tests.conftest import index_into
 
@@ -167,6 +169,45 @@ def test_a_sentence_about_a_document_is_never_the_answer(assistant: Assistant) -
     answer = assistant.ask("委託先にセキュリティチェックシートを送りたい。何を聞けばいい？")
     assert not any(is_meta(ln) for ln in answer.answer.split("\n"))
     assert sum(ln.startswith("・") for ln in answer.answer.split("\n")) >= 5
+
+
+@pytest.mark.parametrize(
+    ("question", "facts"),
+    [
+        (
+            "プライバシーマークの有効期間と、付与を行っている機関を教えてください。",
+            ["2年", "JIPDEC"],
+        ),
+        ("ISO/IEC 27001:2022の発行日と、附属書Aの管理策の数を教えて", ["2022年10月", "93"]),
+        ("What is the PrivacyMark, who grants it, and how many companies hold it?", ["JIPDEC"]),
+    ],
+)
+def test_a_question_of_several_parts_opens_with_an_answer_to_each(
+    assistant: Assistant, question: str, facts: list[str]
+) -> None:
+    answer = assistant.ask(question)
+    opening = next(ln for ln in answer.answer.split("\n") if not ln.isascii())
+    assert all(f in opening for f in facts), answer.answer
+    # every sentence of the opening carries its source's number
+    assert opening.count("[") == opening.count("。 [") >= 2
+    lines = [ln.rsplit(" [", 1)[0] for ln in answer.answer.split("\n")]
+    assert len(lines) == len(set(lines))
+
+
+def test_the_parts_of_a_question(assistant: Assistant) -> None:
+    glossary = assistant.glossary
+
+    def parts(question: str) -> list[str]:
+        return [p.text for p in question_parts(prepare_query(question, glossary))]
+
+    assert parts("委託元と委託先の違いは？") == []  # one thing asked
+    assert parts("再委託の条件は？") == []
+    assert len(parts("確報の期限は？また、速報はいつまで？")) == 2
+    assert len(parts("ガイドラインの公表時期と構成を教えて")) == 2
+    got = question_parts(
+        prepare_query("Who grants the PrivacyMark, and how many companies hold it?", glossary)
+    )
+    assert [p.expected.names[0] if p.expected else None for p in got] == ["body", "count"]
 
 
 def test_english_answers_say_the_sources_are_japanese(assistant: Assistant) -> None:

@@ -43,7 +43,21 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
         re.compile(r"期間|どのくらい|どれくらい|何年|何か月|何ヶ月|how long"),
         re.compile(r"\d+\s*(年|か月|ヶ月|カ月|日|時間|週間)|years?|months?|days?"),
     ),
-    ("year", re.compile(r"何年|いつ|when|what year"), re.compile(r"\d{4}年|\d+月|\d{4}")),
+    (
+        "body",
+        re.compile(
+            r"機関|誰が|だれが|どこが|どの団体|どの組織|\bwho\b|which (body|organi[sz]ation)"
+        ),
+        # (matched on normalised, lower-case text) a body: 委員会, 協会, 経済産業省, ISMS-AC, JIPDEC
+        re.compile(
+            r"委員会|協会|機構|センター|[^\s]省(?!令)|庁|[a-z]{2,}-[a-z]{2,}|jipdec|\bipa\b"
+        ),
+    ),
+    (
+        "year",
+        re.compile(r"何年|いつ|時期|(発行|公表|公開|施行)日|when|what year"),
+        re.compile(r"\d{4}年|\d+月|\d{4}"),
+    ),
 ]
 
 

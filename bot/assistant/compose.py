@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from bot.assistant.answer_type import AnswerType, answer_type, asks_for_list
 from bot.assistant.coverage import Coverage, assess
 from bot.assistant.models import Answer, Citation, Reference
+from bot.assistant.parts import Part, question_parts
 from bot.knowledge.loaders import LIST_ITEM
 from bot.knowledge.models import Chunk, DocMeta
 from bot.knowledge.query import PreparedQuery
 from bot.knowledge.search import Hit, HybridSearcher, KnowledgeBase, SearchResult, sentence_features
-from bot.knowledge.text import normalize
+from bot.knowledge.text import has_japanese, normalize
 
 # A clause heading on its own line (第18条（有効期間及び残存条項）) says nothing by itself.
 _HEADING_LINE = re.compile(r"^第\d+条（[^）]*）$|^[^。！？!?]{0,24}$")
@@ -58,6 +59,7 @@ class ComposePolicy:
     support_ratio: float = 0.6
     extra_ratio: float = 0.4  # a further sentence of the section must score this share of the lead
     section_ratio: float = 0.7  # a lower hit that holds the kind of answer asked for, within this
+    part_ratio: float = 0.5  # a sentence answering another part of the question, of the lead
 
 
 # scores a sentence of a chunk (its text, the chunk, its character n-grams, the chunk's hit score)
@@ -124,16 +126,96 @@ def compose_answer(
                 chosen.append(s)
         # in the section's reading order, after the lead
         chosen[1:] = sorted(chosen[1:], key=lambda s: s.position)
-    support = _support(hits, best.chunk, chosen, score, policy, lead.score)
+    # a question that asks several things opens with an answer to each of them
+    opening = _part_answers(q, result, lead, section, hits, best.chunk, score, policy)
+    chosen = [chosen[0], *(s for s in chosen[1:] if s not in opening)]
+    outside = next((s for s in opening if s.chunk.section != best.chunk.section), None)
+    support = None
+    if outside is None:
+        support = _support(hits, best.chunk, chosen + opening, score, policy, lead.score)
 
     citations: list[Citation] = [citation_for(1, best.chunk, kb.docs.get(best.chunk.source))]
-    lines = [f"{_plain(lead.text)} [1]"]
+    if outside is not None:
+        citations.append(citation_for(2, outside.chunk, kb.docs.get(outside.chunk.source)))
+    first = [f"{_plain(lead.text)} [1]"]
+    first += [f"{_plain(s.text)} [{1 if s is not outside else 2}]" for s in opening]
+    lines = [" ".join(first)]
     for s in chosen[1:]:
         lines.append(f"・{_plain(s.text)}" if s.is_item or wants_list else f"{_plain(s.text)} [1]")
     if support is not None:
         citations.append(citation_for(2, support.chunk, kb.docs.get(support.chunk.source)))
         lines.append(f"{_plain(support.text)} [2]")
     return "\n".join(lines), citations, cov
+
+
+def _part_answers(
+    q: PreparedQuery,
+    result: SearchResult,
+    lead: _Sentence,
+    section: list[_Sentence],
+    hits: list[Hit],
+    answer_chunk: Chunk,
+    score: _Scorer,
+    policy: ComposePolicy,
+) -> list[_Sentence]:
+    """For a question that asks several things, a sentence for each part that the lead does not
+    answer: of the answer's section first, else of one other section among the best hits (which
+    then is the answer's second source). Each must hold the kind of answer its part asks for (a
+    number, a date, a body) and cover most of the part's own key terms."""
+    parts = question_parts(q)
+    if not parts:
+        return []
+    pool = [s for s in section if s is not lead]
+    for hit in hits[1 : policy.chunks_considered]:
+        if hit.chunk.source == answer_chunk.source and hit.chunk.section == answer_chunk.section:
+            continue
+        for pos, (sentence, tokens) in enumerate(sentence_features(hit.chunk.text)):
+            if _showable(sentence):
+                s = score(sentence, hit.chunk, tokens, hit.score)
+                pool.append(_Sentence(sentence, hit.chunk, pos, s, sentence.startswith(LIST_ITEM)))
+    picked: list[_Sentence] = []
+    outside: Chunk | None = None
+    for part in parts:
+        said = [lead, *picked]
+        if any(_answers_part(q, result, part, s) for s in said):
+            continue
+        fits = [
+            s
+            for s in pool
+            if s not in picked
+            and s.score >= policy.part_ratio * lead.score
+            and _answers_part(q, result, part, s)
+            and not _repeats(s.text, said, policy)
+            and (s.chunk.section == answer_chunk.section or outside in (None, s.chunk))
+        ]
+        if fits:
+            # the answer's own section before another's, then the best match
+            choice = max(fits, key=lambda s: (s.chunk.section == answer_chunk.section, s.score))
+            if choice.chunk.section != answer_chunk.section:
+                outside = choice.chunk
+            picked.append(choice)
+    return sorted(picked, key=lambda s: (s.chunk.section != answer_chunk.section, s.position))
+
+
+def _answers_part(q: PreparedQuery, result: SearchResult, part: Part, s: _Sentence) -> bool:
+    if part.expected is not None and not part.expected.matches(s.text):
+        return False
+    # the part's own words, where they can be found in Japanese text at all
+    terms = [
+        i for i in part.terms if q.key_terms[i].from_glossary or has_japanese(q.key_terms[i].text)
+    ]
+    if not terms:
+        return part.expected is not None
+    heading = normalize(f"{s.chunk.title}\n{s.chunk.section}")
+    text = heading + "\n" + normalize(s.text)
+    sentence = normalize(s.text)
+    # the sentence itself must name one of them (the heading only says what it is about)
+    if not any(any(a in sentence for a in q.key_terms[i].alternatives) for i in terms):
+        return False
+    cov = HybridSearcher.coverage(
+        [q.key_terms[i] for i in terms], [result.key_weights[i] for i in terms], text
+    )
+    return cov >= 0.5
 
 
 def _best_section_hit(
