@@ -137,9 +137,9 @@ def compose_answer(
     citations: list[Citation] = [citation_for(1, best.chunk, kb.docs.get(best.chunk.source))]
     if outside is not None:
         citations.append(citation_for(2, outside.chunk, kb.docs.get(outside.chunk.source)))
-    first = [f"{_plain(lead.text)} [1]"]
-    first += [f"{_plain(s.text)} [{1 if s is not outside else 2}]" for s in opening]
-    lines = [" ".join(first)]
+    head = [f"{_plain(lead.text)} [1]"]
+    head += [f"{_plain(s.text)} [{1 if s is not outside else 2}]" for s in opening]
+    lines = [" ".join(head)]
     for s in chosen[1:]:
         lines.append(f"・{_plain(s.text)}" if s.is_item or wants_list else f"{_plain(s.text)} [1]")
     if support is not None:
