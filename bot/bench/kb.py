@@ -7,7 +7,8 @@ The sets (tests/eval/): questions.yaml, the team's first set; questions_blind.ya
 questions_holdout.yaml, written by helpers who read the facts and the seed article but never the
 knowledge base (both have guided content since); questions_holdout2.yaml, written the same way by
 another helper, from which nothing has been written: the figure that says how unseen questions
-fare."""
+fare; questions_holdout3.yaml, a third helper's (130 in scope, 30 out of scope), kept the same
+way."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ DEFAULT_SETS = (
     DEFAULT_QUESTIONS,
     EVAL_DIR / "questions_holdout.yaml",
     EVAL_DIR / "questions_holdout2.yaml",  # written by another helper; keep it untuned
+    EVAL_DIR / "questions_holdout3.yaml",  # a third helper's, 2026-12-03; untuned as well
 )
 
 
