@@ -210,6 +210,16 @@ def test_the_parts_of_a_question(assistant: Assistant) -> None:
     assert [p.expected.names[0] if p.expected else None for p in got] == ["body", "count"]
 
 
+def test_a_dated_breach_question_gets_its_deadline_first(assistant: Assistant) -> None:
+    answer = assistant.ask(
+        "2026年3月1日に、委託先の誤送信で個人データが漏えいしたと報告を受けました。"
+        "不正な目的によるものではありません。確報はいつまでに出せばいいですか。"
+    )
+    first, rule = answer.answer.split("\n")[:2]
+    assert "30日目の2026年3月30日（月）" in first and first.endswith("[1]")
+    assert "30日" in rule and "breach" in answer.citations[0].source
+
+
 def test_english_answers_say_the_sources_are_japanese(assistant: Assistant) -> None:
     answer = assistant.ask("What is the deadline for the final report on a data breach?")
     assert not answer.abstained and answer.lang == "en"

@@ -12,6 +12,7 @@ from bot.assistant import messages
 from bot.assistant.compose import ComposePolicy, abstention, citation_for, compose_answer
 from bot.assistant.grounded import GroundedWriter
 from bot.assistant.models import Answer
+from bot.assistant.report_dates import deadline_line
 from bot.config import Settings
 from bot.knowledge.embeddings import (
     CachedEmbedder,
@@ -25,7 +26,7 @@ from bot.knowledge.glossary import Glossary
 from bot.knowledge.index_store import SHIPPED_VECTORS
 from bot.knowledge.query import prepare_query
 from bot.knowledge.search import FusionWeights, Hit, HybridSearcher, KnowledgeBase
-from bot.knowledge.text import detect_language, strip_control
+from bot.knowledge.text import detect_language, normalize, strip_control
 from bot.knowledge.vectorstore import open_client
 from bot.llm.pii import Masker, PiiRefused, Policy, find_pii
 
@@ -247,6 +248,10 @@ class Assistant:
             if written is not None:
                 written.confidence = round(confidence, 3)
                 return written, hits
+        dated = deadline_line(cleaned, lang)
+        if dated is not None and "30日" in normalize(body):
+            # the date asked for, from the rule the answer's first source states
+            body = f"{dated} [1]\n{body}"
         parts = [p for p in (notice, messages.text("en_preface", lang), body) if p]
         answer = Answer(
             question=question,

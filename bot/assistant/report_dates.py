@@ -1,0 +1,162 @@
+"""A breach report's deadline worked out for the day a question gives.
+
+「12月28日に委託先への不正アクセスを把握した。確報はいつまで？」 asks for a date, not for the rule:
+the answer opens with the date, counted as the rule says (the day of learning is day 1, a final
+deadline on a closed day moves to the next business day: bot/incidents/deadlines.py, the same
+arithmetic as `/incident` and `itaku incidents deadline`), and then states the rule with its source.
+A day without a year is taken as its latest occurrence up to today, and the answer names the year
+it assumed. Whether the 60-day deadline applies (an improper purpose, Rule 7 item 3) is read from
+the question's words; when they do not say, both dates are given."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from bot.incidents.deadlines import (
+    Deadline,
+    Deadlines,
+    Kind,
+    compute_deadlines,
+    today_in_japan,
+    weekday_ja,
+)
+from bot.knowledge.text import normalize
+
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_DATE_JA = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日")
+_DATE_ISO = re.compile(r"\b(\d{4})[-/](\d{1,2})[-/](\d{1,2})\b")
+_DATE_EN = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?"
+    r"(?:,?\s+(\d{4}))?\b"
+)
+# the question asks when a report is due …
+_ASKS = re.compile(r"確報|速報|報告|届け出|期限|いつまで|締め?切|deadline|due|report|file\b")
+# … about a breach
+_BREACH = re.compile(
+    r"漏えい|漏洩|流出|紛失|誤送信|不正アクセス|ランサム|サイバー攻撃|持ち出|盗|窃取|"
+    r"breach|leak|lost|ransomware|hack|stolen|unauthori[sz]ed access"
+)
+_NOT_IMPROPER = re.compile(
+    r"不正(な|の)目的(による|で)?(もの)?(で|に)?は(な|あり)|not (malicious|intentional|deliberate)"
+)
+_IMPROPER = re.compile(
+    r"不正アクセス|ランサム|サイバー攻撃|持ち出|盗|窃取|不正(な|の)目的|攻撃|"
+    r"ransomware|hack|stolen|theft|unauthori[sz]ed access|malicious|attack"
+)
+_ACCIDENT = re.compile(r"誤送信|紛失|置き忘れ|誤配|misdirect|lost|wrong (address|recipient)")
+
+
+def learned_date(question: str, today: dt.date) -> dt.date | None:
+    """The one date the question gives (the day the breach was learned of), or None."""
+    norm = normalize(question)
+    found: list[tuple[int | None, int, int]] = []
+    for m in _DATE_JA.finditer(norm):
+        found.append((int(m[1]) if m[1] else None, int(m[2]), int(m[3])))
+    for m in _DATE_ISO.finditer(norm):
+        found.append((int(m[1]), int(m[2]), int(m[3])))
+    for m in _DATE_EN.finditer(norm):
+        found.append((int(m[3]) if m[3] else None, _MONTHS.index(m[1]) + 1, int(m[2])))
+    if len(found) != 1:
+        return None  # none, or several: which one is the day of learning is not ours to guess
+    year, month, day = found[0]
+    try:
+        if year is not None:
+            when = dt.date(year, month, day)
+        else:
+            when = dt.date(today.year, month, day)
+            if when > today:
+                when = dt.date(today.year - 1, month, day)
+    except ValueError:
+        return None
+    return when if when <= today else None
+
+
+def improper_purpose(question: str) -> bool | None:
+    norm = normalize(question)
+    if _NOT_IMPROPER.search(norm):
+        return False
+    if _IMPROPER.search(norm):
+        return True
+    if _ACCIDENT.search(norm):
+        return False
+    return None
+
+
+def deadline_line(question: str, lang: str, today: dt.date | None = None) -> str | None:
+    """The deadline worked out for the question's date, or None when it asks for none."""
+    norm = normalize(question)
+    if not (_ASKS.search(norm) and _BREACH.search(norm)):
+        return None
+    learned = learned_date(question, today or today_in_japan())
+    if learned is None:
+        return None
+    improper = improper_purpose(question)
+    deadlines = compute_deadlines(learned, improper_purpose=improper)
+    if lang == "en":
+        return _english(deadlines, improper)
+    return _japanese(deadlines, improper)
+
+
+def _ja_day(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日（{weekday_ja(day)}）"
+
+
+def _ja_final(d: Deadline) -> str:
+    if d.moved_over:
+        nominal = f"{d.nominal.month}月{d.nominal.day}日"
+        return (
+            f"{d.days}日目の{nominal}が{d.moved_over[0].reason_ja}のため翌開庁日の{_ja_day(d.due)}"
+        )
+    return f"{d.days}日目の{_ja_day(d.due)}"
+
+
+def _japanese(deadlines: Deadlines, improper: bool | None) -> str:
+    learned = deadlines.learned_on
+    pre = deadlines.get(Kind.PRELIMINARY)
+    short, long = deadlines.get(Kind.FINAL), deadlines.get(Kind.FINAL_IMPROPER)
+    if improper is True:
+        final = f"確報は不正の目的によるおそれがある事態として{_ja_final(long)}まで"
+    elif improper is False:
+        final = f"確報は{_ja_final(short)}まで"
+    else:
+        final = (
+            f"確報は{_ja_final(short)}まで（不正アクセスなど不正の目的によるおそれがある場合は"
+            f"{_ja_final(long)}まで）"
+        )
+    assert pre.window_start is not None
+    return (
+        f"{_ja_day(learned)}に知った場合、その日を1日目として数えると、{final}であり、"
+        f"速報は速やかに（目安は{pre.window_start.month}月{pre.window_start.day}日〜"
+        f"{pre.due.month}月{pre.due.day}日）出す。"
+    )
+
+
+def _en_day(day: dt.date) -> str:
+    return f"{day:%a} {day.isoformat()}"
+
+
+def _en_final(d: Deadline) -> str:
+    moved = ""
+    if d.moved_over:
+        moved = f"; day {d.days} is {d.moved_over[0].reason_en}, so the next business day"
+    return f"{_en_day(d.due)} (day {d.days}{moved})"
+
+
+def _english(deadlines: Deadlines, improper: bool | None) -> str:
+    short, long = deadlines.get(Kind.FINAL), deadlines.get(Kind.FINAL_IMPROPER)
+    pre = deadlines.get(Kind.PRELIMINARY)
+    if improper is True:
+        final = f"the final report (improper purpose, 60 days) is due {_en_final(long)}"
+    elif improper is False:
+        final = f"the final report is due {_en_final(short)}"
+    else:
+        final = (
+            f"the final report is due {_en_final(short)}, or {_en_final(long)} if an improper "
+            "purpose such as unauthorised access may be the cause"
+        )
+    assert pre.window_start is not None
+    return (
+        f"Learned of on {_en_day(deadlines.learned_on)} (day 1): {final}; the preliminary report "
+        f"is due promptly (target {pre.window_start.isoformat()} to {pre.due.isoformat()})."
+    )

@@ -1,0 +1,62 @@
+"""A breach report's deadline worked out for the day a question gives: the date found (with or
+without a year, in Japanese or English), the 30- or 60-day deadline chosen from the question's
+words, closed days passed over, and nothing added when no single past date is given."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.assistant.report_dates import deadline_line, improper_purpose, learned_date
+
+TODAY = dt.date(2026, 12, 3)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("12月28日に漏えいを把握しました", dt.date(2025, 12, 28)),  # latest past occurrence
+        ("１１月２日に漏えいを把握しました", dt.date(2026, 11, 2)),  # full-width digits
+        ("2026年3月1日に知りました", dt.date(2026, 3, 1)),
+        ("We learned of it on Nov 20.", dt.date(2026, 11, 20)),
+        ("We learned of it on 2026-10-05.", dt.date(2026, 10, 5)),
+        ("2027年1月5日に知りました", None),  # in the future: a typo, not a day of learning
+        ("2月30日に知りました", None),  # no such day
+        ("3月1日に発生し、3月4日に知りました", None),  # two dates: not ours to pick
+        ("確報の期限は？", None),
+    ],
+)
+def test_the_day_of_learning(question: str, expected: dt.date | None) -> None:
+    assert learned_date(question, TODAY) == expected
+
+
+def test_whether_an_improper_purpose_is_told() -> None:
+    assert improper_purpose("委託先サーバーへの不正アクセスで流出した") is True
+    assert improper_purpose("ランサムウェアに感染した") is True
+    assert improper_purpose("誤送信で漏えいした。不正な目的によるものではありません") is False
+    assert improper_purpose("メールの誤送信で漏えいした") is False
+    assert improper_purpose("漏えいした") is None
+
+
+def test_the_deadline_line_counts_from_day_one_and_passes_closed_days() -> None:
+    line = deadline_line("12月28日に不正アクセスによる漏えいを把握。確報はいつまで？", "ja", TODAY)
+    assert line is not None
+    assert "2025年12月28日（日）" in line and "60日目の2026年2月25日（水）" in line
+    # 2026-09-19 + 29 = 2026-10-18, a Sunday: the deadline moves to Monday the 19th
+    line = deadline_line("2026年9月19日に誤送信による漏えいを知った。確報の期限は？", "ja", TODAY)
+    assert line is not None and "2026年10月19日（月）" in line and "日曜日" in line
+    # not told whether the cause was improper: both dates
+    line = deadline_line("2026年11月2日に漏えいを知った。確報はいつまで？", "ja", TODAY)
+    assert line is not None and "30日目の2026年12月1日（火）" in line
+    assert "60日目の12月31日が年末年始の閉庁日のため翌開庁日の2027年1月4日（月）" in line
+    assert "30日目" in line and "60日目" in line
+    english = deadline_line(
+        "We learned on Nov 20 that a vendor was hacked. When is the final report due?", "en", TODAY
+    )
+    assert english is not None and "2027-01-18" in english and "day 60" in english
+
+
+def test_no_line_without_a_breach_report_question() -> None:
+    assert deadline_line("12月28日に委託契約を結んだ。更新はいつ？", "ja", TODAY) is None
+    assert deadline_line("12月28日に漏えいを知った。誰に連絡すればいい？", "ja", TODAY) is None
