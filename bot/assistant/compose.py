@@ -89,6 +89,7 @@ def compose_answer(
     scorer, weights = result.scorer, result.key_weights
     expected = answer_type(q.text)
     best = _best_section_hit(kb, hits, expected, policy)
+    best = _case_before_lessons(q, hits, best, policy)
     top_score = best.score or 1.0
 
     def score(sentence: str, chunk: Chunk, tokens: frozenset[str], hit_score: float) -> float:
@@ -234,6 +235,28 @@ def _best_section_hit(
         return best
     for hit in hits[1 : policy.chunks_considered]:
         if hit.score >= policy.section_ratio * best.score and holds(hit):
+            return hit
+    return best
+
+
+# A case's lessons answer what to learn from it, not what happened: a question about the case
+# itself is answered from the case's own section when one is close (within this share)
+_LESSONS = re.compile(r"教訓|に学ぶ")
+_ASKS_LESSONS = re.compile(r"教訓|学べる|学ぶ|活か|lesson|learn|takeaway")
+_ASKS_CASE = re.compile(r"事例|事件|事案|ケース|件|case|incident|what happened|leak")
+_CASE_RATIO = 0.8
+
+
+def _case_before_lessons(
+    q: PreparedQuery, hits: list[Hit], best: Hit, policy: ComposePolicy
+) -> Hit:
+    asked = normalize(q.text)
+    if not _LESSONS.search(best.chunk.section) or _ASKS_LESSONS.search(asked):
+        return best
+    if not _ASKS_CASE.search(asked):
+        return best
+    for hit in hits[: policy.chunks_considered]:
+        if hit.score >= _CASE_RATIO * best.score and not _LESSONS.search(hit.chunk.section):
             return hit
     return best
 

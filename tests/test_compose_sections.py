@@ -1,0 +1,29 @@
+"""Which section answers: a case's own section before its lessons when the question asks about
+the case (and the lessons when it asks what to learn)."""
+
+from __future__ import annotations
+
+from bot.assistant.compose import ComposePolicy, _case_before_lessons
+from bot.knowledge.glossary import Glossary
+from bot.knowledge.models import Chunk
+from bot.knowledge.query import prepare_query
+from bot.knowledge.search import Hit
+
+
+def _hit(section: str, score: float) -> Hit:
+    chunk = Chunk(
+        id=section, source="cases/x.md", title="X社の事件", section=section, text="…", position=0
+    )
+    return Hit(chunk, score, 0.5)
+
+
+def test_a_question_about_the_case_gets_the_case_not_its_lessons() -> None:
+    glossary = Glossary([])
+    lessons, case = _hit("X社の事件の教訓（記録媒体）", 10.0), _hit("X社の事件の概要", 8.5)
+    policy = ComposePolicy()
+    about_case = prepare_query("X社の漏えい事件ってどんな件だった？", glossary)
+    assert _case_before_lessons(about_case, [lessons, case], lessons, policy) is case
+    about_lessons = prepare_query("X社の事件の教訓は？", glossary)
+    assert _case_before_lessons(about_lessons, [lessons, case], lessons, policy) is lessons
+    far = _hit("X社の事件の概要", 7.0)  # not close enough: the lessons stay
+    assert _case_before_lessons(about_case, [lessons, far], lessons, policy) is lessons
