@@ -34,3 +34,31 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     q = [("漏えい", 1.0), ("報告", 1.0)]
     assert np.allclose(idx.scores(q), loaded.scores(q))
     assert loaded.vocab == idx.vocab
+
+
+def test_candidates_are_told_apart_by_the_words_only_some_of_them_hold() -> None:
+    from bot.knowledge.glossary import Glossary
+    from bot.knowledge.index_store import LexicalIndexes
+    from bot.knowledge.models import Chunk
+    from bot.knowledge.query import prepare_query
+    from bot.knowledge.search import SentenceScorer, sentence_features
+
+    texts = [
+        "梅雨は初夏の雨の多い時期である。梅雨明けは7月頃に発表される。",
+        "梅雨は東アジアの現象である。北海道には梅雨がない。",
+        "台風は夏から秋に多い。",
+    ]
+    chunks = [Chunk(f"c{i}", "a.md", "梅雨", "", t, i) for i, t in enumerate(texts)]
+    lexical = LexicalIndexes.build(chunks)
+    q = prepare_query("梅雨がないのはどこか。北海道？", Glossary([]))
+    scorer = SentenceScorer(q, lexical)
+    local = scorer.among(texts[:2])
+    # 梅雨 is in both candidates: it weighs less among them than 北海道, which one holds
+    assert (
+        local.weights["梅雨"] / scorer.weights["梅雨"]
+        < local.weights["北海"] / scorer.weights["北海"]
+    )
+    assert local.best_window(texts[1]) > local.best_window(texts[0])
+    # two consecutive sentences count together
+    singles = [local.score_tokens(t) for _, t in sentence_features(texts[1])]
+    assert local.best_window(texts[1]) > max(singles)

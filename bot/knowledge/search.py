@@ -6,7 +6,9 @@ Weights were tuned on JSQuAD (`itaku bench jsquad`) and the bundled question set
 
 from __future__ import annotations
 
+import copy
 import logging
+import math
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -49,6 +51,15 @@ class FusionWeights:
     vector_z: float = 1.0
     sentence: float = 0.3
     candidates: int = 30
+    # the best two consecutive sentences of a candidate, by the question's n-grams weighed by how
+    # rare they are among the candidates themselves: what tells apart the paragraphs of one
+    # article, which share its words (four in five of JSQuAD's misses at rank 1). JSQuAD R@1
+    # 0.930 -> 0.935 (weights 4-16 within 0.1 pt). In full when the question reuses a
+    # candidate's words (best sentence overlap 0.7 and up), not at all below 0.5 nor for English:
+    # weighed for every question it lost 5-8 answers of the question sets (paraphrases); gated,
+    # at most one first sentence
+    local: float = 12.0
+    local_overlap: tuple[float, float] = (0.5, 0.7)
     # without a semantic model (hashing vectors): the old unit-max blend
     vector: float = 0.1
 
@@ -255,9 +266,19 @@ class HybridSearcher:
         if cand.size == 0:
             return result
         scorer, weights = result.scorer, result.key_weights
+        texts = {int(i): kb.chunks[int(i)].text for i in cand}
+        overlap = {i: scorer.best_in(text) for i, text in texts.items()}
+        # a question that reuses a candidate's words: tell the candidates apart by the words
+        # only some of them hold (a paraphrase, which shares few words, is left to the model)
+        lo, hi = w.local_overlap
+        gate = min(1.0, max(0.0, (max(overlap.values()) - lo) / (hi - lo)))
+        # (in the text's own language: an English question shares only names and numbers)
+        local = scorer.among(list(texts.values())) if w.local and gate and q.lang == "ja" else None
         final = {
-            int(i): float(fused[i]) + w.sentence * scorer.best_in(kb.chunks[int(i)].text)
-            for i in cand
+            i: float(fused[i])
+            + w.sentence * overlap[i]
+            + (gate * w.local * local.best_window(text) if local is not None else 0.0)
+            for i, text in texts.items()
         }
         order = sorted(final, key=lambda i: -final[i])[:k]
         result.hits = [
@@ -388,3 +409,27 @@ class SentenceScorer:
 
     def best_in(self, text: str) -> float:
         return max((self.score_tokens(toks) for _, toks in sentence_features(text)), default=0.0)
+
+    def among(self, texts: list[str]) -> SentenceScorer:
+        """This scorer with each n-gram's weight scaled by its rarity among `texts` (the
+        candidates): an n-gram every candidate holds tells none of them apart."""
+        held = [frozenset().union(*(t for _, t in sentence_features(x))) for x in texts]
+        n = len(held)
+        local = copy.copy(self)
+        local.weights = {
+            term: weight * math.log(1 + n / (1 + sum(term in h for h in held)))
+            for term, weight in self.weights.items()
+        }
+        local.total = sum(local.weights.values()) or 1.0
+        return local
+
+    def best_window(self, text: str) -> float:
+        """The best score of two consecutive sentences (an answer and the sentence that names
+        its subject)."""
+        feats = sentence_features(text)
+        best = 0.0
+        for j, (_, toks) in enumerate(feats):
+            if j + 1 < len(feats):
+                toks = toks | feats[j + 1][1]
+            best = max(best, self.score_tokens(toks))
+        return best
