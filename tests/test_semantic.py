@@ -220,6 +220,18 @@ def test_a_dated_breach_question_gets_its_deadline_first(assistant: Assistant) -
     assert "30日" in rule and "breach" in answer.citations[0].source
 
 
+def test_a_situation_told_in_words_the_knowledge_base_lacks_is_still_answered(
+    assistant: Assistant,
+) -> None:
+    # 金型, 試作品, 図面 (absent from the knowledge base) are the asker's world, told before the
+    # question: they count less than its own words and do not make it a question about something
+    # else
+    answer = assistant.ask(
+        "新規の金型メーカーに試作品の図面を渡す前にNDAを結びたいです。公的なひな形はありますか？"
+    )
+    assert not answer.abstained and "ハンドブック" in answer.answer
+
+
 def test_english_answers_say_the_sources_are_japanese(assistant: Assistant) -> None:
     answer = assistant.ask("What is the deadline for the final report on a data breach?")
     assert not answer.abstained and answer.lang == "en"
@@ -239,6 +251,7 @@ def test_english_answers_say_the_sources_are_japanese(assistant: Assistant) -> N
         "What is the weather in Tokyo tomorrow?",
         "GDPRの制裁金の上限は？",  # a named law the knowledge base never mentions
         "What does the CCPA require from service providers?",
+        "橋梁工事の下請け業者を使うとき、元請が現場に掲げる施工体系図の書き方は？",  # 下請け only
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:

@@ -532,6 +532,15 @@ class IncidentService:
         trail too. The version does not change: nothing the card shows has."""
 
         def work(s: Session) -> bool:
+            if self.db.dialect == "sqlite":
+                # SQLite's driver begins the transaction at the first write and has no FOR
+                # UPDATE: write first, so that the read below is under the file's write lock
+                # and two replicas' reminders cannot both read the list and one lose the other
+                s.execute(
+                    update(IncidentRecord)
+                    .where(IncidentRecord.id == incident_id)
+                    .values(reminded=IncidentRecord.reminded)
+                )
             row = s.get(IncidentRecord, incident_id, with_for_update=True)
             if row is None or reminder.key in row.reminded:
                 return False

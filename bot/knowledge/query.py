@@ -56,7 +56,7 @@ def prepare_query(
     latin_weight = LATIN_WORD_WEIGHT if lang == "ja" else 0.3
     # A situation told before the question (「…を委託しています。…どうすればいい？」): its words
     # count, but less than the question's own
-    context, asked = _split_context(question)
+    context, asked = split_context(question)
     q.char_terms = [
         (t, (latin_weight if _LATIN_WORD.match(t) else 1.0) * w)
         for part, w in ((context, CONTEXT_WEIGHT), (asked, 1.0))
@@ -106,7 +106,7 @@ def prepare_query(
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])\s*|(?<=\.)\s+")
 
 
-def _split_context(question: str) -> tuple[str, str]:
+def split_context(question: str) -> tuple[str, str]:
     """(the situation told first, the question itself: the last sentence)."""
     parts = [p for p in _SENTENCE_END.split(question.strip()) if p.strip()]
     if len(parts) < 2:
