@@ -389,6 +389,11 @@ def sentence_features(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
     return tuple((s, frozenset(char_tokens(s))) for s in split_sentences(text))
 
 
+@lru_cache(maxsize=20_000)
+def _text_terms(text: str) -> frozenset[str]:
+    return frozenset().union(*(t for _, t in sentence_features(text)))
+
+
 class SentenceScorer:
     """How well a sentence matches the question: idf-weighted share of the question's
     character n-grams that the sentence contains."""
@@ -402,10 +407,14 @@ class SentenceScorer:
                 continue
             weights[term] = max(weights.get(term, 0.0), idf * qw)
         self.weights = weights
+        self.terms = frozenset(weights)
         self.total = sum(weights.values()) or 1.0
 
     def score_tokens(self, present: frozenset[str]) -> float:
-        return sum(v for t, v in self.weights.items() if t in present) / self.total
+        # the intersection is taken in C: most of a question's cost is this, for every sentence
+        # of every candidate
+        weights = self.weights
+        return sum(weights[t] for t in self.terms.intersection(present)) / self.total
 
     def best_in(self, text: str) -> float:
         return max((self.score_tokens(toks) for _, toks in sentence_features(text)), default=0.0)
@@ -413,7 +422,7 @@ class SentenceScorer:
     def among(self, texts: list[str]) -> SentenceScorer:
         """This scorer with each n-gram's weight scaled by its rarity among `texts` (the
         candidates): an n-gram every candidate holds tells none of them apart."""
-        held = [frozenset().union(*(t for _, t in sentence_features(x))) for x in texts]
+        held = [_text_terms(x) for x in texts]
         n = len(held)
         local = copy.copy(self)
         local.weights = {
@@ -426,10 +435,10 @@ class SentenceScorer:
     def best_window(self, text: str) -> float:
         """The best score of two consecutive sentences (an answer and the sentence that names
         its subject)."""
-        feats = sentence_features(text)
-        best = 0.0
-        for j, (_, toks) in enumerate(feats):
-            if j + 1 < len(feats):
-                toks = toks | feats[j + 1][1]
-            best = max(best, self.score_tokens(toks))
-        return best
+        held = [self.terms.intersection(toks) for _, toks in sentence_features(text)]
+        weights, best = self.weights, 0.0
+        for j, terms in enumerate(held):
+            if j + 1 < len(held):
+                terms = terms | held[j + 1]
+            best = max(best, sum(weights[t] for t in terms))
+        return best / self.total
