@@ -27,3 +27,19 @@ def test_a_question_about_the_case_gets_the_case_not_its_lessons() -> None:
     assert _case_before_lessons(about_lessons, [lessons, case], lessons, policy) is lessons
     far = _hit("X社の事件の概要", 7.0)  # not close enough: the lessons stay
     assert _case_before_lessons(about_case, [lessons, far], lessons, policy) is lessons
+
+
+def test_a_question_about_what_goes_in_gets_the_section_that_names_it() -> None:
+    from bot.assistant.compose import _contents_before_definition
+
+    glossary = Glossary([])
+    definition, clauses = _hit("契約Xとは", 10.0), _hit("契約Xに入れるべき条項", 9.5)
+    asks = prepare_query("契約Xにはどんな条項を入れる？", glossary)
+    assert _contents_before_definition(asks, [definition, clauses], definition) is clauses
+    english = prepare_query("What should contract X include?", glossary)
+    assert _contents_before_definition(english, [definition, clauses], definition) is clauses
+    # 条項 in the situation told first, not in the question: what it is stays the answer
+    told = prepare_query("先方に「守秘条項があるから不要」と言われた。このままでいい？", glossary)
+    assert _contents_before_definition(told, [definition, clauses], definition) is definition
+    far = _hit("契約Xに入れるべき条項", 8.0)
+    assert _contents_before_definition(asks, [definition, far], definition) is definition

@@ -25,7 +25,7 @@ from bot.assistant.models import Answer, Citation, Reference
 from bot.assistant.parts import Part, question_parts
 from bot.knowledge.loaders import LIST_ITEM
 from bot.knowledge.models import Chunk, DocMeta
-from bot.knowledge.query import PreparedQuery
+from bot.knowledge.query import PreparedQuery, split_context
 from bot.knowledge.search import Hit, HybridSearcher, KnowledgeBase, SearchResult, sentence_features
 from bot.knowledge.text import has_japanese, normalize
 
@@ -90,6 +90,7 @@ def compose_answer(
     expected = answer_type(q.text)
     best = _best_section_hit(kb, hits, expected, policy)
     best = _case_before_lessons(q, hits, best, policy)
+    best = _contents_before_definition(q, hits, best)
     top_score = best.score or 1.0
 
     def score(sentence: str, chunk: Chunk, tokens: frozenset[str], hit_score: float) -> float:
@@ -257,6 +258,26 @@ def _case_before_lessons(
         return best
     for hit in hits[: policy.chunks_considered]:
         if hit.score >= _CASE_RATIO * best.score and not _LESSONS.search(hit.chunk.section):
+            return hit
+    return best
+
+
+# A heading that defines (「秘密保持契約（NDA）とは」) answers what a thing is; a question about
+# what goes into it (条項, 項目, include) is answered by a close section whose heading names them
+_DEFINES = re.compile(r"とは")
+_ASKS_CONTENTS = re.compile(
+    r"条項|項目|事項|盛り込|入れ|記載|書く|\binclude|\bcontain|\bclauses?\b|\bprovisions?\b|\bitems?\b"
+)
+_NAMES_CONTENTS = re.compile(r"条項|項目|事項|記載|盛り込")
+_CONTENTS_RATIO = 0.9  # 0.8 answered the same
+
+
+def _contents_before_definition(q: PreparedQuery, hits: list[Hit], best: Hit) -> Hit:
+    asked = normalize(split_context(q.text)[1])  # the question itself, not a situation told
+    if not _DEFINES.search(best.chunk.section) or not _ASKS_CONTENTS.search(asked):
+        return best
+    for hit in hits[1:]:
+        if hit.score >= _CONTENTS_RATIO * best.score and _NAMES_CONTENTS.search(hit.chunk.section):
             return hit
     return best
 
