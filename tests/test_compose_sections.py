@@ -43,3 +43,20 @@ def test_a_question_about_what_goes_in_gets_the_section_that_names_it() -> None:
     assert _contents_before_definition(told, [definition, clauses], definition) is definition
     far = _hit("契約Xに入れるべき条項", 8.0)
     assert _contents_before_definition(asks, [definition, far], definition) is definition
+
+
+def test_a_what_is_question_gets_the_section_that_defines_it() -> None:
+    from bot.assistant.compose import _definition_for_what_is
+
+    glossary = Glossary([])
+    other, definition = _hit("契約Xの下請け", 10.0), _hit("契約Xとは", 9.5)
+    asks = prepare_query("契約Xとはどのような契約か", glossary)
+    assert _definition_for_what_is(asks, [other, definition], other) is definition
+    assert (
+        _definition_for_what_is(
+            prepare_query("What is contract X?", glossary), [other, definition], other
+        )
+        is definition
+    )
+    how = prepare_query("契約Xの下請けの条件は？", glossary)
+    assert _definition_for_what_is(how, [other, definition], other) is other
