@@ -252,6 +252,7 @@ def test_english_answers_say_the_sources_are_japanese(assistant: Assistant) -> N
         "GDPRの制裁金の上限は？",  # a named law the knowledge base never mentions
         "What does the CCPA require from service providers?",
         "橋梁工事の下請け業者を使うとき、元請が現場に掲げる施工体系図の書き方は？",  # 下請け only
+        "社内のPCのログインパスワードを忘れたんだけど、どうしたらいい？",  # 社内, パスワード elsewhere
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:

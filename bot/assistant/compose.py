@@ -60,6 +60,10 @@ class ComposePolicy:
     extra_ratio: float = 0.4  # a further sentence of the section must score this share of the lead
     section_ratio: float = 0.7  # a lower hit that holds the kind of answer asked for, within this
     part_ratio: float = 0.5  # a sentence answering another part of the question, of the lead
+    # a Japanese question whose answering section holds none of its key terms is refused below
+    # this similarity (the sets: one near miss refused, no answer lost; English is left out, as
+    # its words reach the Japanese text only through the glossary)
+    unrelated_sim: float = 0.9
 
 
 # scores a sentence of a chunk (its text, the chunk, its character n-grams, the chunk's hit score)
@@ -104,6 +108,10 @@ def compose_answer(
             s -= policy.placeholder_penalty
         return s
 
+    if q.lang == "ja" and best.coverage == 0 and (best.similarity or 0.0) < policy.unrelated_sim:
+        # the section that would answer holds none of the question's words and is not close in
+        # meaning: the words were covered elsewhere (社内, システム, パスワード), not the question
+        return "", [], cov
     section = _section_sentences(kb, best, score)
     if not section:
         return "", [], cov
