@@ -93,9 +93,7 @@ def compose_answer(
     scorer, weights = result.scorer, result.key_weights
     expected = answer_type(q.text)
     best = _best_section_hit(kb, hits, expected, policy)
-    best = _case_before_lessons(q, hits, best, policy)
-    best = _contents_before_definition(q, hits, best)
-    best = _definition_for_what_is(q, hits, best)
+    best = _by_heading_role(q, hits, best, policy)
     top_score = best.score or 1.0
 
     def score(sentence: str, chunk: Chunk, tokens: frozenset[str], hit_score: float) -> float:
@@ -249,62 +247,71 @@ def _best_section_hit(
     return best
 
 
-# A case's lessons answer what to learn from it, not what happened: a question about the case
-# itself is answered from the case's own section when one is close (within this share)
-_LESSONS = re.compile(r"教訓|に学ぶ")
-_ASKS_LESSONS = re.compile(r"教訓|学べる|学ぶ|活か|lesson|learn|takeaway")
-_ASKS_CASE = re.compile(r"事例|事件|事案|ケース|件|case|incident|what happened|leak")
-_CASE_RATIO = 0.8
+@dataclass(frozen=True)
+class _HeadingRole:
+    """What a kind of heading answers. When the question asks for it (`asks`, on the question
+    itself or, with `whole`, on the situation told too), and the best section's heading is of the
+    kind that does not (`instead_of`), a close section (score within `ratio`) whose heading does
+    (`plays`) answers instead."""
+
+    asks: Callable[[str], bool]
+    instead_of: Callable[[str], bool]
+    plays: Callable[[str], bool]
+    ratio: float
+    whole: bool = False
 
 
-def _case_before_lessons(
-    q: PreparedQuery, hits: list[Hit], best: Hit, policy: ComposePolicy
-) -> Hit:
-    asked = normalize(q.text)
-    if not _LESSONS.search(best.chunk.section) or _ASKS_LESSONS.search(asked):
-        return best
-    if not _ASKS_CASE.search(asked):
-        return best
-    for hit in hits[: policy.chunks_considered]:
-        if hit.score >= _CASE_RATIO * best.score and not _LESSONS.search(hit.chunk.section):
-            return hit
-    return best
+def _finds(pattern: str) -> Callable[[str], bool]:
+    compiled = re.compile(pattern)
+    return lambda text: compiled.search(text) is not None
 
 
-# A heading that defines (「秘密保持契約（NDA）とは」) answers what a thing is; a question about
-# what goes into it (条項, 項目, include) is answered by a close section whose heading names them
-_DEFINES = re.compile(r"とは")
-_ASKS_CONTENTS = re.compile(
-    r"条項|項目|事項|盛り込|入れ|記載|書く|\binclude|\bcontain|\bclauses?\b|\bprovisions?\b|\bitems?\b"
+_LESSONS = _finds(r"教訓|に学ぶ")
+_DEFINES = _finds(r"とは")
+_HEADING_ROLES = (
+    # a case's lessons answer what to learn from it, not what happened
+    _HeadingRole(
+        asks=lambda q: (
+            _finds(r"事例|事件|事案|ケース|件|case|incident|what happened|leak")(q)
+            and not _finds(r"教訓|学べる|学ぶ|活か|lesson|learn|takeaway")(q)
+        ),
+        instead_of=_LESSONS,
+        plays=lambda h: not _LESSONS(h),
+        ratio=0.8,
+        whole=True,
+    ),
+    # 「秘密保持契約（NDA）とは」 says what a thing is, not what goes into it (0.8: the same)
+    _HeadingRole(
+        asks=_finds(
+            r"条項|項目|事項|盛り込|入れ|記載|書く|\binclude|\bcontain|\bclauses?\b"
+            r"|\bprovisions?\b|\bitems?\b"
+        ),
+        instead_of=_DEFINES,
+        plays=_finds(r"条項|項目|事項|記載|盛り込"),
+        ratio=0.9,
+    ),
+    # and the mirror: 「請負契約とはどのような契約か」 (holdout2: one more answered, nothing lost)
+    _HeadingRole(
+        asks=_finds(
+            r"とは|って何|ってなに|とはどういう|どういう(契約|制度|意味)|what (is|are)\b|\bmean\b"
+            r"|\bdefin"
+        ),
+        instead_of=lambda h: not _DEFINES(h),
+        plays=_DEFINES,
+        ratio=0.9,
+    ),
 )
-_NAMES_CONTENTS = re.compile(r"条項|項目|事項|記載|盛り込")
-_CONTENTS_RATIO = 0.9  # 0.8 answered the same
 
 
-def _contents_before_definition(q: PreparedQuery, hits: list[Hit], best: Hit) -> Hit:
+def _by_heading_role(q: PreparedQuery, hits: list[Hit], best: Hit, policy: ComposePolicy) -> Hit:
+    whole = normalize(q.text)
     asked = normalize(split_context(q.text)[1])  # the question itself, not a situation told
-    if not _DEFINES.search(best.chunk.section) or not _ASKS_CONTENTS.search(asked):
-        return best
-    for hit in hits[1:]:
-        if hit.score >= _CONTENTS_RATIO * best.score and _NAMES_CONTENTS.search(hit.chunk.section):
-            return hit
-    return best
-
-
-_ASKS_DEFINITION = re.compile(
-    r"とは|って何|ってなに|とはどういう|どういう(契約|制度|意味)|what (is|are)\b|\bmean\b|\bdefin"
-)
-
-
-def _definition_for_what_is(q: PreparedQuery, hits: list[Hit], best: Hit) -> Hit:
-    """The mirror of `_contents_before_definition`: 「請負契約とはどのような契約か」 is answered by
-    a close section that defines it (holdout2: one more answered, nothing lost)."""
-    asked = normalize(split_context(q.text)[1])
-    if _DEFINES.search(best.chunk.section) or not _ASKS_DEFINITION.search(asked):
-        return best
-    for hit in hits[1:]:
-        if hit.score >= _CONTENTS_RATIO * best.score and _DEFINES.search(hit.chunk.section):
-            return hit
+    for role in _HEADING_ROLES:
+        if not role.instead_of(best.chunk.section) or not role.asks(whole if role.whole else asked):
+            continue
+        for hit in hits[: policy.chunks_considered]:
+            if hit.score >= role.ratio * best.score and role.plays(hit.chunk.section):
+                return hit
     return best
 
 
