@@ -50,3 +50,13 @@ def test_a_what_is_question_gets_the_section_that_defines_it() -> None:
     assert _choose("契約Xとはどのような契約か", [other, definition]) is definition
     assert _choose("What is contract X?", [other, definition]) is definition
     assert _choose("契約Xの下請けの条件は？", [other, definition]) is other
+
+
+def test_sections_without_a_heading_in_two_files_are_not_one_section() -> None:
+    from bot.assistant.compose import _same_section
+
+    a = Chunk(id="a", source="clauses/a.md", title="A", section="", text="…", position=0)
+    b = Chunk(id="b", source="clauses/b.md", title="B", section="", text="…", position=0)
+    a2 = Chunk(id="a2", source="clauses/a.md", title="A", section="", text="…", position=1)
+    assert not _same_section(a, b)  # a sentence of b is another source: cited [2], not [1]
+    assert _same_section(a, a2)

@@ -138,7 +138,7 @@ def compose_answer(
     # a question that asks several things opens with an answer to each of them
     opening = _part_answers(q, result, lead, section, hits, best.chunk, score, policy)
     chosen = [chosen[0], *(s for s in chosen[1:] if s not in opening)]
-    outside = next((s for s in opening if s.chunk.section != best.chunk.section), None)
+    outside = next((s for s in opening if not _same_section(s.chunk, best.chunk)), None)
     support = None
     if outside is None:
         support = _support(hits, best.chunk, chosen + opening, score, policy, lead.score)
@@ -176,7 +176,7 @@ def _part_answers(
         return []
     pool = [s for s in section if s is not lead]
     for hit in hits[1 : policy.chunks_considered]:
-        if hit.chunk.source == answer_chunk.source and hit.chunk.section == answer_chunk.section:
+        if _same_section(hit.chunk, answer_chunk):
             continue
         for pos, (sentence, tokens) in enumerate(sentence_features(hit.chunk.text)):
             if _showable(sentence):
@@ -195,15 +195,20 @@ def _part_answers(
             and s.score >= policy.part_ratio * lead.score
             and _answers_part(q, result, part, s)
             and not _repeats(s.text, said, policy)
-            and (s.chunk.section == answer_chunk.section or outside in (None, s.chunk))
+            and (_same_section(s.chunk, answer_chunk) or outside in (None, s.chunk))
         ]
         if fits:
             # the answer's own section before another's, then the best match
-            choice = max(fits, key=lambda s: (s.chunk.section == answer_chunk.section, s.score))
-            if choice.chunk.section != answer_chunk.section:
+            choice = max(fits, key=lambda s: (_same_section(s.chunk, answer_chunk), s.score))
+            if not _same_section(choice.chunk, answer_chunk):
                 outside = choice.chunk
             picked.append(choice)
-    return sorted(picked, key=lambda s: (s.chunk.section != answer_chunk.section, s.position))
+    return sorted(picked, key=lambda s: (not _same_section(s.chunk, answer_chunk), s.position))
+
+
+def _same_section(a: Chunk, b: Chunk) -> bool:
+    """Same document and heading path (clause files have sections without a heading)."""
+    return a.source == b.source and a.section == b.section
 
 
 def _answers_part(q: PreparedQuery, result: SearchResult, part: Part, s: _Sentence) -> bool:
@@ -348,7 +353,7 @@ def _support(
     said = normalize("\n".join(s.text for s in chosen))
     best: _Sentence | None = None
     for hit in hits[1 : policy.chunks_considered]:
-        if hit.chunk.source == answer_chunk.source and hit.chunk.section == answer_chunk.section:
+        if _same_section(hit.chunk, answer_chunk):
             continue  # the answer's own section: its sentences were weighed already
         for pos, (sentence, tokens) in enumerate(sentence_features(hit.chunk.text)):
             if not _showable(sentence):
