@@ -60,3 +60,10 @@ def test_the_deadline_line_counts_from_day_one_and_passes_closed_days() -> None:
 def test_no_line_without_a_breach_report_question() -> None:
     assert deadline_line("12月28日に委託契約を結んだ。更新はいつ？", "ja", TODAY) is None
     assert deadline_line("12月28日に漏えいを知った。誰に連絡すればいい？", "ja", TODAY) is None
+
+
+def test_only_the_question_itself_asks_for_the_deadline() -> None:
+    told = "12月1日に委託先から漏えいの報告を受けました。まず誰に連絡すればいいですか。"
+    assert deadline_line(told, "ja", TODAY) is None
+    asked = "12月1日に委託先から漏えいの連絡を受けました。確報はいつまでに出せばいいですか。"
+    assert deadline_line(asked, "ja", TODAY) is not None

@@ -21,6 +21,7 @@ from bot.incidents.deadlines import (
     today_in_japan,
     weekday_ja,
 )
+from bot.knowledge.query import split_context
 from bot.knowledge.text import normalize
 
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
@@ -30,8 +31,9 @@ _DATE_EN = re.compile(
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?"
     r"(?:,?\s+(\d{4}))?\b"
 )
-# the question asks when a report is due …
-_ASKS = re.compile(r"確報|速報|報告|届け出|期限|いつまで|締め?切|deadline|due|report|file\b")
+# the question itself (not the situation told before it) asks when a report is due …
+_ASKS = re.compile(r"確報|速報|報告|届け?出|提出|期限|締め?切|deadline|due|report|file\b")
+_WHEN = re.compile(r"いつ|期限|まで|何日|締め?切|deadline|due|when|how (long|many days)")
 # … about a breach
 _BREACH = re.compile(
     r"漏えい|漏洩|流出|紛失|誤送信|不正アクセス|ランサム|サイバー攻撃|持ち出|盗|窃取|"
@@ -86,7 +88,8 @@ def improper_purpose(question: str) -> bool | None:
 def deadline_line(question: str, lang: str, today: dt.date | None = None) -> str | None:
     """The deadline worked out for the question's date, or None when it asks for none."""
     norm = normalize(question)
-    if not (_ASKS.search(norm) and _BREACH.search(norm)):
+    asked = normalize(split_context(question)[1])
+    if not (_ASKS.search(asked) and _WHEN.search(asked) and _BREACH.search(norm)):
         return None
     learned = learned_date(question, today or today_in_japan())
     if learned is None:
