@@ -269,9 +269,10 @@ def test_size_encoding_syntax_and_depth() -> None:
     assert (caught.value.kind, caught.value.field) == ("activity", "type")
 
 
-def mutate(activity: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+def mutate(activity: dict[str, Any], path: str | tuple[str, ...], value: Any) -> dict[str, Any]:
+    """`path`: keys from the top, as a tuple, or dotted (for readable fixed cases)."""
     out = copy.deepcopy(activity)
-    *parents, last = path.split(".")
+    *parents, last = path.split(".") if isinstance(path, str) else path
     node = out
     for part in parents:
         node = node[part]
@@ -401,11 +402,12 @@ json_values = st.recursive(
 )
 
 
-def paths(value: Any, prefix: str = "") -> list[str]:
-    out: list[str] = []
+def paths(value: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every key path in `value`, as tuples: generated keys may hold dots themselves."""
+    out: list[tuple[str, ...]] = []
     if isinstance(value, dict):
         for key, child in value.items():
-            here = f"{prefix}.{key}" if prefix else key
+            here = (*prefix, key)
             out.append(here)
             out.extend(paths(child, here))
     return out
