@@ -21,6 +21,8 @@ TODAY = dt.date(2026, 12, 3)
         ("2026年3月1日に知りました", dt.date(2026, 3, 1)),
         ("We learned of it on Nov 20.", dt.date(2026, 11, 20)),
         ("We learned of it on 2026-10-05.", dt.date(2026, 10, 5)),
+        ("On September 5, 2026 the vendor told us.", dt.date(2026, 9, 5)),
+        ("Our marketing 20 vendors were told.", None),  # no month's name
         ("2027年1月5日に知りました", None),  # in the future: a typo, not a day of learning
         ("2月30日に知りました", None),  # no such day
         ("3月1日に発生し、3月4日に知りました", None),  # two dates: not ours to pick

@@ -27,8 +27,10 @@ from bot.knowledge.text import normalize
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _DATE_JA = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日")
 _DATE_ISO = re.compile(r"\b(\d{4})[-/](\d{1,2})[-/](\d{1,2})\b")
+# a month's name or its abbreviation, whole ("marketing 20" is no date)
 _DATE_EN = re.compile(
-    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?"
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+    r"(?:uary|ruary|ch|il|e|y|ust|t|tember|ober|ember)?\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b"
     r"(?:,?\s+(\d{4}))?\b"
 )
 # the question itself (not the situation told before it) asks when a report is due …
