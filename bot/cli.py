@@ -355,7 +355,11 @@ def _cmd_ask(question: str, as_json: bool) -> int:
         print(f"itaku ask: {messages.text('no_index', 'en')}", file=sys.stderr)
         return EXIT_NO_INDEX
     if question == "-":
-        question = sys.stdin.read()
+        try:
+            question = sys.stdin.buffer.read().decode("utf-8")
+        except UnicodeDecodeError:
+            print("itaku ask: the question on stdin is not UTF-8 text", file=sys.stderr)
+            return EXIT_USAGE
     answer = assistant.ask(question)
     if as_json:
         print(json.dumps(answer.model_dump(mode="json"), ensure_ascii=False))

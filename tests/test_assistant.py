@@ -38,6 +38,9 @@ def test_out_of_scope_is_refused(small_assistant: Assistant) -> None:
 def test_bad_input_gets_a_clear_message(small_assistant: Assistant) -> None:
     assert small_assistant.ask("   ").reason == "empty"
     assert small_assistant.ask("\x00\x1b\u200b").reason == "empty"
+    # lone surrogates (undecodable bytes, or "\ud800" in a JSON body) are dropped, not fatal
+    assert small_assistant.ask("\udcff\udcfe").reason == "empty"
+    assert not small_assistant.ask("再委託の承認\ud800について").abstained
     assert small_assistant.ask("？？？").reason == "no_topic"
     assert small_assistant.ask("재위탁 조건은?").reason == "unsupported_script"
     long = small_assistant.ask("再委託の承認について。" * 5000)

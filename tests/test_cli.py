@@ -135,3 +135,16 @@ def test_a_wrong_setting_is_named_not_a_traceback(
     assert main(["--data-dir", str(tmp_path), "ask", "再委託の条件は？"]) == 2
     err = capsys.readouterr().err
     assert "ITAKU_EMBEDDER" in err and "'e5' or 'hashing'" in err and "Traceback" not in err
+
+
+def test_a_question_on_stdin_that_is_not_utf8_gets_a_message(bundled_data_dir: Path) -> None:
+    env = {**os.environ, "ITAKU_DATA_DIR": str(bundled_data_dir)}
+    r = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "-"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        input=b"\xff\xfe\x81",
+        capture_output=True,
+        timeout=120,
+    )
+    assert r.returncode == 2 and b"not UTF-8" in r.stderr and b"Traceback" not in r.stderr

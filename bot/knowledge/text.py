@@ -9,15 +9,19 @@ import unicodedata
 _OPEN = "「『（(【〔［[“"
 _CLOSE = "」』）)】〕］]”"
 _TERMINALS = "。！？!?"
+# control and invisible formatting characters, and lone surrogates (undecodable bytes read with
+# surrogateescape, or "\ud800" in a JSON string), which no encoder accepts
 _CONTROL = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff"
+    "\ud800-\udfff]"
 )
 _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
 _SPACES = re.compile(r"[ \t\u3000]+")
 
 
 def strip_control(text: str) -> str:
-    """Remove control and invisible formatting characters (keeps newlines and tabs)."""
+    """Remove control and invisible formatting characters and lone surrogates (keeps newlines
+    and tabs)."""
     return _CONTROL.sub("", text)
 
 
