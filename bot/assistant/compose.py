@@ -25,7 +25,7 @@ from bot.assistant.models import Answer, Citation, Reference
 from bot.assistant.parts import Part, question_parts
 from bot.knowledge.loaders import LIST_ITEM
 from bot.knowledge.models import Chunk, DocMeta
-from bot.knowledge.query import PreparedQuery, split_context
+from bot.knowledge.query import PreparedQuery
 from bot.knowledge.search import Hit, HybridSearcher, KnowledgeBase, SearchResult, sentence_features
 from bot.knowledge.text import has_japanese, normalize
 
@@ -273,13 +273,12 @@ def _finds(pattern: str) -> Callable[[str], bool]:
 
 _LESSONS = _finds(r"教訓|に学ぶ")
 _DEFINES = _finds(r"とは")
+_ASKS_CASE = _finds(r"事例|事件|事案|ケース|件|case|incident|what happened|leak")
+_ASKS_LESSONS = _finds(r"教訓|学べる|学ぶ|活か|lesson|learn|takeaway")
 _HEADING_ROLES = (
     # a case's lessons answer what to learn from it, not what happened
     _HeadingRole(
-        asks=lambda q: (
-            _finds(r"事例|事件|事案|ケース|件|case|incident|what happened|leak")(q)
-            and not _finds(r"教訓|学べる|学ぶ|活か|lesson|learn|takeaway")(q)
-        ),
+        asks=lambda q: _ASKS_CASE(q) and not _ASKS_LESSONS(q),
         instead_of=_LESSONS,
         plays=lambda h: not _LESSONS(h),
         ratio=0.8,
@@ -310,7 +309,7 @@ _HEADING_ROLES = (
 
 def _by_heading_role(q: PreparedQuery, hits: list[Hit], best: Hit, policy: ComposePolicy) -> Hit:
     whole = normalize(q.text)
-    asked = normalize(split_context(q.text)[1])  # the question itself, not a situation told
+    asked = normalize(q.asked)  # the question itself, not a situation told before it
     for role in _HEADING_ROLES:
         if not role.instead_of(best.chunk.section) or not role.asks(whole if role.whole else asked):
             continue

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.assistant.answer_type import answer_type
-from bot.knowledge.query import KeyTerm, PreparedQuery, split_context
+from bot.knowledge.query import PreparedQuery
 from bot.knowledge.search import SearchResult
 from bot.knowledge.text import normalize
 
@@ -63,10 +63,6 @@ class Coverage:
 CONTEXT_SHARE = 0.4
 
 
-def _asked(term: KeyTerm, asked: str) -> bool:
-    return any(a in asked for a in (normalize(term.text), *term.alternatives))
-
-
 def assess(
     q: PreparedQuery, result: SearchResult, min_coverage: float, considered: int
 ) -> Coverage:
@@ -82,10 +78,9 @@ def assess(
     ):
         # a price asked for, and none in the best chunks: the knowledge base does not hold it
         return Coverage(False, 0.0, key, hits[0].similarity, 0.0)
-    context, asked = split_context(q.text)
-    asked_norm = normalize(asked)
+    asked = normalize(q.asked)
     shares = [
-        w * (1.0 if not context or _asked(t, asked_norm) else CONTEXT_SHARE)
+        w * (1.0 if not q.context or t.occurs_in(asked) else CONTEXT_SHARE)
         for t, w in zip(q.key_terms, result.key_weights, strict=True)
     ]
     total = sum(shares) or 1.0

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from bot.assistant.answer_type import AnswerType, answer_type
-from bot.knowledge.query import KeyTerm, PreparedQuery
+from bot.knowledge.query import PreparedQuery
 from bot.knowledge.text import normalize
 
 # Where one question turns to the next thing it asks. A bare 「と」 is not one: 「委託元と委託先
@@ -42,12 +42,8 @@ def question_parts(q: PreparedQuery) -> list[Part]:
     parts = []
     for piece in pieces:
         norm = normalize(piece)
-        terms = tuple(i for i, t in enumerate(q.key_terms) if _in(t, norm))
+        terms = tuple(i for i, t in enumerate(q.key_terms) if t.occurs_in(norm))
         expected = answer_type(piece)
         if terms or expected is not None:
             parts.append(Part(piece, terms, expected))
     return parts if len(parts) >= 2 else []
-
-
-def _in(term: KeyTerm, norm: str) -> bool:
-    return normalize(term.text) in norm or any(a and a in norm for a in term.alternatives)

@@ -33,6 +33,10 @@ class KeyTerm:
     # knowledge base never mentions it, that counts fully against coverage.
     specific: bool = False
 
+    def occurs_in(self, norm: str) -> bool:
+        """Whether a normalised text names the term (its own words or an alternative)."""
+        return normalize(self.text) in norm or any(a and a in norm for a in self.alternatives)
+
 
 @dataclass
 class PreparedQuery:
@@ -43,6 +47,9 @@ class PreparedQuery:
     key_terms: list[KeyTerm] = field(default_factory=list)
     vector_text: str = ""
     concepts: list[Concept] = field(default_factory=list)
+    # a situation told before the question, and the question itself (its last sentence)
+    context: str = ""
+    asked: str = ""
 
 
 def prepare_query(
@@ -57,6 +64,7 @@ def prepare_query(
     # A situation told before the question (「…を委託しています。…どうすればいい？」): its words
     # count, but less than the question's own
     context, asked = split_context(question)
+    q.context, q.asked = context, asked
     q.char_terms = [
         (t, (latin_weight if _LATIN_WORD.match(t) else 1.0) * w)
         for part, w in ((context, CONTEXT_WEIGHT), (asked, 1.0))
