@@ -139,6 +139,8 @@ def test_openai_compatible_embeddings_feed_chroma(
         OPENAI_BASE_URL=embeddings_server,  # type: ignore[call-arg]
         OPENAI_API_KEY="test-key",
         ITAKU_EMBEDDING_MODEL="stand-in-embed",
+        # its own cache: one shared by the environment may hold these texts already
+        ITAKU_EMBEDDING_CACHE=tmp_path / "cache.sqlite3",  # type: ignore[arg-type]
     )
     embedder = make_embedder(settings)
     # the endpoint's vectors are cached by model and text, like the bundled model's
