@@ -78,9 +78,11 @@ def assess(
     ):
         # a price asked for, and none in the best chunks: the knowledge base does not hold it
         return Coverage(False, 0.0, key, hits[0].similarity, 0.0)
-    asked = normalize(q.asked)
+    core = q.core or q.asked
+    asked = normalize(core)
+    told = bool(q.context) or core != q.asked
     shares = [
-        w * (1.0 if not q.context or t.occurs_in(asked) else CONTEXT_SHARE)
+        w * (1.0 if not told or t.occurs_in(asked) else CONTEXT_SHARE)
         for t, w in zip(q.key_terms, result.key_weights, strict=True)
     ]
     total = sum(shares) or 1.0
@@ -92,8 +94,10 @@ def assess(
         return Coverage(key >= min_coverage, key, key, None, absent)
     # a question that names something the knowledge base never mentions (GDPR, 下請代金支払遅延等
     # 防止法) is about that thing, however close its other words
+    # (in the question itself: one named in the situation told first is the asker's world,
+    # 「経理のデータ入力を外注するのですが、契約書には…」)
     named_absent = any(
-        a and (t.specific or t.from_glossary)
+        a and (t.specific or t.from_glossary) and (not told or t.occurs_in(asked))
         for t, a in zip(q.key_terms, result.absent, strict=True)
     )
     vetoed = (

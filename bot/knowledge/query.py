@@ -47,9 +47,10 @@ class PreparedQuery:
     key_terms: list[KeyTerm] = field(default_factory=list)
     vector_text: str = ""
     concepts: list[Concept] = field(default_factory=list)
-    # a situation told before the question, and the question itself (its last sentence)
+    # a situation told around the question, and the question itself (its sentence that asks)
     context: str = ""
     asked: str = ""
+    core: str = ""  # the question itself without a background clause (のですが、)
 
 
 def prepare_query(
@@ -64,7 +65,7 @@ def prepare_query(
     # A situation told before the question (「…を委託しています。…どうすればいい？」): its words
     # count, but less than the question's own
     context, asked = split_context(question)
-    q.context, q.asked = context, asked
+    q.context, q.asked, q.core = context, asked, without_background(asked)
     q.char_terms = [
         (t, (latin_weight if _LATIN_WORD.match(t) else 1.0) * w)
         for part, w in ((context, CONTEXT_WEIGHT), (asked, 1.0))
@@ -114,9 +115,26 @@ def prepare_query(
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])\s*|(?<=\.)\s+")
 
 
+_ASKS = re.compile(r"[？?]$")
+_BACKGROUND = re.compile(r"(?:の|ん)(?:です|だ)(?:が|けど|けれど|けれども)[、,]")
+
+
 def split_context(question: str) -> tuple[str, str]:
-    """(the situation told first, the question itself: the last sentence)."""
-    parts = [p for p in _SENTENCE_END.split(question.strip()) if p.strip()]
+    """(the situation told around the question, the question itself): the last sentence that
+    asks (ends in a question mark), else the last sentence. A remark after the question
+    (「…ダメ？正直めんどいんだけど。」「…条項は？口座情報も含まれます。」) is situation too."""
+    parts = [p.strip() for p in _SENTENCE_END.split(question.strip()) if p.strip()]
     if len(parts) < 2:
         return "", question
-    return " ".join(parts[:-1]), parts[-1]
+    asking = [i for i, p in enumerate(parts) if _ASKS.search(p)]
+    i = asking[-1] if asking else len(parts) - 1
+    return " ".join(parts[:i] + parts[i + 1 :]), parts[i]
+
+
+def without_background(asked: str) -> str:
+    """The question without a clause that tells the situation (「経理のデータ入力を外注するの
+    ですが、契約書には…？」 asks about the contract). Only for deciding whether the knowledge
+    base covers the question: for ranking, such a clause often names the topic
+    (「外注先が下請けに出すかもしれないんだけど、契約で何を…」)."""
+    m = _BACKGROUND.search(asked)
+    return asked[m.end() :].strip() if m and asked[m.end() :].strip() else asked
