@@ -24,7 +24,7 @@ from bot.knowledge.embeddings import (
     HashingEmbedder,
 )
 from bot.knowledge.indexer import run_index
-from bot.knowledge.query import prepare_query
+from bot.knowledge.query import prepare_query, split_context, without_background
 from bot.knowledge.vectorstore import VectorStore, open_client
 from tests.conftest import index_into
 
@@ -232,6 +232,37 @@ def test_a_situation_told_in_words_the_knowledge_base_lacks_is_still_answered(
     assert not answer.abstained and "ハンドブック" in answer.answer
 
 
+def test_the_question_is_its_sentence_that_asks() -> None:
+    # a remark after the question is situation, and so is a clause before のですが
+    assert split_context("委託先に監査って毎回現地まで行かなきゃダメ？正直めんどいんだけど。") == (
+        "正直めんどいんだけど。",
+        "委託先に監査って毎回現地まで行かなきゃダメ？",
+    )
+    assert split_context("再委託の条件は？") == ("", "再委託の条件は？")
+    asked = "経理のデータ入力を外注するのですが、契約書にはどんな条項を入れればいい？"
+    assert without_background(asked) == "契約書にはどんな条項を入れればいい？"
+    assert without_background("再委託の条件は？") == "再委託の条件は？"
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        # 経理 (a concept the glossary knows only to tell it apart) is the asker's world here
+        (
+            "来月から経理のデータ入力をA社に外注するのですが、契約書にはどんなセキュリティ関係の"
+            "条項を入れておけばいいでしょうか？取引先の口座情報も含まれます。",
+            "委託契約",
+        ),
+        ("委託先に監査って毎回現地まで行かなきゃダメ？正直めんどいんだけど。", "書面"),
+    ],
+)
+def test_a_remark_or_background_clause_does_not_refuse_the_question(
+    assistant: Assistant, question: str, expected: str
+) -> None:
+    answer = assistant.ask(question)
+    assert not answer.abstained and expected in answer.answer
+
+
 def test_english_answers_say_the_sources_are_japanese(assistant: Assistant) -> None:
     answer = assistant.ask("What is the deadline for the final report on a data breach?")
     assert not answer.abstained and answer.lang == "en"
@@ -253,6 +284,8 @@ def test_english_answers_say_the_sources_are_japanese(assistant: Assistant) -> N
         "What does the CCPA require from service providers?",
         "橋梁工事の下請け業者を使うとき、元請が現場に掲げる施工体系図の書き方は？",  # 下請け only
         "社内のPCのログインパスワードを忘れたんだけど、どうしたらいい？",  # 社内, パスワード elsewhere
+        # the question itself names what the knowledge base lacks, after a background clause
+        "委託先からの漏えいに備えてサイバー保険に入りたいのですが、年間保険料の相場は？",
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
