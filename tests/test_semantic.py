@@ -239,6 +239,15 @@ def test_the_question_is_its_sentence_that_asks() -> None:
         "委託先に監査って毎回現地まで行かなきゃダメ？",
     )
     assert split_context("再委託の条件は？") == ("", "再委託の条件は？")
+    # two sentences that ask (a question and a request) are both the question
+    assert split_context("報告事項はいくつありますか。主なものも教えてください。") == (
+        "",
+        "報告事項はいくつありますか。 主なものも教えてください。",
+    )
+    assert split_context("契約を終了します。預けたデータはどうすればいいですか。") == (
+        "契約を終了します。",
+        "預けたデータはどうすればいいですか。",
+    )
     asked = "経理のデータ入力を外注するのですが、契約書にはどんな条項を入れればいい？"
     assert without_background(asked) == "契約書にはどんな条項を入れればいい？"
     assert without_background("再委託の条件は？") == "再委託の条件は？"

@@ -115,20 +115,25 @@ def prepare_query(
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])\s*|(?<=\.)\s+")
 
 
-_ASKS = re.compile(r"[？?]$")
+# a sentence that asks: a question mark, or a question or request ending (…ますか。…教えてください。)
+_ASKS = re.compile(
+    r"(?:[？?]|か[。.]?|かね[。.]?|ください[。.]?|下さい[。.]?|教えて[。.]?|知りたい(?:です)?[。.]?)$"
+)
 _BACKGROUND = re.compile(r"(?:の|ん)(?:です|だ)(?:が|けど|けれど|けれども)[、,]")
 
 
 def split_context(question: str) -> tuple[str, str]:
-    """(the situation told around the question, the question itself): the last sentence that
-    asks (ends in a question mark), else the last sentence. A remark after the question
-    (「…ダメ？正直めんどいんだけど。」「…条項は？口座情報も含まれます。」) is situation too."""
+    """(the situation told around the question, the question itself): the sentences that ask
+    (「…はいくつありますか。主なものも教えてください。」 asks twice), else the last sentence. A
+    remark after the question (「…ダメ？正直めんどいんだけど。」) is situation too."""
     parts = [p.strip() for p in _SENTENCE_END.split(question.strip()) if p.strip()]
     if len(parts) < 2:
         return "", question
-    asking = [i for i, p in enumerate(parts) if _ASKS.search(p)]
-    i = asking[-1] if asking else len(parts) - 1
-    return " ".join(parts[:i] + parts[i + 1 :]), parts[i]
+    asking = {i for i, p in enumerate(parts) if _ASKS.search(p)} or {len(parts) - 1}
+    return (
+        " ".join(p for i, p in enumerate(parts) if i not in asking),
+        " ".join(p for i, p in enumerate(parts) if i in asking),
+    )
 
 
 def without_background(asked: str) -> str:
