@@ -52,6 +52,30 @@ def test_a_what_is_question_gets_the_section_that_defines_it() -> None:
     assert _choose("契約Xの下請けの条件は？", [other, definition]) is other
 
 
+def test_what_to_do_first_after_a_leak_gets_the_first_steps() -> None:
+    # the situation told outweighs the short question: the first steps rank sixth, at 0.6
+    case = _hit("事例3：担当者がメールを誤送信", 10.0)
+    others = [_hit(f"関連{i}", 9.0 - i) for i in range(4)]
+    first = _hit("漏えいが起きたときに最初にすること", 6.0)
+    hits = [case, *others, first]
+    told = "委託先のメール誤送信で顧客データが流出したと分かった。まず何から手を付ければいい？"
+    assert _choose(told, hits) is first
+    assert _choose("We had a breach at a vendor. What do we do first?", hits) is first
+    # no incident, or no first step asked: the best stays
+    assert _choose("委託先を選ぶとき、まず何を確認する？", hits) is case
+    assert _choose("誤送信の事例を教えて", hits) is case
+    far = _hit("漏えいが起きたときに最初にすること", 5.0)  # under 0.55 of the best
+    assert _choose(told, [case, *others, far]) is case
+
+
+def test_a_pointer_to_another_document_is_no_answer() -> None:
+    from bot.assistant.compose import is_meta
+
+    assert is_meta("対応の詳細は「事故対応チェックリスト」にまとめている。")
+    assert is_meta("再委託の管理方法の詳細は、「再委託の管理」の文書で説明している。")
+    assert not is_meta("委託元は委託先に詳細な報告を求める。")
+
+
 def test_sections_without_a_heading_in_two_files_are_not_one_section() -> None:
     from bot.assistant.compose import _same_section
 

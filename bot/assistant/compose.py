@@ -41,6 +41,8 @@ _META = re.compile(
     r"^(この|本|当)(チェックリスト|ドキュメント|文書|資料|節|章|項|ページ|テンプレート|ひな形|条項集|一覧|表)"
     r"|(項目集|一覧|まとめ|チェックリスト|テンプレート|ひな形)(で|だ)ある。?$"
     r"|順に並べたもの|を整理したもの|をまとめたもの|のための(項目|資料|文書)"
+    # a pointer to another document (「対応の詳細は「…チェックリスト」にまとめている。」)
+    r"|(^|の|、)(詳細|詳しく|具体的な手順)は[^。]*(にまとめ|を参照|を参考|に載せ|に記載して|で説明して)"
 )
 
 
@@ -64,6 +66,7 @@ class ComposePolicy:
     # this similarity (the sets: one near miss refused, no answer lost; English is left out, as
     # its words reach the Japanese text only through the glossary)
     unrelated_sim: float = 0.9
+    role_window: int = 10  # hits a wide heading role may reach (the search returns as many)
 
 
 # scores a sentence of a chunk (its text, the chunk, its character n-grams, the chunk's hit score)
@@ -264,6 +267,11 @@ class _HeadingRole:
     plays: Callable[[str], bool]
     ratio: float
     whole: bool = False
+    # looks past the hits weighed for coverage, as far as the policy's role window: a situation
+    # told at length outweighs the words of a short question (「…誤送信で流出したことが分かりま
+    # した。まず何から手を付ければ？」 ranks the case of an e-mail sent amiss first, the first
+    # steps sixth)
+    wide: bool = False
 
 
 def _finds(pattern: str) -> Callable[[str], bool]:
@@ -275,7 +283,26 @@ _LESSONS = _finds(r"教訓|に学ぶ")
 _DEFINES = _finds(r"とは")
 _ASKS_CASE = _finds(r"事例|事件|事案|ケース|件|case|incident|what happened|leak")
 _ASKS_LESSONS = _finds(r"教訓|学べる|学ぶ|活か|lesson|learn|takeaway")
+_ASKS_FIRST = _finds(
+    r"まず|最初|初動|真っ先|手始め|すぐ(に)?(何|なに|やる|する)|first (step|thing)|do first"
+    r"|immediately|right away"
+)
+_INCIDENT = _finds(
+    r"漏え|漏洩|漏れ|流出|紛失|なくし|無くし|盗|誤送信|ランサム|感染|不正アクセス|事故|インシデント"
+    r"|やられ|breach|leak|lost|stolen|ransomware|incident|hack"
+)
+_FIRST_STEPS = _finds(r"最初|初動|直後")
 _HEADING_ROLES = (
+    # what to do first when something has leaked: the first steps, not the case that resembles
+    # the situation told, nor the rule of the report
+    _HeadingRole(
+        asks=lambda q: _ASKS_FIRST(q) and _INCIDENT(q),
+        instead_of=lambda h: not _FIRST_STEPS(h),
+        plays=_FIRST_STEPS,
+        ratio=0.55,
+        whole=True,
+        wide=True,
+    ),
     # a case's lessons answer what to learn from it, not what happened
     _HeadingRole(
         asks=lambda q: _ASKS_CASE(q) and not _ASKS_LESSONS(q),
@@ -313,7 +340,7 @@ def _by_heading_role(q: PreparedQuery, hits: list[Hit], best: Hit, policy: Compo
     for role in _HEADING_ROLES:
         if not role.instead_of(best.chunk.section) or not role.asks(whole if role.whole else asked):
             continue
-        for hit in hits[: policy.chunks_considered]:
+        for hit in hits[: policy.role_window if role.wide else policy.chunks_considered]:
             if hit.score >= role.ratio * best.score and role.plays(hit.chunk.section):
                 return hit
     return best

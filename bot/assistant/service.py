@@ -228,16 +228,18 @@ class Assistant:
             q = prepare_query(search_text, self.glossary, search_history)
         if not q.key_terms:
             return abstention(question, lang, messages.text("no_topic", lang), "no_topic"), []
-        result = self.searcher.run(q, k=self.settings.top_k)
+        # as many hits as composing may weigh; the callers get the top_k
+        depth = max(self.settings.top_k, self.policy.role_window)
+        result = self.searcher.run(q, k=depth)
         body, citations, cov = compose_answer(q, result, self.kb, self.policy)
         if not body and self.writer is not None and not rewritten:
             # colloquial wording the knowledge base does not use: search again in its terms
             search_text, search_history, rewritten = self._rewritten(cleaned, history, masker)
             retry = prepare_query(search_text, self.glossary, search_history)
             if rewritten and retry.key_terms:
-                q, result = retry, self.searcher.run(retry, k=self.settings.top_k)
+                q, result = retry, self.searcher.run(retry, k=depth)
                 body, citations, cov = compose_answer(q, result, self.kb, self.policy)
-        hits = result.hits
+        hits = result.hits[: self.settings.top_k]
         confidence = cov.confidence
         if not body:
             return abstention(
