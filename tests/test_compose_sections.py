@@ -30,6 +30,7 @@ def test_a_question_about_the_case_gets_the_case_not_its_lessons() -> None:
     lessons, case = _hit("X社の事件の教訓（記録媒体）", 10.0), _hit("X社の事件の概要", 8.5)
     assert _choose("X社の漏えい事件ってどんな件だった？", [lessons, case]) is case
     assert _choose("X社の事件の教訓は？", [lessons, case]) is lessons
+    assert _choose("X社のUSBなくしたやつ、何人分だった？", [lessons, case]) is case
     far = _hit("X社の事件の概要", 7.0)  # not close enough: the lessons stay
     assert _choose("X社の漏えい事件ってどんな件だった？", [lessons, far]) is lessons
 
@@ -50,6 +51,14 @@ def test_a_what_is_question_gets_the_section_that_defines_it() -> None:
     assert _choose("契約Xとはどのような契約か", [other, definition]) is definition
     assert _choose("What is contract X?", [other, definition]) is definition
     assert _choose("契約Xの下請けの条件は？", [other, definition]) is other
+
+
+def test_a_question_that_names_no_other_country_is_not_about_sending_data_abroad() -> None:
+    abroad = _hit("第28条の原則（外国への提供に特化した本人同意）", 10.0)
+    home = _hit("委託先への提供は「第三者提供」にあたらない", 8.5)
+    assert _choose("外注先に顧客リスト渡すのって、本人の同意いらないの？", [abroad, home]) is home
+    assert _choose("インドの開発会社に顧客データを渡すのに同意はいる？", [abroad, home]) is abroad
+    assert _choose("Can we send customer data to a vendor in Vietnam?", [abroad, home]) is abroad
 
 
 def test_what_to_do_first_after_a_leak_gets_the_first_steps() -> None:

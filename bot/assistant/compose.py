@@ -281,7 +281,6 @@ def _finds(pattern: str) -> Callable[[str], bool]:
 
 _LESSONS = _finds(r"教訓|に学ぶ")
 _DEFINES = _finds(r"とは")
-_ASKS_CASE = _finds(r"事例|事件|事案|ケース|件|case|incident|what happened|leak")
 _ASKS_LESSONS = _finds(r"教訓|学べる|学ぶ|活か|lesson|learn|takeaway")
 _ASKS_FIRST = _finds(
     r"まず|最初|初動|真っ先|手始め|すぐ(に)?(何|なに|やる|する)|first (step|thing)|do first"
@@ -292,7 +291,25 @@ _INCIDENT = _finds(
     r"|やられ|breach|leak|lost|stolen|ransomware|incident|hack"
 )
 _FIRST_STEPS = _finds(r"最初|初動|直後")
+_ABROAD = _finds(r"外国|海外|国外|越境")
+_ASKS_ABROAD = _finds(
+    r"外国|海外|国外|越境|外資|米国|アメリカ|中国|韓国|台湾|インド|ベトナム|フィリピン|タイの|シンガポール"
+    r"|マレーシア|インドネシア|英国|イギリス|欧州|ヨーロッパ|ドイツ|フランス|カナダ|オーストラリア"
+    r"|\beu\b|\bus\b|\busa\b|\buk\b|apec|cbpr|overseas|foreign|abroad|cross-border|country"
+    r"|countries|international|offshore|china|india|vietnam|philippines|singapore|korea|taiwan"
+    r"|europe|america|britain|germany|france|canada|australia"
+)
 _HEADING_ROLES = (
+    # a question that names no other country is not about sending data abroad: a close section
+    # that is not about it answers (「外注先に顧客リスト渡すのって、本人の同意いらないの？」 is
+    # answered by the entrustment exception, not by the consent needed for a foreign recipient)
+    _HeadingRole(
+        asks=lambda q: not _ASKS_ABROAD(q),
+        instead_of=_ABROAD,
+        plays=lambda h: not _ABROAD(h),
+        ratio=0.8,
+        whole=True,
+    ),
     # what to do first when something has leaked: the first steps, not the case that resembles
     # the situation told, nor the rule of the report
     _HeadingRole(
@@ -303,9 +320,10 @@ _HEADING_ROLES = (
         whole=True,
         wide=True,
     ),
-    # a case's lessons answer what to learn from it, not what happened
+    # a case's lessons answer what to learn from it, not what happened, how many, or what to do
+    # (asked only of a case: one more answered and one more first sentence of the sets)
     _HeadingRole(
-        asks=lambda q: _ASKS_CASE(q) and not _ASKS_LESSONS(q),
+        asks=lambda q: not _ASKS_LESSONS(q),
         instead_of=_LESSONS,
         plays=lambda h: not _LESSONS(h),
         ratio=0.8,
