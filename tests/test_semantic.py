@@ -272,6 +272,12 @@ def test_a_remark_or_background_clause_does_not_refuse_the_question(
     assert not answer.abstained and expected in answer.answer
 
 
+def test_a_question_without_key_terms_is_refused_but_still_ranked(assistant: Assistant) -> None:
+    answer, hits = assistant.respond("雷が鳴ったら何が一番怖い？")
+    assert answer.abstained and answer.reason == "no_topic"
+    assert 0 < len(hits) <= assistant.settings.top_k  # for traces and the benchmarks
+
+
 def test_english_answers_say_the_sources_are_japanese(assistant: Assistant) -> None:
     answer = assistant.ask("What is the deadline for the final report on a data breach?")
     assert not answer.abstained and answer.lang == "en"

@@ -226,11 +226,15 @@ class Assistant:
         if not q.key_terms and self.writer is not None and not rewritten:
             search_text, search_history, rewritten = self._rewritten(cleaned, history, masker)
             q = prepare_query(search_text, self.glossary, search_history)
-        if not q.key_terms:
-            return abstention(question, lang, messages.text("no_topic", lang), "no_topic"), []
         # as many hits as composing may weigh; the callers get the top_k
         depth = max(self.settings.top_k, self.policy.role_window)
         result = self.searcher.run(q, k=depth)
+        if not q.key_terms:
+            # nothing to weigh coverage with (「雷が鳴ったら何が一番怖い？」: one-kanji nouns are no
+            # key terms): no answer, but the ranking is still there for traces and benchmarks
+            reason = "no_topic"
+            message = messages.text(reason, lang)
+            return abstention(question, lang, message, reason), result.hits[: self.settings.top_k]
         body, citations, cov = compose_answer(q, result, self.kb, self.policy)
         if not body and self.writer is not None and not rewritten:
             # colloquial wording the knowledge base does not use: search again in its terms
