@@ -61,6 +61,13 @@ def test_a_question_that_names_no_other_country_is_not_about_sending_data_abroad
     assert _choose("Can we send customer data to a vendor in Vietnam?", [abroad, home]) is abroad
 
 
+def test_a_why_question_gets_the_section_that_gives_the_reasons() -> None:
+    other, reasons = _hit("指示9（サプライチェーン全体の対策）", 10.0), _hit("管理する理由", 8.5)
+    assert _choose("なんで委託先まで管理しなきゃいけないの？", [other, reasons]) is reasons
+    assert _choose("Why do we need to manage contractors?", [other, reasons]) is reasons
+    assert _choose("指示9は何を求めている？", [other, reasons]) is other
+
+
 def test_what_to_do_first_after_a_leak_gets_the_first_steps() -> None:
     # the situation told outweighs the short question: the first steps rank sixth, at 0.6
     case = _hit("事例3：担当者がメールを誤送信", 10.0)

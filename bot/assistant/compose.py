@@ -291,6 +291,7 @@ _INCIDENT = _finds(
     r"|やられ|breach|leak|lost|stolen|ransomware|incident|hack"
 )
 _FIRST_STEPS = _finds(r"最初|初動|直後")
+_GIVES_REASONS = _finds(r"理由|なぜ")
 _ABROAD = _finds(r"外国|海外|国外|越境")
 _ASKS_ABROAD = _finds(
     r"外国|海外|国外|越境|外資|米国|アメリカ|中国|韓国|台湾|インド|ベトナム|フィリピン|タイの|シンガポール"
@@ -319,6 +320,13 @@ _HEADING_ROLES = (
         ratio=0.55,
         whole=True,
         wide=True,
+    ),
+    # a why-question is answered by the section that gives the reasons, when it is close
+    _HeadingRole(
+        asks=_finds(r"なんで|なぜ|何故|どうして|理由|\bwhy\b"),
+        instead_of=lambda h: not _GIVES_REASONS(h),
+        plays=_GIVES_REASONS,
+        ratio=0.8,
     ),
     # a case's lessons answer what to learn from it, not what happened, how many, or what to do
     # (asked only of a case: one more answered and one more first sentence of the sets)
