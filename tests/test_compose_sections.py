@@ -68,6 +68,17 @@ def test_a_why_question_gets_the_section_that_gives_the_reasons() -> None:
     assert _choose("指示9は何を求めている？", [other, reasons]) is other
 
 
+def test_a_question_naming_how_many_things_gets_the_heading_that_names_as_many() -> None:
+    selection = _hit("「適切な委託先の選定」（通則編3-4-4）", 10.0)
+    others = [_hit(f"関連{i}", 9.0 - i) for i in range(4)]
+    three = _hit("委託先監督の3つの義務（選定・契約・取扱状況の把握）", 6.5)
+    hits = [selection, *others, three]
+    assert _choose("委託先の監督として求められている措置を3つ挙げてください。", hits) is three
+    assert _choose("What are the three measures of supervision?", hits) is three
+    assert _choose("委託先の監督として求められている措置を2つ挙げて", hits) is selection
+    assert _choose("委託先の選定で何を確認する？", hits) is selection
+
+
 def test_what_to_do_first_after_a_leak_gets_the_first_steps() -> None:
     # the situation told outweighs the short question: the first steps rank sixth, at 0.6
     case = _hit("事例3：担当者がメールを誤送信", 10.0)

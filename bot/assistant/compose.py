@@ -67,6 +67,9 @@ class ComposePolicy:
     # its words reach the Japanese text only through the glossary)
     unrelated_sim: float = 0.9
     role_window: int = 10  # hits a wide heading role may reach (the search returns as many)
+    # a heading that names as many things as the question asks for (「3つの義務」 for 「3つ挙げて」)
+    # is a strong sign: within this share of the best score, it answers
+    count_ratio: float = 0.6
 
 
 # scores a sentence of a chunk (its text, the chunk, its character n-grams, the chunk's hit score)
@@ -360,9 +363,39 @@ _HEADING_ROLES = (
 )
 
 
+_COUNT_ASKED = re.compile(
+    r"(\d+)\s*(?:つ|個|項目|点|類型|段階)"
+    r"|\b(two|three|four|five|six|seven|eight|nine|ten)\s+(?:\w+\s+)?(?:measures|steps|things"
+    r"|items|points|types|kinds|categories|duties|obligations|cases|conditions|requirements|ways)"
+)
+_NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"], start=2
+    )
+}
+
+
+def _counted(asked: str) -> str | None:
+    """The number of things the question names (「措置を3つ挙げて」, "the three measures")."""
+    m = _COUNT_ASKED.search(asked)
+    if m is None:
+        return None
+    return m.group(1) or _NUMBER_WORDS[m.group(2)]
+
+
 def _by_heading_role(q: PreparedQuery, hits: list[Hit], best: Hit, policy: ComposePolicy) -> Hit:
     whole = normalize(q.text)
     asked = normalize(q.asked)  # the question itself, not a situation told before it
+    count = _counted(asked.lower())
+    if count is not None:
+        # a question that names how many things it wants: a close section whose heading names
+        # as many (「委託先監督の3つの義務」 for 「求められている措置を3つ挙げて」)
+        names = re.compile(rf"(?<!\d){count}\s*(?:つ|項目|類型|段階|個)")
+        if not names.search(best.chunk.section):
+            for hit in hits[: policy.role_window]:
+                if hit.score >= policy.count_ratio * best.score and names.search(hit.chunk.section):
+                    return hit
     for role in _HEADING_ROLES:
         if not role.instead_of(best.chunk.section) or not role.asks(whole if role.whole else asked):
             continue
