@@ -79,6 +79,43 @@ def test_a_question_naming_how_many_things_gets_the_heading_that_names_as_many()
     assert _choose("委託先の選定で何を確認する？", hits) is selection
 
 
+def test_who_answers_for_it_gets_the_section_on_liability() -> None:
+    steps, liability = _hit("再委託のときに委託元がすべきこと", 10.0), _hit("委託元の法的責任", 8.5)
+    told = "孫請けの業者が個人情報を漏らしたらしい。うちは直接契約してないから関係ないよね？"
+    assert _choose(told, [steps, liability]) is liability
+    assert _choose("Is a leak at a sub-subcontractor our problem?", [steps, liability]) is liability
+    assert _choose("再委託のとき委託元は何をする？", [steps, liability]) is steps
+
+
+def test_a_question_about_a_case_gets_the_case_document() -> None:
+    clause = Hit(
+        Chunk(
+            id="c",
+            source="knowledge/templates/x.md",
+            title="条項",
+            section="記録媒体条項",
+            text="…",
+            position=0,
+        ),
+        10.0,
+        0.5,
+    )
+    account = Hit(
+        Chunk(
+            id="a",
+            source="knowledge/cases/a.md",
+            title="A市の事案",
+            section="第三者委員会の指摘",
+            text="…",
+            position=0,
+        ),
+        8.5,
+        0.5,
+    )
+    assert _choose("USBをなくした自治体の事件、結局漏れたの？", [clause, account]) is account
+    assert _choose("記録媒体条項には何を書く？", [clause, account]) is clause
+
+
 def test_what_to_do_first_after_a_leak_gets_the_first_steps() -> None:
     # the situation told outweighs the short question: the first steps rank sixth, at 0.6
     case = _hit("事例3：担当者がメールを誤送信", 10.0)

@@ -266,8 +266,8 @@ class _HeadingRole:
     (`plays`) answers instead."""
 
     asks: Callable[[str], bool]
-    instead_of: Callable[[str], bool]
-    plays: Callable[[str], bool]
+    instead_of: Callable[[Chunk], bool]
+    plays: Callable[[Chunk], bool]
     ratio: float
     whole: bool = False
     # looks past the hits weighed for coverage, as far as the policy's role window: a situation
@@ -295,6 +295,20 @@ _INCIDENT = _finds(
 )
 _FIRST_STEPS = _finds(r"最初|初動|直後")
 _GIVES_REASONS = _finds(r"理由|なぜ")
+_ASKS_CASE = _finds(r"事件|事案|事例|やつ|ケース|\bincident\b|\bcase\b")
+
+
+def _heading(predicate: Callable[[str], bool]) -> Callable[[Chunk], bool]:
+    return lambda chunk: predicate(chunk.section)
+
+
+def _tells_case(chunk: Chunk) -> bool:
+    """A case document's own account (not its lessons): a question about a case's committee or
+    arrest is answered by that case's section, whatever its heading says."""
+    return "cases/" in chunk.source and not _LESSONS(chunk.section)
+
+
+_NAMES_LIABILITY = _finds(r"責任|違反")
 _ABROAD = _finds(r"外国|海外|国外|越境")
 _ASKS_ABROAD = _finds(
     r"外国|海外|国外|越境|外資|米国|アメリカ|中国|韓国|台湾|インド|ベトナム|フィリピン|タイの|シンガポール"
@@ -309,8 +323,8 @@ _HEADING_ROLES = (
     # answered by the entrustment exception, not by the consent needed for a foreign recipient)
     _HeadingRole(
         asks=lambda q: not _ASKS_ABROAD(q),
-        instead_of=_ABROAD,
-        plays=lambda h: not _ABROAD(h),
+        instead_of=_heading(_ABROAD),
+        plays=_heading(lambda h: not _ABROAD(h)),
         ratio=0.8,
         whole=True,
     ),
@@ -318,25 +332,45 @@ _HEADING_ROLES = (
     # the situation told, nor the rule of the report
     _HeadingRole(
         asks=lambda q: _ASKS_FIRST(q) and _INCIDENT(q),
-        instead_of=lambda h: not _FIRST_STEPS(h),
-        plays=_FIRST_STEPS,
+        instead_of=_heading(lambda h: not _FIRST_STEPS(h)),
+        plays=_heading(_FIRST_STEPS),
         ratio=0.55,
         whole=True,
         wide=True,
     ),
+    # a question about what happened in a case: the case's own account, not a clause or guidance
+    # on the same subject (「飲み会の後でUSBなくした自治体の事件、結局漏れたの？」)
+    _HeadingRole(
+        asks=lambda q: _ASKS_CASE(q) and not _ASKS_LESSONS(q),
+        instead_of=lambda c: not _tells_case(c),
+        plays=_tells_case,
+        ratio=0.8,
+        wide=True,
+    ),
+    # who answers for it: the section on the entrusting party's liability (「孫請けがやらかしたら
+    # うちのせいにもなる？」)
+    _HeadingRole(
+        asks=_finds(
+            r"責任|のせい|関係ない|無関係|違反になる|問われ|liab|responsib|our problem"
+            r"|their problem|blame|on the hook"
+        ),
+        instead_of=_heading(lambda h: not _NAMES_LIABILITY(h)),
+        plays=_heading(_NAMES_LIABILITY),
+        ratio=0.8,
+    ),
     # a why-question is answered by the section that gives the reasons, when it is close
     _HeadingRole(
         asks=_finds(r"なんで|なぜ|何故|どうして|理由|\bwhy\b"),
-        instead_of=lambda h: not _GIVES_REASONS(h),
-        plays=_GIVES_REASONS,
+        instead_of=_heading(lambda h: not _GIVES_REASONS(h)),
+        plays=_heading(_GIVES_REASONS),
         ratio=0.8,
     ),
     # a case's lessons answer what to learn from it, not what happened, how many, or what to do
     # (asked only of a case: one more answered and one more first sentence of the sets)
     _HeadingRole(
         asks=lambda q: not _ASKS_LESSONS(q),
-        instead_of=_LESSONS,
-        plays=lambda h: not _LESSONS(h),
+        instead_of=_heading(_LESSONS),
+        plays=_heading(lambda h: not _LESSONS(h)),
         ratio=0.8,
         whole=True,
     ),
@@ -346,8 +380,8 @@ _HEADING_ROLES = (
             r"条項|項目|事項|盛り込|入れ|記載|書く|\binclude|\bcontain|\bclauses?\b"
             r"|\bprovisions?\b|\bitems?\b"
         ),
-        instead_of=_DEFINES,
-        plays=_finds(r"条項|項目|事項|記載|盛り込"),
+        instead_of=_heading(_DEFINES),
+        plays=_heading(_finds(r"条項|項目|事項|記載|盛り込")),
         ratio=0.9,
     ),
     # and the mirror: 「請負契約とはどのような契約か」 (holdout2: one more answered, nothing lost)
@@ -356,8 +390,8 @@ _HEADING_ROLES = (
             r"とは|って何|ってなに|とはどういう|どういう(契約|制度|意味)|what (is|are)\b|\bmean\b"
             r"|\bdefin"
         ),
-        instead_of=lambda h: not _DEFINES(h),
-        plays=_DEFINES,
+        instead_of=_heading(lambda h: not _DEFINES(h)),
+        plays=_heading(_DEFINES),
         ratio=0.9,
     ),
 )
@@ -397,10 +431,10 @@ def _by_heading_role(q: PreparedQuery, hits: list[Hit], best: Hit, policy: Compo
                 if hit.score >= policy.count_ratio * best.score and names.search(hit.chunk.section):
                     return hit
     for role in _HEADING_ROLES:
-        if not role.instead_of(best.chunk.section) or not role.asks(whole if role.whole else asked):
+        if not role.instead_of(best.chunk) or not role.asks(whole if role.whole else asked):
             continue
         for hit in hits[: policy.role_window if role.wide else policy.chunks_considered]:
-            if hit.score >= role.ratio * best.score and role.plays(hit.chunk.section):
+            if hit.score >= role.ratio * best.score and role.plays(hit.chunk):
                 return hit
     return best
 
