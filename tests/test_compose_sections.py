@@ -42,6 +42,8 @@ def test_a_question_about_what_goes_in_gets_the_section_that_names_it() -> None:
     # 条項 in the situation told first, not in the question: what it is stays the answer
     told = "先方に「守秘条項があるから不要」と言われた。このままでいい？"
     assert _choose(told, [definition, clauses]) is definition
+    when, items = _hit("1,000人以下でも報告が必要な場合", 10.0), _hit("報告事項（9項目）", 9.8)
+    assert _choose("報告すべき事項はいくつ？", [when, items]) is items
     far = _hit("契約Xに入れるべき条項", 8.0)
     assert _choose("契約Xにはどんな条項を入れる？", [definition, far]) is definition
 

@@ -309,6 +309,7 @@ def _tells_case(chunk: Chunk) -> bool:
 
 
 _NAMES_LIABILITY = _finds(r"責任|違反")
+_NAMES_CONTENTS = _finds(r"条項|項目|事項|記載|盛り込")
 _ABROAD = _finds(r"外国|海外|国外|越境")
 _ASKS_ABROAD = _finds(
     r"外国|海外|国外|越境|外資|米国|アメリカ|中国|韓国|台湾|インド|ベトナム|フィリピン|タイの|シンガポール"
@@ -374,14 +375,15 @@ _HEADING_ROLES = (
         ratio=0.8,
         whole=True,
     ),
-    # 「秘密保持契約（NDA）とは」 says what a thing is, not what goes into it (0.8: the same)
+    # what goes into a thing is answered by a close heading that names its contents (条項, 事項),
+    # not by one that says what it is (「秘密保持契約（NDA）とは」) or when it applies
     _HeadingRole(
         asks=_finds(
             r"条項|項目|事項|盛り込|入れ|記載|書く|\binclude|\bcontain|\bclauses?\b"
             r"|\bprovisions?\b|\bitems?\b"
         ),
-        instead_of=_heading(_DEFINES),
-        plays=_heading(_finds(r"条項|項目|事項|記載|盛り込")),
+        instead_of=_heading(lambda h: not _NAMES_CONTENTS(h)),
+        plays=_heading(_NAMES_CONTENTS),
         ratio=0.9,
     ),
     # and the mirror: 「請負契約とはどのような契約か」 (holdout2: one more answered, nothing lost)
