@@ -263,6 +263,12 @@ def test_the_question_is_its_sentence_that_asks() -> None:
             "委託契約",
         ),
         ("委託先に監査って毎回現地まで行かなきゃダメ？正直めんどいんだけど。", "書面"),
+        # the situation's words (SIer, システム保守) count less than the question's own (民法)
+        (
+            "システム保守をSIerに準委任契約で出していますが、そのSIerが当社に断りなく別の会社に"
+            "作業をさせていました。民法上は問題になりますか。",
+            "644条の2",
+        ),
     ],
 )
 def test_a_remark_or_background_clause_does_not_refuse_the_question(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from bot.assistant.answer_type import answer_type
 from bot.knowledge.query import PreparedQuery
-from bot.knowledge.search import SearchResult
+from bot.knowledge.search import Hit, HybridSearcher, SearchResult
 from bot.knowledge.text import normalize
 
 
@@ -69,7 +69,6 @@ def assess(
     hits = result.hits[:considered]
     if not hits or not q.key_terms:
         return Coverage(False, 0.0, 0.0, None, 0.0)
-    key = max(h.coverage for h in hits)
     expected = answer_type(q.text)
     if (
         expected is not None
@@ -77,7 +76,7 @@ def assess(
         and not any(expected.holds("amount", h.chunk.text) for h in hits)
     ):
         # a price asked for, and none in the best chunks: the knowledge base does not hold it
-        return Coverage(False, 0.0, key, hits[0].similarity, 0.0)
+        return Coverage(False, 0.0, max(h.coverage for h in hits), hits[0].similarity, 0.0)
     core = q.core or q.asked
     asked = normalize(core)
     told = bool(q.context) or core != q.asked
@@ -87,6 +86,15 @@ def assess(
     ]
     total = sum(shares) or 1.0
     absent = sum(w for w, a in zip(shares, result.absent, strict=True) if a) / total
+    # how much of the question the best chunks hold: of all its words, or of the question proper
+    # with its situation counting less (「給与計算を事務代行会社に委託します。契約書では何を決め
+    # れば？」 asks about the contract), whichever is more
+    key = max(h.coverage for h in hits)
+    if told:
+        key = max(
+            key,
+            *(HybridSearcher.coverage(q.key_terms, shares, normalize(_text_of(h))) for h in hits),
+        )
     limits = CALIBRATED.get(result.embedder or "")
     sim = hits[0].similarity if limits is not None else None
     if limits is None or sim is None:
@@ -113,3 +121,8 @@ def assess(
     # one figure for traces and the JSON: words and meaning, each against its own line
     confidence = 0.5 * min(1.0, key) + 0.5 * max(0.0, min(1.0, (sim - 0.75) / 0.2))
     return Coverage(ok, round(confidence, 3), key, sim, absent)
+
+
+def _text_of(hit: Hit) -> str:
+    c = hit.chunk
+    return f"{c.title}\n{c.section}\n{c.text}"

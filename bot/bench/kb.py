@@ -7,8 +7,8 @@ The sets (tests/eval/): questions.yaml, the team's first set; questions_blind.ya
 questions_holdout.yaml, written by helpers who read the facts and the seed article but never the
 knowledge base (both have guided content since); questions_holdout2.yaml, written the same way by
 another helper, from which nothing has been written: the figure that says how unseen questions
-fare; questions_holdout3.yaml, a third helper's (130 in scope, 30 out of scope), kept the same
-way."""
+fare; questions_holdout3.yaml and questions_holdout4.yaml, a third and a fourth helper's (130 in
+scope, 30 out of scope each), measured first before anything was changed for them."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ DEFAULT_SETS = (
     EVAL_DIR / "questions_holdout.yaml",
     EVAL_DIR / "questions_holdout2.yaml",  # written by another helper; keep it untuned
     EVAL_DIR / "questions_holdout3.yaml",  # a third helper's, 2026-12-03; untuned as well
+    EVAL_DIR / "questions_holdout4.yaml",  # a fourth helper's, 2026-12-03, measured before use
 )
 
 
