@@ -305,6 +305,11 @@ def test_english_answers_say_the_sources_are_japanese(assistant: Assistant) -> N
         "What does the CCPA require from service providers?",
         "橋梁工事の下請け業者を使うとき、元請が現場に掲げる施工体系図の書き方は？",  # 下請け only
         "社内のPCのログインパスワードを忘れたんだけど、どうしたらいい？",  # 社内, パスワード elsewhere
+        # the company's own rules (a figure they set), not what the guidance says
+        "うちの会社の委託先評価チェックシートって、合格ラインは何点以上だったっけ？",
+        "How many audits a year does our internal policy require?",
+        # a law the knowledge base knows, asked for a provision it does not hold (its penalties)
+        "番号法で、特定個人情報ファイルを正当な理由なく提供した場合の罰則は何年以下ですか。",
         # the question itself names what the knowledge base lacks, after a background clause
         "委託先からの漏えいに備えてサイバー保険に入りたいのですが、年間保険料の相場は？",
     ],

@@ -116,6 +116,10 @@ def compose_answer(
         # the section that would answer holds none of the question's words and is not close in
         # meaning: the words were covered elsewhere (社内, システム, パスワード), not the question
         return "", [], cov
+    if _names_other_law(q, kb, best):
+        # 「番号法で…の罰則は？」 answered with the APPI's penalties: the law asked about is not
+        # the answer's (the knowledge base does not hold that law's provision)
+        return "", [], cov
     section = _section_sentences(kb, best, score)
     if not section:
         return "", [], cov
@@ -161,6 +165,19 @@ def compose_answer(
         citations.append(citation_for(2, support.chunk, kb.docs.get(support.chunk.source)))
         lines.append(f"{_plain(support.text)} [2]")
     return "\n".join(lines), citations, cov
+
+
+def _names_other_law(q: PreparedQuery, kb: KnowledgeBase, best: Hit) -> bool:
+    """Whether the question names a law (a glossary concept: 番号法, 民法…) that the answering
+    section, with its document's title, never names."""
+    laws = [t for t in q.key_terms if t.from_glossary and t.text.endswith("法")]
+    if not laws:
+        return False
+    chunk = best.chunk
+    text = normalize(
+        "\n".join([chunk.title, chunk.section, *(c.text for c in kb.section_of(chunk))])
+    )
+    return any(not t.occurs_in(text) for t in laws)
 
 
 def _part_answers(

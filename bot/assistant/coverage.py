@@ -15,6 +15,7 @@ the README)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.assistant.answer_type import answer_type
@@ -63,11 +64,33 @@ class Coverage:
 CONTEXT_SHARE = 0.4
 
 
+# The company's own rules: the knowledge base holds public guidance and law, not what a
+# company's own regulation or checklist says (「うちの委託先管理規程だと監査は年に何回だっけ？」).
+# Asked for a figure or a department, not compared with (「社内規程と同じ厳しさを求めるべき？」).
+_OWN_RULES = re.compile(
+    r"(うち|当社|弊社|自社|社内|わが社|我が社)(の会社)?の?[^。？?]{0,15}?"
+    r"(規程|規定|ルール|チェックシート|マニュアル|基準|ポリシー|手順書|規則|評価表)"
+    r"|\bour (?:own |internal |company'?s? )*(?:policy|policies|rules?|checklist|manual|handbook"
+    r"|standards?|procedures?)\b"
+)
+_ASKS_FIGURE = re.compile(
+    r"何点|何回|何日|何年|何%|何パーセント|何割|いくつ|いくら|何人|合格|だっけ|でしたっけ"
+    r"|どの部署|どこの部署|誰の承認|how many|how often|what score|passing|which department"
+    r"|who approves"
+)
+
+
+def asks_own_rules(text: str) -> bool:
+    """Whether the question asks what the company's own rules say (a figure, a department)."""
+    norm = normalize(text).lower()
+    return bool(_OWN_RULES.search(norm) and _ASKS_FIGURE.search(norm))
+
+
 def assess(
     q: PreparedQuery, result: SearchResult, min_coverage: float, considered: int
 ) -> Coverage:
     hits = result.hits[:considered]
-    if not hits or not q.key_terms:
+    if not hits or not q.key_terms or asks_own_rules(q.text):
         return Coverage(False, 0.0, 0.0, None, 0.0)
     expected = answer_type(q.text)
     if (
