@@ -63,6 +63,37 @@ def test_a_question_that_names_no_other_country_is_not_about_sending_data_abroad
     assert _choose("Can we send customer data to a vendor in Vietnam?", [abroad, home]) is abroad
 
 
+def test_a_question_set_in_a_setting_gets_the_section_specific_to_it() -> None:
+    civil, public = (
+        _hit("準委任の再委託（民法第644条の2）", 10.0),
+        _hit("公共調達での再委託の実務", 8.5),
+    )
+    assert _choose("自治体との契約では、再委託にどんな制限がある？", [civil, public]) is public
+    assert _choose("準委任で再委託するには？", [civil, public]) is civil
+    my_number, general = (
+        _hit("再委託には許諾が必要（番号法第10条）", 10.0),
+        _hit("再委託の条件", 8.5),
+    )
+    assert (
+        _choose("外注先が勝手に別の会社に再委託するのってアリ？", [my_number, general]) is general
+    )
+    assert _choose("マイナンバーの事務を再委託するには？", [my_number, general]) is my_number
+    # a form's fill-in part is never chosen by a role
+    form = Hit(
+        Chunk(
+            id="f",
+            source="knowledge/templates/nda.md",
+            title="NDA",
+            section="番号法の条項",
+            text="{{if my_number}}…",
+            position=0,
+        ),
+        9.0,
+        0.5,
+    )
+    assert _choose("マイナンバーの事務を再委託するには？", [general, form]) is general
+
+
 def test_a_why_question_gets_the_section_that_gives_the_reasons() -> None:
     other, reasons = _hit("指示9（サプライチェーン全体の対策）", 10.0), _hit("管理する理由", 8.5)
     assert _choose("なんで委託先まで管理しなきゃいけないの？", [other, reasons]) is reasons

@@ -319,6 +319,10 @@ def _heading(predicate: Callable[[str], bool]) -> Callable[[Chunk], bool]:
     return lambda chunk: predicate(chunk.section)
 
 
+def _titled(predicate: Callable[[str], bool]) -> Callable[[Chunk], bool]:
+    return lambda chunk: predicate(f"{chunk.title}\n{chunk.section}")
+
+
 def _tells_case(chunk: Chunk) -> bool:
     """A case document's own account (not its lessons): a question about a case's committee or
     arrest is answered by that case's section, whatever its heading says."""
@@ -335,17 +339,59 @@ _ASKS_ABROAD = _finds(
     r"|countries|international|offshore|china|india|vietnam|philippines|singapore|korea|taiwan"
     r"|europe|america|britain|germany|france|canada|australia"
 )
-_HEADING_ROLES = (
-    # a question that names no other country is not about sending data abroad: a close section
-    # that is not about it answers (「外注先に顧客リスト渡すのって、本人の同意いらないの？」 is
-    # answered by the entrustment exception, not by the consent needed for a foreign recipient)
-    _HeadingRole(
-        asks=lambda q: not _ASKS_ABROAD(q),
-        instead_of=_heading(_ABROAD),
-        plays=_heading(lambda h: not _ABROAD(h)),
-        ratio=0.8,
-        whole=True,
+# Settings a section may be specific to: (what names it in a question, what names it in a heading)
+_SETTINGS = (
+    (_ASKS_ABROAD, _ABROAD),
+    (
+        _finds(
+            r"自治体|官公庁|公共|市役所|県庁|行政|市から|県から|国から|public sector|government|municipal"
+        ),
+        _finds(r"公共|自治体|官公庁|行政"),
     ),
+    (
+        _finds(r"マイナンバー|番号法|特定個人情報|my ?number|individual number"),
+        _finds(r"番号法|マイナンバー"),
+    ),
+)
+
+
+def _not(predicate: Callable[[str], bool]) -> Callable[[str], bool]:
+    return lambda text: not predicate(text)
+
+
+def _setting_roles() -> tuple[_HeadingRole, ...]:
+    """A question set in a setting (abroad, the public sector, My Number) is answered by a close
+    section specific to it, and a question that names no such setting by a close section that is
+    not (「外注先に顧客リスト渡すのって、同意いらないの？」 is answered by the entrustment exception,
+    not by the consent a foreign recipient needs; 「外注先が勝手に再委託するのってアリ？」 not by
+    the My Number Act)."""
+    roles = []
+    for named, specific in _SETTINGS:
+        roles.append(
+            # (the document's title counts here: a section of a document about sending data
+            # abroad is about it, whatever its own heading says)
+            _HeadingRole(
+                asks=named,
+                instead_of=_titled(_not(specific)),
+                plays=_titled(specific),
+                ratio=0.8,
+                whole=True,
+            )
+        )
+        roles.append(
+            _HeadingRole(
+                asks=_not(named),
+                instead_of=_heading(specific),
+                plays=_heading(_not(specific)),
+                ratio=0.8,
+                whole=True,
+            )
+        )
+    return tuple(roles)
+
+
+_HEADING_ROLES = (
+    *_setting_roles(),
     # what to do first when something has leaked: the first steps, not the case that resembles
     # the situation told, nor the rule of the report
     _HeadingRole(
@@ -453,7 +499,12 @@ def _by_heading_role(q: PreparedQuery, hits: list[Hit], best: Hit, policy: Compo
         if not role.instead_of(best.chunk) or not role.asks(whole if role.whole else asked):
             continue
         for hit in hits[: policy.role_window if role.wide else policy.chunks_considered]:
-            if hit.score >= role.ratio * best.score and role.plays(hit.chunk):
+            # (never a form's fill-in part: 「{{if my_number}}…」 is a template, not an answer)
+            if (
+                hit.score >= role.ratio * best.score
+                and role.plays(hit.chunk)
+                and "{{" not in hit.chunk.text
+            ):
                 return hit
     return best
 
