@@ -256,6 +256,11 @@ def test_the_question_is_its_sentence_that_asks() -> None:
 @pytest.mark.parametrize(
     "question, expected",
     [
+        # a law named, and a section that names it
+        ("番号法で再委託に必要なのは？", "許諾"),
+        ("民法上、準委任の受託者に報告義務はある？", "645条"),
+        # 準拠法 is a clause, not a law to look for by name
+        ("NDAの準拠法はどう決めればいい？", "秘密保持契約"),
         # 経理 (a concept the glossary knows only to tell it apart) is the asker's world here
         (
             "来月から経理のデータ入力をA社に外注するのですが、契約書にはどんなセキュリティ関係の"
@@ -310,6 +315,7 @@ def test_english_answers_say_the_sources_are_japanese(assistant: Assistant) -> N
         "How many audits a year does our internal policy require?",
         # a law the knowledge base knows, asked for a provision it does not hold (its penalties)
         "番号法で、特定個人情報ファイルを正当な理由なく提供した場合の罰則は何年以下ですか。",
+        "マイナンバー法の罰則は？",  # the law is known, its penalties are not
         # the question itself names what the knowledge base lacks, after a background clause
         "委託先からの漏えいに備えてサイバー保険に入りたいのですが、年間保険料の相場は？",
     ],

@@ -25,7 +25,7 @@ from bot.assistant.models import Answer, Citation, Reference
 from bot.assistant.parts import Part, question_parts
 from bot.knowledge.loaders import LIST_ITEM
 from bot.knowledge.models import Chunk, DocMeta
-from bot.knowledge.query import PreparedQuery
+from bot.knowledge.query import KeyTerm, PreparedQuery
 from bot.knowledge.search import Hit, HybridSearcher, KnowledgeBase, SearchResult, sentence_features
 from bot.knowledge.text import has_japanese, normalize
 
@@ -112,9 +112,14 @@ def compose_answer(
             s -= policy.placeholder_penalty
         return s
 
-    if q.lang == "ja" and best.coverage == 0 and (best.similarity or 0.0) < policy.unrelated_sim:
-        # the section that would answer holds none of the question's words and is not close in
-        # meaning: the words were covered elsewhere (社内, システム, パスワード), not the question
+    if (
+        q.lang == "ja"
+        and _coverage_beyond_laws(q, result, kb.normalized_text(kb.position[best.chunk.id])) == 0
+        and (best.similarity or 0.0) < policy.unrelated_sim
+    ):
+        # the section that would answer holds none of the question's words (a law's name aside:
+        # 「マイナンバー法の罰則は？」 is not answered by its rule on subcontracting) and is not
+        # close in meaning: the words were covered elsewhere (社内, システム, パスワード)
         return "", [], cov
     if _names_other_law(q, kb, best):
         # 「番号法で…の罰則は？」 answered with the APPI's penalties: the law asked about is not
@@ -167,10 +172,24 @@ def compose_answer(
     return "\n".join(lines), citations, cov
 
 
+def _is_law(term: KeyTerm) -> bool:
+    """A law the glossary knows by name (番号法, 民法, 不正競争防止法…; 準拠法 is a clause)."""
+    return term.from_glossary and term.text.endswith("法") and term.text != "準拠法"
+
+
+def _coverage_beyond_laws(q: PreparedQuery, result: SearchResult, norm_text: str) -> float:
+    """The share of the question's key terms a text holds, the laws it names left out when it
+    names anything else."""
+    keep = [i for i, t in enumerate(q.key_terms) if not _is_law(t)] or list(range(len(q.key_terms)))
+    return HybridSearcher.coverage(
+        [q.key_terms[i] for i in keep], [result.key_weights[i] for i in keep], norm_text
+    )
+
+
 def _names_other_law(q: PreparedQuery, kb: KnowledgeBase, best: Hit) -> bool:
     """Whether the question names a law (a glossary concept: 番号法, 民法…) that the answering
     section, with its document's title, never names."""
-    laws = [t for t in q.key_terms if t.from_glossary and t.text.endswith("法")]
+    laws = [t for t in q.key_terms if _is_law(t)]
     if not laws:
         return False
     chunk = best.chunk
