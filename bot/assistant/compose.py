@@ -378,6 +378,19 @@ def _not(predicate: Callable[[str], bool]) -> Callable[[str], bool]:
     return lambda text: not predicate(text)
 
 
+def _towards(
+    asks: Callable[[str], bool],
+    heading: Callable[[str], bool],
+    ratio: float,
+    on: Callable[[Callable[[str], bool]], Callable[[Chunk], bool]] = _heading,
+    whole: bool = False,
+    wide: bool = False,
+) -> _HeadingRole:
+    """A close section whose heading (`on`: the heading alone, or with its document's title) is
+    of the kind, instead of a best one that is not."""
+    return _HeadingRole(asks, on(_not(heading)), on(heading), ratio, whole, wide)
+
+
 def _setting_roles() -> tuple[_HeadingRole, ...]:
     """A question set in a setting (abroad, the public sector, My Number) is answered by a close
     section specific to it, and a question that names no such setting by a close section that is
@@ -389,23 +402,9 @@ def _setting_roles() -> tuple[_HeadingRole, ...]:
         roles.append(
             # (the document's title counts here: a section of a document about sending data
             # abroad is about it, whatever its own heading says)
-            _HeadingRole(
-                asks=named,
-                instead_of=_titled(_not(specific)),
-                plays=_titled(specific),
-                ratio=0.8,
-                whole=True,
-            )
+            _towards(named, specific, 0.8, on=_titled, whole=True)
         )
-        roles.append(
-            _HeadingRole(
-                asks=_not(named),
-                instead_of=_heading(specific),
-                plays=_heading(_not(specific)),
-                ratio=0.8,
-                whole=True,
-            )
-        )
+        roles.append(_towards(_not(named), _not(specific), 0.8, whole=True))
     return tuple(roles)
 
 
@@ -413,14 +412,7 @@ _HEADING_ROLES = (
     *_setting_roles(),
     # what to do first when something has leaked: the first steps, not the case that resembles
     # the situation told, nor the rule of the report
-    _HeadingRole(
-        asks=lambda q: _ASKS_FIRST(q) and _INCIDENT(q),
-        instead_of=_heading(lambda h: not _FIRST_STEPS(h)),
-        plays=_heading(_FIRST_STEPS),
-        ratio=0.55,
-        whole=True,
-        wide=True,
-    ),
+    _towards(lambda q: _ASKS_FIRST(q) and _INCIDENT(q), _FIRST_STEPS, 0.55, whole=True, wide=True),
     # a question about what happened in a case: the case's own account, not a clause or guidance
     # on the same subject (「飲み会の後でUSBなくした自治体の事件、結局漏れたの？」)
     _HeadingRole(
@@ -432,51 +424,37 @@ _HEADING_ROLES = (
     ),
     # who answers for it: the section on the entrusting party's liability (「孫請けがやらかしたら
     # うちのせいにもなる？」)
-    _HeadingRole(
-        asks=_finds(
+    _towards(
+        _finds(
             r"責任|のせい|関係ない|無関係|違反になる|問われ|liab|responsib|our problem"
             r"|their problem|blame|on the hook"
         ),
-        instead_of=_heading(lambda h: not _NAMES_LIABILITY(h)),
-        plays=_heading(_NAMES_LIABILITY),
-        ratio=0.8,
+        _NAMES_LIABILITY,
+        0.8,
     ),
     # a why-question is answered by the section that gives the reasons, when it is close
-    _HeadingRole(
-        asks=_finds(r"なんで|なぜ|何故|どうして|理由|\bwhy\b"),
-        instead_of=_heading(lambda h: not _GIVES_REASONS(h)),
-        plays=_heading(_GIVES_REASONS),
-        ratio=0.8,
-    ),
+    _towards(_finds(r"なんで|なぜ|何故|どうして|理由|\bwhy\b"), _GIVES_REASONS, 0.8),
     # a case's lessons answer what to learn from it, not what happened, how many, or what to do
     # (asked only of a case: one more answered and one more first sentence of the sets)
-    _HeadingRole(
-        asks=lambda q: not _ASKS_LESSONS(q),
-        instead_of=_heading(_LESSONS),
-        plays=_heading(lambda h: not _LESSONS(h)),
-        ratio=0.8,
-        whole=True,
-    ),
+    _towards(_not(_ASKS_LESSONS), _not(_LESSONS), 0.8, whole=True),
     # what goes into a thing is answered by a close heading that names its contents (条項, 事項),
     # not by one that says what it is (「秘密保持契約（NDA）とは」) or when it applies
-    _HeadingRole(
-        asks=_finds(
+    _towards(
+        _finds(
             r"条項|項目|事項|盛り込|入れ|記載|書く|\binclude|\bcontain|\bclauses?\b"
             r"|\bprovisions?\b|\bitems?\b"
         ),
-        instead_of=_heading(lambda h: not _NAMES_CONTENTS(h)),
-        plays=_heading(_NAMES_CONTENTS),
-        ratio=0.9,
+        _NAMES_CONTENTS,
+        0.9,
     ),
     # and the mirror: 「請負契約とはどのような契約か」 (holdout2: one more answered, nothing lost)
-    _HeadingRole(
-        asks=_finds(
+    _towards(
+        _finds(
             r"とは|って何|ってなに|とはどういう|どういう(契約|制度|意味)|what (is|are)\b|\bmean\b"
             r"|\bdefin"
         ),
-        instead_of=_heading(lambda h: not _DEFINES(h)),
-        plays=_heading(_DEFINES),
-        ratio=0.9,
+        _DEFINES,
+        0.9,
     ),
 )
 
