@@ -5,9 +5,11 @@ questions; and only a close section (by score) replaces the best one."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.assistant.compose import ComposePolicy, _by_heading_role
 from bot.knowledge.glossary import Glossary
-from bot.knowledge.models import Chunk
+from bot.knowledge.models import Chunk, DocMeta
 from bot.knowledge.query import prepare_query
 from bot.knowledge.search import Hit
 
@@ -145,8 +147,15 @@ def test_a_question_about_a_case_gets_the_case_document() -> None:
         8.5,
         0.5,
     )
-    assert _choose("USBをなくした自治体の事件、結局漏れたの？", [clause, account]) is account
-    assert _choose("記録媒体条項には何を書く？", [clause, account]) is clause
+    case = DocMeta(
+        title="A市の事案", kind="case", sources=[{"title": "x"}], as_of=dt.date(2026, 1, 1)
+    )
+    docs = {"knowledge/cases/a.md": case}
+    hits = [clause, account]
+    told = "USBをなくした自治体の事件、結局漏れたの？"
+    assert _by_heading_role(prepare_query(told, GLOSSARY), hits, clause, POLICY, docs) is account
+    asked = prepare_query("記録媒体条項には何を書く？", GLOSSARY)
+    assert _by_heading_role(asked, hits, clause, POLICY, docs) is clause
 
 
 def test_what_to_do_first_after_a_leak_gets_the_first_steps() -> None:

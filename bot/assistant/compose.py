@@ -16,7 +16,7 @@ knowledge base does not hold is refused instead of being answered with whatever 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.assistant.answer_type import AnswerType, answer_type, asks_for_list
@@ -99,7 +99,7 @@ def compose_answer(
     scorer, weights = result.scorer, result.key_weights
     expected = answer_type(q.text)
     best = _best_section_hit(kb, hits, expected, policy)
-    best = _by_heading_role(q, hits, best, policy)
+    best = _by_heading_role(q, hits, best, policy, kb.docs)
     top_score = best.score or 1.0
 
     def score(sentence: str, chunk: Chunk, tokens: frozenset[str], hit_score: float) -> float:
@@ -302,8 +302,8 @@ class _HeadingRole:
     (`plays`) answers instead."""
 
     asks: Callable[[str], bool]
-    instead_of: Callable[[Chunk], bool]
-    plays: Callable[[Chunk], bool]
+    instead_of: Callable[[Chunk, str], bool]  # a chunk, and its document's kind (case, law…)
+    plays: Callable[[Chunk, str], bool]
     ratio: float
     whole: bool = False
     # looks past the hits weighed for coverage, as far as the policy's role window: a situation
@@ -334,18 +334,18 @@ _GIVES_REASONS = _finds(r"理由|なぜ")
 _ASKS_CASE = _finds(r"事件|事案|事例|やつ|ケース|\bincident\b|\bcase\b")
 
 
-def _heading(predicate: Callable[[str], bool]) -> Callable[[Chunk], bool]:
-    return lambda chunk: predicate(chunk.section)
+def _heading(predicate: Callable[[str], bool]) -> Callable[[Chunk, str], bool]:
+    return lambda chunk, _kind: predicate(chunk.section)
 
 
-def _titled(predicate: Callable[[str], bool]) -> Callable[[Chunk], bool]:
-    return lambda chunk: predicate(f"{chunk.title}\n{chunk.section}")
+def _titled(predicate: Callable[[str], bool]) -> Callable[[Chunk, str], bool]:
+    return lambda chunk, _kind: predicate(f"{chunk.title}\n{chunk.section}")
 
 
-def _tells_case(chunk: Chunk) -> bool:
+def _tells_case(chunk: Chunk, kind: str) -> bool:
     """A case document's own account (not its lessons): a question about a case's committee or
     arrest is answered by that case's section, whatever its heading says."""
-    return "cases/" in chunk.source and not _LESSONS(chunk.section)
+    return kind == "case" and not _LESSONS(chunk.section)
 
 
 _NAMES_LIABILITY = _finds(r"責任|違反")
@@ -382,7 +382,7 @@ def _towards(
     asks: Callable[[str], bool],
     heading: Callable[[str], bool],
     ratio: float,
-    on: Callable[[Callable[[str], bool]], Callable[[Chunk], bool]] = _heading,
+    on: Callable[[Callable[[str], bool]], Callable[[Chunk, str], bool]] = _heading,
     whole: bool = False,
     wide: bool = False,
 ) -> _HeadingRole:
@@ -417,7 +417,7 @@ _HEADING_ROLES = (
     # on the same subject (「飲み会の後でUSBなくした自治体の事件、結局漏れたの？」)
     _HeadingRole(
         asks=lambda q: _ASKS_CASE(q) and not _ASKS_LESSONS(q),
-        instead_of=lambda c: not _tells_case(c),
+        instead_of=lambda chunk, kind: not _tells_case(chunk, kind),
         plays=_tells_case,
         ratio=0.8,
         wide=True,
@@ -480,7 +480,17 @@ def _counted(asked: str) -> str | None:
     return m.group(1) or _NUMBER_WORDS[m.group(2)]
 
 
-def _by_heading_role(q: PreparedQuery, hits: list[Hit], best: Hit, policy: ComposePolicy) -> Hit:
+def _by_heading_role(
+    q: PreparedQuery,
+    hits: list[Hit],
+    best: Hit,
+    policy: ComposePolicy,
+    docs: Mapping[str, DocMeta] | None = None,
+) -> Hit:
+    def kind(hit: Hit) -> str:
+        meta = (docs or {}).get(hit.chunk.source)
+        return meta.kind if meta else ""
+
     whole = normalize(q.text)
     asked = normalize(q.asked)  # the question itself, not a situation told before it
     count = _counted(asked.lower())
@@ -493,13 +503,15 @@ def _by_heading_role(q: PreparedQuery, hits: list[Hit], best: Hit, policy: Compo
                 if hit.score >= policy.count_ratio * best.score and names.search(hit.chunk.section):
                     return hit
     for role in _HEADING_ROLES:
-        if not role.instead_of(best.chunk) or not role.asks(whole if role.whole else asked):
+        if not role.instead_of(best.chunk, kind(best)) or not role.asks(
+            whole if role.whole else asked
+        ):
             continue
         for hit in hits[: policy.role_window if role.wide else policy.chunks_considered]:
             # (never a form's fill-in part: 「{{if my_number}}…」 is a template, not an answer)
             if (
                 hit.score >= role.ratio * best.score
-                and role.plays(hit.chunk)
+                and role.plays(hit.chunk, kind(hit))
                 and "{{" not in hit.chunk.text
             ):
                 return hit
