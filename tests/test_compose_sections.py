@@ -96,6 +96,17 @@ def test_a_question_set_in_a_setting_gets_the_section_specific_to_it() -> None:
     assert _choose("マイナンバーの事務を再委託するには？", [general, form]) is general
 
 
+def test_a_public_model_asked_for_gets_what_the_public_body_published() -> None:
+    notes = _hit("ひな形を使うときの注意（法務部門のレビュー）", 10.0)
+    others = [_hit(f"関連{i}", 9.0 - i) for i in range(2)]
+    meti = _hit("経済産業省「秘密情報の保護ハンドブック」の参考例", 6.5)
+    hits = [notes, *others, meti]
+    assert _choose("NDAの公的なひな形ってないの？", hits) is meti
+    assert _choose("国が出しているひな形はありますか？", hits) is meti
+    assert _choose("外国のひな形を使うときの注意は？", hits) is notes  # 外国の is no 国の
+    assert _choose("ひな形を使うときの注意は？", hits) is notes
+
+
 def test_a_why_question_gets_the_section_that_gives_the_reasons() -> None:
     other, reasons = _hit("指示9（サプライチェーン全体の対策）", 10.0), _hit("管理する理由", 8.5)
     assert _choose("なんで委託先まで管理しなきゃいけないの？", [other, reasons]) is reasons

@@ -350,6 +350,7 @@ def _tells_case(chunk: Chunk, kind: str) -> bool:
 
 _NAMES_LIABILITY = _finds(r"責任|違反")
 _NAMES_CONTENTS = _finds(r"条項|項目|事項|記載|盛り込")
+_NAMES_PUBLIC_BODY = _finds(r"経済産業省|個人情報保護委員会|IPA|JIPDEC|ISMS-AC|ハンドブック")
 _ABROAD = _finds(r"外国|海外|国外|越境")
 _ASKS_ABROAD = _finds(
     r"外国|海外|国外|越境|外資|米国|アメリカ|中国|韓国|台湾|インド|ベトナム|フィリピン|タイの|シンガポール"
@@ -431,6 +432,14 @@ _HEADING_ROLES = (
         ),
         _NAMES_LIABILITY,
         0.8,
+    ),
+    # a public model or an official source asked for (「公的なひな形はない？」「経産省のひな形」):
+    # the section on what the public body published, not the notes to our own template
+    _towards(
+        _finds(r"公的|(?<!外)国(の|が)|官公庁|公式|経産省|経済産業省|\bofficial\b|government"),
+        _NAMES_PUBLIC_BODY,
+        0.6,
+        whole=True,
     ),
     # a why-question is answered by the section that gives the reasons, when it is close
     _towards(_finds(r"なんで|なぜ|何故|どうして|理由|\bwhy\b"), _GIVES_REASONS, 0.8),
