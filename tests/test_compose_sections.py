@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.assistant.compose import ComposePolicy, _by_heading_role
+from bot.assistant.compose import ComposePolicy
+from bot.assistant.heading_roles import by_heading_role
 from bot.knowledge.glossary import Glossary
 from bot.knowledge.models import Chunk, DocMeta
 from bot.knowledge.query import prepare_query
@@ -17,15 +18,19 @@ GLOSSARY = Glossary([])
 POLICY = ComposePolicy()
 
 
-def _hit(section: str, score: float) -> Hit:
-    chunk = Chunk(
-        id=section, source="cases/x.md", title="X社の事件", section=section, text="…", position=0
-    )
+def _hit(
+    section: str,
+    score: float,
+    source: str = "cases/x.md",
+    title: str = "X社の事件",
+    text: str = "…",
+) -> Hit:
+    chunk = Chunk(id=section, source=source, title=title, section=section, text=text, position=0)
     return Hit(chunk, score, 0.5)
 
 
 def _choose(question: str, hits: list[Hit]) -> Hit:
-    return _by_heading_role(prepare_query(question, GLOSSARY), hits, hits[0], POLICY)
+    return by_heading_role(prepare_query(question, GLOSSARY), hits, hits[0], POLICY)
 
 
 def test_a_question_about_the_case_gets_the_case_not_its_lessons() -> None:
@@ -81,18 +86,7 @@ def test_a_question_set_in_a_setting_gets_the_section_specific_to_it() -> None:
     )
     assert _choose("マイナンバーの事務を再委託するには？", [my_number, general]) is my_number
     # a form's fill-in part is never chosen by a role
-    form = Hit(
-        Chunk(
-            id="f",
-            source="knowledge/templates/nda.md",
-            title="NDA",
-            section="番号法の条項",
-            text="{{if my_number}}…",
-            position=0,
-        ),
-        9.0,
-        0.5,
-    )
+    form = _hit("番号法の条項", 9.0, "knowledge/templates/nda.md", "NDA", "{{if my_number}}…")
     assert _choose("マイナンバーの事務を再委託するには？", [general, form]) is general
 
 
@@ -134,39 +128,17 @@ def test_who_answers_for_it_gets_the_section_on_liability() -> None:
 
 
 def test_a_question_about_a_case_gets_the_case_document() -> None:
-    clause = Hit(
-        Chunk(
-            id="c",
-            source="knowledge/templates/x.md",
-            title="条項",
-            section="記録媒体条項",
-            text="…",
-            position=0,
-        ),
-        10.0,
-        0.5,
-    )
-    account = Hit(
-        Chunk(
-            id="a",
-            source="knowledge/cases/a.md",
-            title="A市の事案",
-            section="第三者委員会の指摘",
-            text="…",
-            position=0,
-        ),
-        8.5,
-        0.5,
-    )
+    clause = _hit("記録媒体条項", 10.0, "knowledge/templates/x.md", "条項")
+    account = _hit("第三者委員会の指摘", 8.5, "knowledge/cases/a.md", "A市の事案")
     case = DocMeta(
         title="A市の事案", kind="case", sources=[{"title": "x"}], as_of=dt.date(2026, 1, 1)
     )
     docs = {"knowledge/cases/a.md": case}
     hits = [clause, account]
     told = "USBをなくした自治体の事件、結局漏れたの？"
-    assert _by_heading_role(prepare_query(told, GLOSSARY), hits, clause, POLICY, docs) is account
+    assert by_heading_role(prepare_query(told, GLOSSARY), hits, clause, POLICY, docs) is account
     asked = prepare_query("記録媒体条項には何を書く？", GLOSSARY)
-    assert _by_heading_role(asked, hits, clause, POLICY, docs) is clause
+    assert by_heading_role(asked, hits, clause, POLICY, docs) is clause
 
 
 def test_what_to_do_first_after_a_leak_gets_the_first_steps() -> None:

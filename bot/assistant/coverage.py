@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from bot.assistant.answer_type import answer_type
 from bot.knowledge.query import PreparedQuery
-from bot.knowledge.search import Hit, HybridSearcher, SearchResult
+from bot.knowledge.search import HybridSearcher, SearchResult
 from bot.knowledge.text import normalize
 
 
@@ -116,7 +116,7 @@ def assess(
     if told:
         key = max(
             key,
-            *(HybridSearcher.coverage(q.key_terms, shares, normalize(_text_of(h))) for h in hits),
+            *(HybridSearcher.coverage(q.key_terms, shares, h.normalized) for h in hits),
         )
     limits = CALIBRATED.get(result.embedder or "")
     sim = hits[0].similarity if limits is not None else None
@@ -144,8 +144,3 @@ def assess(
     # one figure for traces and the JSON: words and meaning, each against its own line
     confidence = 0.5 * min(1.0, key) + 0.5 * max(0.0, min(1.0, (sim - 0.75) / 0.2))
     return Coverage(ok, round(confidence, 3), key, sim, absent)
-
-
-def _text_of(hit: Hit) -> str:
-    c = hit.chunk
-    return f"{c.title}\n{c.section}\n{c.text}"

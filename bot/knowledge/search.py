@@ -69,6 +69,9 @@ class Hit:
     score: float
     coverage: float  # share (by idf) of the question's key terms found in this chunk
     similarity: float | None = None  # cosine of the question's and the chunk's vectors
+    # the chunk's title, section and text, normalised (what `coverage` was measured on), so that
+    # coverage with other weights needs no second normalisation
+    normalized: str = field(default="", repr=False)
 
 
 @dataclass
@@ -283,6 +286,7 @@ class HybridSearcher:
                 final[i],
                 self.coverage(q.key_terms, weights, kb.normalized_text(i)),
                 None if sims is None else float(sims[i]),
+                kb.normalized_text(i),
             )
             for i in order
         ]

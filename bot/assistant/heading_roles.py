@@ -1,0 +1,255 @@
+"""Which of the close sections answers, by what its heading is about: a question about a case
+by the case's own document, what to do first after a leak by the first steps, a why-question by
+the reasons, a question set abroad (or in the public sector, or in My Number work) by a section
+specific to that setting and one that names no such setting by one that is not, and so on. Each
+role names what the question asks, the kind of section that does not answer it, and the kind
+that does; a close section (its score within the role's share of the best) of that kind answers
+instead. Measured with `itaku bench kb`: see each role's comment."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.knowledge.models import Chunk, DocMeta
+from bot.knowledge.query import PreparedQuery
+from bot.knowledge.search import Hit
+from bot.knowledge.text import normalize
+
+if TYPE_CHECKING:
+    from bot.assistant.compose import ComposePolicy
+
+
+@dataclass(frozen=True)
+class _HeadingRole:
+    """What a kind of heading answers. When the question asks for it (`asks`, on the question
+    itself or, with `whole`, on the situation told too), and the best section's heading is of the
+    kind that does not (`instead_of`), a close section (score within `ratio`) whose heading does
+    (`plays`) answers instead."""
+
+    asks: Callable[[str], bool]
+    instead_of: Callable[[Chunk, str], bool]  # a chunk, and its document's kind (case, law…)
+    plays: Callable[[Chunk, str], bool]
+    ratio: float
+    whole: bool = False
+    # looks past the hits weighed for coverage, as far as the policy's role window: a situation
+    # told at length outweighs the words of a short question (「…誤送信で流出したことが分かりま
+    # した。まず何から手を付ければ？」 ranks the case of an e-mail sent amiss first, the first
+    # steps sixth)
+    wide: bool = False
+
+
+def _finds(pattern: str) -> Callable[[str], bool]:
+    compiled = re.compile(pattern)
+    return lambda text: compiled.search(text) is not None
+
+
+_LESSONS = _finds(r"教訓|に学ぶ")
+_DEFINES = _finds(r"とは")
+_ASKS_LESSONS = _finds(r"教訓|学べる|学ぶ|活か|lesson|learn|takeaway")
+_ASKS_FIRST = _finds(
+    r"まず|最初|初動|真っ先|手始め|すぐ(に)?(何|なに|やる|する)|first (step|thing)|do first"
+    r"|immediately|right away"
+)
+_INCIDENT = _finds(
+    r"漏え|漏洩|漏れ|流出|紛失|なくし|無くし|盗|誤送信|ランサム|感染|不正アクセス|事故|インシデント"
+    r"|やられ|breach|leak|lost|stolen|ransomware|incident|hack"
+)
+_FIRST_STEPS = _finds(r"最初|初動|直後")
+_GIVES_REASONS = _finds(r"理由|なぜ")
+_ASKS_CASE = _finds(r"事件|事案|事例|やつ|ケース|\bincident\b|\bcase\b")
+
+
+def _heading(predicate: Callable[[str], bool]) -> Callable[[Chunk, str], bool]:
+    return lambda chunk, _kind: predicate(chunk.section)
+
+
+def _titled(predicate: Callable[[str], bool]) -> Callable[[Chunk, str], bool]:
+    return lambda chunk, _kind: predicate(f"{chunk.title}\n{chunk.section}")
+
+
+def _tells_case(chunk: Chunk, kind: str) -> bool:
+    """A case document's own account (not its lessons): a question about a case's committee or
+    arrest is answered by that case's section, whatever its heading says."""
+    return kind == "case" and not _LESSONS(chunk.section)
+
+
+_NAMES_LIABILITY = _finds(r"責任|違反")
+_NAMES_CONTENTS = _finds(r"条項|項目|事項|記載|盛り込")
+_NAMES_PUBLIC_BODY = _finds(r"経済産業省|個人情報保護委員会|IPA|JIPDEC|ISMS-AC|ハンドブック")
+_ABROAD = _finds(r"外国|海外|国外|越境")
+_ASKS_ABROAD = _finds(
+    r"外国|海外|国外|越境|外資|米国|アメリカ|中国|韓国|台湾|インド|ベトナム|フィリピン|タイの|シンガポール"
+    r"|マレーシア|インドネシア|英国|イギリス|欧州|ヨーロッパ|ドイツ|フランス|カナダ|オーストラリア"
+    r"|\beu\b|\bus\b|\busa\b|\buk\b|apec|cbpr|overseas|foreign|abroad|cross-border|country"
+    r"|countries|international|offshore|china|india|vietnam|philippines|singapore|korea|taiwan"
+    r"|europe|america|britain|germany|france|canada|australia"
+)
+# Settings a section may be specific to: (what names it in a question, what names it in a heading)
+_SETTINGS = (
+    (_ASKS_ABROAD, _ABROAD),
+    (
+        _finds(
+            r"自治体|官公庁|公共|市役所|県庁|行政|市から|県から|国から|public sector|government|municipal"
+        ),
+        _finds(r"公共|自治体|官公庁|行政"),
+    ),
+    (
+        _finds(r"マイナンバー|番号法|特定個人情報|my ?number|individual number"),
+        _finds(r"番号法|マイナンバー"),
+    ),
+)
+
+
+def _not(predicate: Callable[[str], bool]) -> Callable[[str], bool]:
+    return lambda text: not predicate(text)
+
+
+def _towards(
+    asks: Callable[[str], bool],
+    heading: Callable[[str], bool],
+    ratio: float,
+    on: Callable[[Callable[[str], bool]], Callable[[Chunk, str], bool]] = _heading,
+    whole: bool = False,
+    wide: bool = False,
+) -> _HeadingRole:
+    """A close section whose heading (`on`: the heading alone, or with its document's title) is
+    of the kind, instead of a best one that is not."""
+    return _HeadingRole(asks, on(_not(heading)), on(heading), ratio, whole, wide)
+
+
+def _setting_roles() -> tuple[_HeadingRole, ...]:
+    """A question set in a setting (abroad, the public sector, My Number) is answered by a close
+    section specific to it, and a question that names no such setting by a close section that is
+    not (「外注先に顧客リスト渡すのって、同意いらないの？」 is answered by the entrustment exception,
+    not by the consent a foreign recipient needs; 「外注先が勝手に再委託するのってアリ？」 not by
+    the My Number Act)."""
+    roles = []
+    for named, specific in _SETTINGS:
+        roles.append(
+            # (the document's title counts here: a section of a document about sending data
+            # abroad is about it, whatever its own heading says)
+            _towards(named, specific, 0.8, on=_titled, whole=True)
+        )
+        roles.append(_towards(_not(named), _not(specific), 0.8, whole=True))
+    return tuple(roles)
+
+
+_HEADING_ROLES = (
+    *_setting_roles(),
+    # what to do first when something has leaked: the first steps, not the case that resembles
+    # the situation told, nor the rule of the report
+    _towards(lambda q: _ASKS_FIRST(q) and _INCIDENT(q), _FIRST_STEPS, 0.55, whole=True, wide=True),
+    # a question about what happened in a case: the case's own account, not a clause or guidance
+    # on the same subject (「飲み会の後でUSBなくした自治体の事件、結局漏れたの？」)
+    _HeadingRole(
+        asks=lambda q: _ASKS_CASE(q) and not _ASKS_LESSONS(q),
+        instead_of=lambda chunk, kind: not _tells_case(chunk, kind),
+        plays=_tells_case,
+        ratio=0.8,
+        wide=True,
+    ),
+    # who answers for it: the section on the entrusting party's liability (「孫請けがやらかしたら
+    # うちのせいにもなる？」)
+    _towards(
+        _finds(
+            r"責任|のせい|関係ない|無関係|違反になる|問われ|liab|responsib|our problem"
+            r"|their problem|blame|on the hook"
+        ),
+        _NAMES_LIABILITY,
+        0.8,
+    ),
+    # a public model or an official source asked for (「公的なひな形はない？」「経産省のひな形」):
+    # the section on what the public body published, not the notes to our own template
+    _towards(
+        _finds(r"公的|(?<!外)国(の|が)|官公庁|公式|経産省|経済産業省|\bofficial\b|government"),
+        _NAMES_PUBLIC_BODY,
+        0.6,
+        whole=True,
+    ),
+    # a why-question is answered by the section that gives the reasons, when it is close
+    _towards(_finds(r"なんで|なぜ|何故|どうして|理由|\bwhy\b"), _GIVES_REASONS, 0.8),
+    # a case's lessons answer what to learn from it, not what happened, how many, or what to do
+    # (asked only of a case: one more answered and one more first sentence of the sets)
+    _towards(_not(_ASKS_LESSONS), _not(_LESSONS), 0.8, whole=True),
+    # what goes into a thing is answered by a close heading that names its contents (条項, 事項),
+    # not by one that says what it is (「秘密保持契約（NDA）とは」) or when it applies
+    _towards(
+        _finds(
+            r"条項|項目|事項|盛り込|入れ|記載|書く|\binclude|\bcontain|\bclauses?\b"
+            r"|\bprovisions?\b|\bitems?\b"
+        ),
+        _NAMES_CONTENTS,
+        0.9,
+    ),
+    # and the mirror: 「請負契約とはどのような契約か」 (holdout2: one more answered, nothing lost)
+    _towards(
+        _finds(
+            r"とは|って何|ってなに|とはどういう|どういう(契約|制度|意味)|what (is|are)\b|\bmean\b"
+            r"|\bdefin"
+        ),
+        _DEFINES,
+        0.9,
+    ),
+)
+
+
+_COUNT_ASKED = re.compile(
+    r"(\d+)\s*(?:つ|個|項目|点|類型|段階)"
+    r"|\b(two|three|four|five|six|seven|eight|nine|ten)\s+(?:\w+\s+)?(?:measures|steps|things"
+    r"|items|points|types|kinds|categories|duties|obligations|cases|conditions|requirements|ways)"
+)
+_NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"], start=2
+    )
+}
+
+
+def _counted(asked: str) -> str | None:
+    """The number of things the question names (「措置を3つ挙げて」, "the three measures")."""
+    m = _COUNT_ASKED.search(asked)
+    if m is None:
+        return None
+    return m.group(1) or _NUMBER_WORDS[m.group(2)]
+
+
+def by_heading_role(
+    q: PreparedQuery,
+    hits: list[Hit],
+    best: Hit,
+    policy: ComposePolicy,
+    docs: Mapping[str, DocMeta] | None = None,
+) -> Hit:
+    def kind(hit: Hit) -> str:
+        meta = (docs or {}).get(hit.chunk.source)
+        return meta.kind if meta else ""
+
+    whole = normalize(q.text)
+    asked = normalize(q.asked)  # the question itself, not a situation told before it
+    count = _counted(asked.lower())
+    if count is not None:
+        # a question that names how many things it wants: a close section whose heading names
+        # as many (「委託先監督の3つの義務」 for 「求められている措置を3つ挙げて」)
+        names = re.compile(rf"(?<!\d){count}\s*(?:つ|項目|類型|段階|個)")
+        if not names.search(best.chunk.section):
+            for hit in hits[: policy.role_window]:
+                if hit.score >= policy.count_ratio * best.score and names.search(hit.chunk.section):
+                    return hit
+    for role in _HEADING_ROLES:
+        if not role.instead_of(best.chunk, kind(best)) or not role.asks(
+            whole if role.whole else asked
+        ):
+            continue
+        for hit in hits[: policy.role_window if role.wide else policy.chunks_considered]:
+            # (never a form's fill-in part: 「{{if my_number}}…」 is a template, not an answer)
+            if (
+                hit.score >= role.ratio * best.score
+                and role.plays(hit.chunk, kind(hit))
+                and "{{" not in hit.chunk.text
+            ):
+                return hit
+    return best
