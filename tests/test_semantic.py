@@ -328,6 +328,11 @@ def test_english_answers_say_the_sources_are_japanese(assistant: Assistant) -> N
         "マイナンバー法の罰則は？",  # the law is known, its penalties are not
         # the question itself names what the knowledge base lacks, after a background clause
         "委託先からの漏えいに備えてサイバー保険に入りたいのですが、年間保険料の相場は？",
+        # the company's own plans, an act the knowledge base does not hold, and a question of
+        # two parts whose first one's subject is absent
+        "弊社の次回の委託先監査はいつやる予定？",
+        "What does the Labor Standards Act say about overtime for a vendor's staff?",
+        "テレワークの申請は何日前までに出せばいい？あと誓約書も要る？",
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
@@ -340,6 +345,11 @@ def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
     [
         "AWSに顧客データを置くのって委託になる？",  # a named service the glossary knows
         "個人情報保護法の罰金の上限は？",
+        "Under the My Number Act, may a contractor subcontract the work without our permission?",
+        "What did the PPC do after the NTT Marketing Act ProCX leak?",  # "Act" inside a name
+        # a plan told as the situation, and a second part that only follows the first
+        "来月から委託先を監査する予定です。監査では何を確認すればいいですか？",
+        "確報の期限は何日以内？不正アクセスの場合も同じ？",
     ],
 )
 def test_named_subjects_the_knowledge_base_knows_are_answered(

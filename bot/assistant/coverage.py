@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from bot.assistant.answer_type import answer_type
 from bot.knowledge.query import PreparedQuery
 from bot.knowledge.search import HybridSearcher, SearchResult
-from bot.knowledge.text import normalize
+from bot.knowledge.text import normalize, split_sentences
 
 
 @dataclass(frozen=True)
@@ -80,17 +80,63 @@ _ASKS_FIGURE = re.compile(
 )
 
 
-def asks_own_rules(text: str) -> bool:
-    """Whether the question asks what the company's own rules say (a figure, a department)."""
+# … or its own plans: when its next audit is, what its budget is (「当社の来期の内部監査はいつ実施
+# される予定ですか？」). Asked in the question itself: a plan told as the situation (「来月から委託
+# する予定です。契約書では何を…」) is the asker's world, not the question.
+_OWN_PLANS = re.compile(
+    r"(うち|当社|弊社|自社|社内|わが社|我が社)[^。？?]{0,25}?"
+    r"(いつ[^。？?]{0,15}予定|予定(日|は|を)|予算|スケジュール)"
+    r"|\bour (?:next|upcoming|own|company'?s?)\b[^.?]{0,30}\b(?:scheduled|budget|schedule)\b"
+)
+
+
+def asks_own_rules(text: str, asked: str | None = None) -> bool:
+    """Whether the question asks what the company's own rules say (a figure, a department) or
+    what its own plans are (`asked`: the question itself, without the situation told before)."""
     norm = normalize(text).lower()
-    return bool(_OWN_RULES.search(norm) and _ASKS_FIGURE.search(norm))
+    if _OWN_RULES.search(norm) and _ASKS_FIGURE.search(norm):
+        return True
+    return bool(_OWN_PLANS.search(normalize(asked if asked is not None else text).lower()))
+
+
+# An English question that names an act (the Corporation Tax Act, the Labor Standards Act) asks
+# about that act: one the glossary does not know is one the knowledge base does not hold
+_ENGLISH_LAW = re.compile(
+    r"\b(?!(?:The|This|That|Japanese|Japan)\b)[A-Z][a-z]+(?: (?:[A-Z][a-z]+|on|of|for|and))* (?:Act|Law)\b(?! [A-Z])"
+)
+
+
+def names_unknown_law(q: PreparedQuery) -> bool:
+    """Whether an English question names an act that no glossary concept (a law) stands for."""
+    if q.lang != "en" or not _ENGLISH_LAW.search(q.text):
+        return False
+    return not any(t.from_glossary and t.text.endswith("法") for t in q.key_terms)
+
+
+def _part_absent(q: PreparedQuery, result: SearchResult) -> float:
+    """The largest absent share (by rarity) of the key terms of one of the question's sentences
+    that ask, where it asks more than one thing (0.0 for a question that asks one)."""
+    parts = split_sentences(q.asked)
+    if len(parts) < 2:
+        return 0.0
+    worst = 0.0
+    for part in parts:
+        text = normalize(part)
+        weights = [
+            (w, a)
+            for t, w, a in zip(q.key_terms, result.key_weights, result.absent, strict=True)
+            if t.occurs_in(text)
+        ]
+        if len(weights) >= 2:
+            worst = max(worst, sum(w for w, a in weights if a) / sum(w for w, _ in weights))
+    return worst
 
 
 def assess(
     q: PreparedQuery, result: SearchResult, min_coverage: float, considered: int
 ) -> Coverage:
     hits = result.hits[:considered]
-    if not hits or not q.key_terms or asks_own_rules(q.text):
+    if not hits or not q.key_terms or asks_own_rules(q.text, q.core or q.asked):
         return Coverage(False, 0.0, 0.0, None, 0.0)
     expected = answer_type(q.text)
     if (
@@ -127,12 +173,15 @@ def assess(
     # 防止法) is about that thing, however close its other words
     # (in the question itself: one named in the situation told first is the asker's world,
     # 「経理のデータ入力を外注するのですが、契約書には…」)
-    named_absent = any(
+    named_absent = names_unknown_law(q) or any(
         a and (t.specific or t.from_glossary) and (not told or t.occurs_in(asked))
         for t, a in zip(q.key_terms, result.absent, strict=True)
     )
     vetoed = (
         (absent >= limits.absent_share and sim < limits.absent_sim)
+        # a question that asks two things is about each of them: one whose subject is absent
+        # (「在宅勤務の申請は何日前まで？情報セキュリティ誓約書も必要？」) is not answered by the other
+        or (_part_absent(q, result) >= limits.absent_share and sim < limits.absent_sim)
         or (named_absent and sim < limits.named_sim)
         # half its weight absent and under a fifth covered (建設工事の施工体制台帳, where only
         # 下請け matches): meaning alone must be closer (none of the sets' 517 in-scope

@@ -32,6 +32,7 @@ DEFAULT_SETS = (
     EVAL_DIR / "questions_holdout2.yaml",  # written by another helper; keep it untuned
     EVAL_DIR / "questions_holdout3.yaml",  # a third helper's, 2026-12-03; untuned as well
     EVAL_DIR / "questions_holdout4.yaml",  # a fourth helper's, 2026-12-03, measured before use
+    EVAL_DIR / "questions_holdout5.yaml",  # a fifth helper's, 2026-12-03, measured before use
 )
 
 
