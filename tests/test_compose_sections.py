@@ -9,6 +9,7 @@ import datetime as dt
 
 from bot.assistant.compose import ComposePolicy
 from bot.assistant.heading_roles import by_heading_role
+from bot.config import PROJECT_ROOT
 from bot.knowledge.glossary import Glossary
 from bot.knowledge.models import Chunk, DocMeta
 from bot.knowledge.query import prepare_query
@@ -173,3 +174,46 @@ def test_sections_without_a_heading_in_two_files_are_not_one_section() -> None:
     a2 = Chunk(id="a2", source="clauses/a.md", title="A", section="", text="…", position=1)
     assert not _same_section(a, b)  # a sentence of b is another source: cited [2], not [1]
     assert _same_section(a, a2)
+
+
+def _choose_with_glossary(question: str, hits: list[Hit]) -> Hit:
+    """With the shipped glossary: the roles that want the question's subject in the heading see
+    its key terms as the assistant does (漏えい, 監査 for "audits")."""
+    glossary = Glossary.load(PROJECT_ROOT / "knowledge" / "glossary.yaml")
+    return by_heading_role(prepare_query(question, glossary), hits, hits[0], POLICY)
+
+
+def test_a_question_about_kinds_gets_the_heading_that_names_the_kinds() -> None:
+    steps = _hit("漏えいが起きたときに最初にすること", 10.0)
+    other_kinds = _hit("業務委託契約の2つの類型（請負と準委任）", 9.6)
+    kinds = _hit("委託先から情報が漏えいする2つの経路（過失と盗用）", 9.0)
+    hits = [steps, other_kinds, kinds]
+    question = "業務委託先から漏えいが起きる場合、大きく分けてどんな起き方がある？"
+    # the kinds of what was asked about (漏えい), not the kinds of contract
+    assert _choose_with_glossary(question, hits) is kinds
+    assert _choose_with_glossary("漏えいが起きたら最初に何をする？", hits) is steps
+
+
+def test_what_the_contract_should_say_gets_the_clause_on_that_subject() -> None:
+    selection = _hit("委託先を選ぶときに確認すること", 10.0)
+    every_clause = _hit("委託契約に盛り込む項目", 9.5)
+    audit_clause = _hit("定期的な立入調査（監査）と報告書の提出を契約に明記する", 8.8)
+    hits = [selection, every_clause, audit_clause]
+    assert (
+        _choose_with_glossary("監査について契約書にはどう書いておけばいい？", hits) is audit_clause
+    )
+    assert _choose_with_glossary("What should the contract say about audits?", hits) is audit_clause
+    assert (
+        _choose_with_glossary("監査では何を確認する？", hits) is selection
+    )  # not asked of the contract
+
+
+def test_what_to_have_the_contractor_hand_in_gets_what_the_request_states() -> None:
+    conditions = _hit("再委託を認める条件", 10.0)
+    request = _hit("再委託承認申請に記載すべき事項", 8.5)
+    hits = [conditions, request]
+    assert (
+        _choose_with_glossary("再委託を承認する前に、委託先から何を出してもらえばいい？", hits)
+        is request
+    )
+    assert _choose_with_glossary("再委託を認める条件は？", hits) is conditions

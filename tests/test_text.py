@@ -49,3 +49,12 @@ def test_stem_english_folds_inflections_consistently() -> None:
 
     assert stem_english("destroying destroyed destroys") == "destroy destroy destroy"
     assert stem_english("breaches policies process 再委託") == "breach policy process 再委託"
+
+
+def test_who_asks_for_a_body_only_when_it_opens_the_question() -> None:
+    from bot.assistant.answer_type import answer_type
+
+    asks = answer_type("Who accredits ISMS certification bodies in Japan?")
+    assert asks is not None and "body" in asks.names
+    relative = answer_type("What should an NDA say about who inside the company may see it?")
+    assert relative is None or "body" not in relative.names

@@ -46,7 +46,9 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     (
         "body",
         re.compile(
-            r"機関|誰が|だれが|どこが|どの団体|どの組織|\bwho\b|which (body|organi[sz]ation)"
+            # ("who" that opens the question, not 「…about who inside the company may see it」)
+            r"機関|誰が|だれが|どこが|どの団体|どの組織|(?:^|[.?!]\s*|\b(?:and|or|but)\s+)who\b"
+            r"|which (body|organi[sz]ation)"
         ),
         # (matched on normalised, lower-case text) a body: 委員会, 協会, 経済産業省, ISMS-AC, JIPDEC
         re.compile(

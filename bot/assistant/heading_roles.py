@@ -39,6 +39,14 @@ class _HeadingRole:
     # した。まず何から手を付ければ？」 ranks the case of an e-mail sent amiss first, the first
     # steps sixth)
     wide: bool = False
+    # the section that answers instead must be about the question's subject too: its heading
+    # names one of the question's key terms, the contract's own words aside (「再委託まわり契約で
+    # 何決めとけば」 by the rules on subcontracting in the contract, not by every clause)
+    topical: bool = False
+
+
+# words every contract question shares: no subject of their own
+_CONTRACT_WORDS = frozenset({"契約", "契約書", "業務委託", "委託", "委託先", "委託元", "委託契約"})
 
 
 def _finds(pattern: str) -> Callable[[str], bool]:
@@ -92,7 +100,7 @@ _SETTINGS = (
     (_ASKS_ABROAD, _ABROAD),
     (
         _finds(
-            r"自治体|官公庁|公共|市役所|県庁|行政|市から|県から|国から|public sector|government|municipal"
+            r"自治体|官公庁|公共|市役所|県庁|行政|市から|県から|国から|public[- ]sector|government|municipal"
         ),
         _finds(r"公共|自治体|官公庁|行政"),
     ),
@@ -114,10 +122,11 @@ def _towards(
     on: Callable[[Callable[[str], bool]], Callable[[Chunk, str], bool]] = _heading,
     whole: bool = False,
     wide: bool = False,
+    topical: bool = False,
 ) -> _HeadingRole:
     """A close section whose heading (`on`: the heading alone, or with its document's title) is
     of the kind, instead of a best one that is not."""
-    return _HeadingRole(asks, on(_not(heading)), on(heading), ratio, whole, wide)
+    return _HeadingRole(asks, on(_not(heading)), on(heading), ratio, whole, wide, topical)
 
 
 def _setting_roles() -> tuple[_HeadingRole, ...]:
@@ -184,6 +193,41 @@ _HEADING_ROLES = (
         _NAMES_CONTENTS,
         0.9,
     ),
+    # what kinds there are (「大きく分けてどのような発生の仕方が？」): a close heading that names the
+    # kinds (2つの経路, 類型), not the steps to take when one happens
+    _towards(
+        _finds(
+            r"大きく分け|種類|類型|パターン|分類|どんなケース|どういうケース|\btypes? of\b"
+            r"|\bkinds? of\b|\bcategor"
+        ),
+        _finds(r"類型|種類|経路|分類|パターン|\d+つの"),
+        0.8,
+        topical=True,
+    ),
+    # what the contract should say about it (「監査って契約書にどんな感じで書いとけば？」): a close
+    # section on what to write into the contract, not on choosing a contractor
+    _towards(
+        _finds(
+            r"契約書?(に|で|には|では|の中)[^。？?]{0,12}(書|定め|決め|盛り込|入れ|明記|規定)"
+            r"|what should (?:the|our|an?|its) (?:contract|agreement) (?:say|include|contain|cover)"
+            r"|\bin the (?:contract|agreement)\b"
+        ),
+        _finds(r"契約[^（）]{0,8}(明記|盛り込|定め|決め|ルール|記載|事項)|条項"),
+        0.8,
+        topical=True,
+    ),
+    # what to have the contractor hand in (「承認する前に先方からどのような情報を出してもらう？」):
+    # a close section on what the request or report must state
+    _towards(
+        _finds(
+            r"出してもら|提出(して)?もら|提出させ|何を(出|提出)|申請書?に(は)?(何|どんな|どのような)"
+            r"|what (?:should|must|do|does) (?:they|the vendor|the contractor|vendors|contractors)"
+            r" (?:submit|provide|send|give)"
+        ),
+        _finds(r"記載すべき|記載事項|提出|申請に"),
+        0.8,
+        topical=True,
+    ),
     # and the mirror: 「請負契約とはどのような契約か」 (holdout2: one more answered, nothing lost)
     _towards(
         _finds(
@@ -215,6 +259,12 @@ def _counted(asked: str) -> str | None:
     if m is None:
         return None
     return m.group(1) or _NUMBER_WORDS[m.group(2)]
+
+
+def _on_subject(q: PreparedQuery, chunk: Chunk) -> bool:
+    """Whether the chunk's heading names one of the question's key terms (not a contract word)."""
+    heading = normalize(chunk.section)
+    return any(t.text not in _CONTRACT_WORDS and t.occurs_in(heading) for t in q.key_terms)
 
 
 def by_heading_role(
@@ -250,6 +300,7 @@ def by_heading_role(
                 hit.score >= role.ratio * best.score
                 and role.plays(hit.chunk, kind(hit))
                 and "{{" not in hit.chunk.text
+                and (not role.topical or _on_subject(q, hit.chunk))
             ):
                 return hit
     return best
