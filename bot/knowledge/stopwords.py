@@ -21,6 +21,8 @@ EN_STOPWORDS = frozenset(
     yes you your
     afterward afterwards against consider don't exactly expect expected found go goes gone hand
     hands instead keep keeps ourselves properly roughly told we'd we'll we're we've well
+    usually typically generally normally commonly cannot can't part parts whole work japan japanese
+    enough inside see seen actual
     """.split()
 )
 
