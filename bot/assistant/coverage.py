@@ -35,6 +35,10 @@ class Thresholds:
     en_sim: float
     en_key: float
     sparse_sim: float  # a question mostly absent and barely covered answers only this close
+    # a situation told in sentences of its own, every absent word in it and none in the question
+    # itself, under half the weight absent: the meaning this close answers (the words of the
+    # asker's world lower the coverage, not the subject)
+    told_sim: float
 
 
 CALIBRATED: dict[str, Thresholds] = {
@@ -46,6 +50,7 @@ CALIBRATED: dict[str, Thresholds] = {
         en_sim=0.862,
         en_key=0.28,
         sparse_sim=0.9,
+        told_sim=0.86,
     ),
 }
 
@@ -177,8 +182,19 @@ def assess(
         a and (t.specific or t.from_glossary) and (not told or t.occurs_in(asked))
         for t, a in zip(q.key_terms, result.absent, strict=True)
     )
+    # 「メルマガ配信を外注するにあたり、顧客DBを丸ごと業者に渡そうとしています。…問題はありますか。」
+    # (a situation of its own sentences: a background clause 「…忘れたんだけど、どうしたらいい？」
+    # is too short to lower the coverage)
+    situated = (
+        bool(q.context)
+        and absent < 0.5
+        and sim >= limits.told_sim
+        and not any(
+            a and t.occurs_in(asked) for t, a in zip(q.key_terms, result.absent, strict=True)
+        )
+    )
     vetoed = (
-        (absent >= limits.absent_share and sim < limits.absent_sim)
+        (absent >= limits.absent_share and sim < limits.absent_sim and not situated)
         # a question that asks two things is about each of them: one whose subject is absent
         # (「在宅勤務の申請は何日前まで？情報セキュリティ誓約書も必要？」) is not answered by the other
         or (_part_absent(q, result) >= limits.absent_share and sim < limits.absent_sim)
@@ -189,7 +205,7 @@ def assess(
         or (absent >= 0.5 and key < 0.2 and sim < limits.sparse_sim)
     )
     english = q.lang == "en" and sim >= limits.en_sim and key >= limits.en_key
-    ok = not vetoed and (key >= min_coverage or sim >= limits.high or english)
+    ok = not vetoed and (key >= min_coverage or sim >= limits.high or english or situated)
     # one figure for traces and the JSON: words and meaning, each against its own line
     confidence = 0.5 * min(1.0, key) + 0.5 * max(0.0, min(1.0, (sim - 0.75) / 0.2))
     return Coverage(ok, round(confidence, 3), key, sim, absent)
