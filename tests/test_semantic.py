@@ -343,6 +343,11 @@ def test_english_answers_say_the_sources_are_japanese(assistant: Assistant) -> N
         # a situation told in the domain's words does not carry a question about something else
         "来週から取引先の工場を見学する予定です。服装で気をつけることはありますか？",
         "ベンダーから見積書が届きました。値引き交渉はどのように進めればいいですか？",
+        # words shared by chance with a case (メール) where the meaning is far; the company's own
+        # results; a law the knowledge base does not hold, named by its contract (派遣契約)
+        "How can I get my work email on my Android phone?",
+        "うちの去年の委託先監査の結果はどうだった？指摘は何件？",
+        "派遣契約って期間の上限は何年？",
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
@@ -360,6 +365,8 @@ def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
         # a plan told as the situation, and a second part that only follows the first
         "来月から委託先を監査する予定です。監査では何を確認すればいいですか？",
         "確報の期限は何日以内？不正アクセスの場合も同じ？",
+        "Which countries does the PPC treat as on par with Japan for data protection?",
+        "委託先監査の結果はどう評価すればいい？",  # results asked of guidance, not of our own
     ],
 )
 def test_named_subjects_the_knowledge_base_knows_are_answered(

@@ -26,6 +26,7 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
         "count",
         re.compile(
             r"何件|何人|何社|何名|何万|何項目|何位|何団体|どのくらい|どれくらい|どれだけ|規模|how many|number of"
+            r"|どんくらい|どんだけ|どれぐらい|どのぐらい"
         ),
         # a number with its counter (人, 件, 社…), not any digit (a date is no count)
         re.compile(

@@ -39,6 +39,9 @@ class Thresholds:
     # itself, under half the weight absent: the meaning this close answers (the words of the
     # asker's world lower the coverage, not the subject)
     told_sim: float
+    # below this the meaning is too far for any words to answer (「How do I set up my work email on
+    # my iPhone?」 shares メール with a case; no in-scope question of the sets is under 0.85)
+    floor_sim: float
 
 
 CALIBRATED: dict[str, Thresholds] = {
@@ -51,6 +54,7 @@ CALIBRATED: dict[str, Thresholds] = {
         en_key=0.28,
         sparse_sim=0.9,
         told_sim=0.86,
+        floor_sim=0.83,
     ),
 }
 
@@ -85,12 +89,12 @@ _ASKS_FIGURE = re.compile(
 )
 
 
-# … or its own plans: when its next audit is, what its budget is (「当社の来期の内部監査はいつ実施
-# される予定ですか？」). Asked in the question itself: a plan told as the situation (「来月から委託
+# … or its own plans and results: when its next audit is, what its budget is, how its last audit
+# went (「当社の来期の内部監査はいつ実施される予定ですか？」). Asked in the question itself: a plan told as the situation (「来月から委託
 # する予定です。契約書では何を…」) is the asker's world, not the question.
 _OWN_PLANS = re.compile(
     r"(うち|当社|弊社|自社|社内|わが社|我が社)[^。？?]{0,25}?"
-    r"(いつ[^。？?]{0,15}予定|予定(日|は|を)|予算|スケジュール)"
+    r"(いつ[^。？?]{0,15}予定|予定(日|は|を)|予算|スケジュール|(結果|実績)は?(どう|何))"
     r"|\bour (?:next|upcoming|own|company'?s?)\b[^.?]{0,30}\b(?:scheduled|budget|schedule)\b"
 )
 
@@ -207,6 +211,7 @@ def assess(
         # 下請け matches): meaning alone must be closer (none of the sets' 517 in-scope
         # questions is so sparse)
         or (absent >= 0.5 and key < 0.2 and sim < limits.sparse_sim)
+        or sim < limits.floor_sim
     )
     english = q.lang == "en" and sim >= limits.en_sim and key >= limits.en_key
     ok = not vetoed and (key >= min_coverage or sim >= limits.high or english or situated)

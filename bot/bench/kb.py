@@ -33,6 +33,7 @@ DEFAULT_SETS = (
     EVAL_DIR / "questions_holdout3.yaml",  # a third helper's, 2026-12-03; untuned as well
     EVAL_DIR / "questions_holdout4.yaml",  # a fourth helper's, 2026-12-03, measured before use
     EVAL_DIR / "questions_holdout5.yaml",  # a fifth helper's, 2026-12-03, measured before use
+    EVAL_DIR / "questions_holdout6.yaml",  # a sixth helper's, 2026-12-03, measured before use
 )
 
 
