@@ -217,3 +217,30 @@ def test_what_to_have_the_contractor_hand_in_gets_what_the_request_states() -> N
         is request
     )
     assert _choose_with_glossary("再委託を認める条件は？", hits) is conditions
+
+
+def test_how_to_hand_it_in_gets_the_section_on_submitting() -> None:
+    who = _hit("1,000人以下でも報告が必要な場合", 10.0)
+    method = _hit("報告事項（9項目）と提出方法", 9.0)
+    hits = [who, method]
+    assert _choose("委員会への報告ってどうやって出せばいい？", hits) is method
+    assert _choose("How do we submit the report to the PPC?", hits) is method
+    assert _choose("1,000人以下でも報告はいる？", hits) is who
+
+
+def test_what_to_keep_doing_afterwards_gets_the_periodic_checks() -> None:
+    condition = _hit("同意が不要になる例外（基準適合体制）", 10.0)
+    checks = _hit("基準適合体制による場合の定期確認と提供停止", 8.5)
+    hits = [condition, checks]
+    question = "基準適合体制で海外に出した後も、ずっと続けてやることはある？"
+    assert _choose_with_glossary(question, hits) is checks
+    assert _choose_with_glossary("基準適合体制って何？", hits) is condition
+
+
+def test_a_setting_named_reaches_further_down_for_its_own_section() -> None:
+    general = _hit("再委託と下請負の違い", 10.0)
+    others = [_hit(f"再委託の条件{i}", 9.0 - i * 0.5) for i in range(4)]
+    public = _hit("公共調達での再委託の実務（主たる部分の再委託禁止）", 7.0)
+    hits = [general, *others, public]
+    assert _choose("自治体の委託で再委託にはどんな制限がある？", hits) is public
+    assert _choose("再委託にはどんな制限がある？", hits) is general

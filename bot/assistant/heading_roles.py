@@ -140,7 +140,7 @@ def _setting_roles() -> tuple[_HeadingRole, ...]:
         roles.append(
             # (the document's title counts here: a section of a document about sending data
             # abroad is about it, whatever its own heading says)
-            _towards(named, specific, 0.8, on=_titled, whole=True)
+            _towards(named, specific, 0.65, on=_titled, whole=True, wide=True)
         )
         roles.append(_towards(_not(named), _not(specific), 0.8, whole=True))
     return tuple(roles)
@@ -225,6 +225,27 @@ _HEADING_ROLES = (
             r" (?:submit|provide|send|give)"
         ),
         _finds(r"記載すべき|記載事項|提出|申請に"),
+        0.8,
+        topical=True,
+    ),
+    # how to hand it in (「委員会への報告ってどうやって出すの？」): a close section on the method of
+    # submission, not on when a report is due
+    _towards(
+        _finds(
+            r"どうやって(出|提出|報告|送)|提出(方法|の仕方)|出し方|どこに(出|提出)|郵送|how (?:do|can|should)"
+            r" (?:we|i|you) (?:submit|file|send|make)|how (?:is|are) (?:it|they|reports?) (?:submitted|filed)"
+        ),
+        _finds(r"提出|様式|フォーム"),
+        0.85,
+    ),
+    # what to keep doing afterwards (「移転が始まった後も何を続ける？」): a close section on the
+    # periodic checks, not on the condition that allowed it
+    _towards(
+        _finds(
+            r"その後|開始後|始まった後|後も|継続して|ずっと|引き続き|keep doing|ongoing|after the"
+            r" (?:transfer|contract|signing)|once (?:the|it|we)|continu"
+        ),
+        _finds(r"定期|継続|見直|モニタリング|その後"),
         0.8,
         topical=True,
     ),
