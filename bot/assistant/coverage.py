@@ -90,8 +90,8 @@ _ASKS_FIGURE = re.compile(
 
 
 # … or its own plans and results: when its next audit is, what its budget is, how its last audit
-# went (「当社の来期の内部監査はいつ実施される予定ですか？」). Asked in the question itself: a plan told as the situation (「来月から委託
-# する予定です。契約書では何を…」) is the asker's world, not the question.
+# went (「当社の来期の内部監査はいつ実施される予定ですか？」). Asked in the question itself: a plan
+# told as the situation (「来月から委託する予定です。契約書では何を…」) is the asker's world.
 _OWN_PLANS = re.compile(
     r"(うち|当社|弊社|自社|社内|わが社|我が社)[^。？?]{0,25}?"
     r"(いつ[^。？?]{0,15}予定|予定(日|は|を)|予算|スケジュール|(結果|実績)は?(どう|何))"

@@ -139,7 +139,9 @@ def _setting_roles() -> tuple[_HeadingRole, ...]:
     for named, specific in _SETTINGS:
         roles.append(
             # (the document's title counts here: a section of a document about sending data
-            # abroad is about it, whatever its own heading says)
+            # abroad is about it, whatever its own heading says; a setting named is a strong
+            # sign, so the section may be further down: 「県から受託…公共の契約では再委託に
+            # どんな制限が？」 finds the public-procurement section seventh)
             _towards(named, specific, 0.65, on=_titled, whole=True, wide=True)
         )
         roles.append(_towards(_not(named), _not(specific), 0.8, whole=True))
