@@ -314,6 +314,22 @@ def test_english_answers_say_the_sources_are_japanese(assistant: Assistant) -> N
 
 
 @pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("Who accredits the bodies that certify ISMS in Japan?", "ISMS-AC"),
+        ("When did Article 644-2 of the Civil Code take effect?", "2020年4月1日"),
+    ],
+)
+def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
+    assistant: Assistant, question: str, fact: str
+) -> None:
+    # a body for who, a date for when: not the section's first sentence, which defines it
+    answer = assistant.ask(question)
+    assert not answer.abstained
+    assert fact in answer.answer.split("\n")[1]
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "出張旅費の申請方法は？",

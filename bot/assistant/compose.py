@@ -132,6 +132,11 @@ def compose_answer(
     first = min((s.position for s in section if not s.is_item), default=section[0].position)
     # a sentence that leans on the one before it (「この条項で…」) cannot open an answer
     leads = [s for s in section if s.position == first or not _ANAPHORA.match(s.text)]
+    if expected is not None and q.lang == "en":
+        # an English question shares little wording with the Japanese sentences, so the kind of
+        # answer it asks for (who: a body; when: a date) decides which of them opens
+        typed = [s for s in leads if not s.is_item and expected.matches(s.text)]
+        leads = typed or leads
     lead = max(leads, key=lambda s: s.score + (policy.lead_bonus if s.position == first else 0))
     chosen: list[_Sentence] = [lead]
     list_items = [s for s in section if s.is_item and s is not lead]
