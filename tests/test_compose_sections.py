@@ -244,3 +244,12 @@ def test_a_setting_named_reaches_further_down_for_its_own_section() -> None:
     hits = [general, *others, public]
     assert _choose("自治体の委託で再委託にはどんな制限がある？", hits) is public
     assert _choose("再委託にはどんな制限がある？", hits) is general
+
+
+def test_examples_asked_for_get_the_section_of_examples() -> None:
+    rule = _hit("委託先監督の3つの義務", 10.0)
+    examples = _hit("委託先の監督に失敗した例（再委託に関する2例）", 7.8)
+    hits = [rule, examples]
+    assert _choose("ガイドラインが挙げる監督不備の例は？", hits) is examples
+    assert _choose("What examples of poor supervision does the guideline give?", hits) is examples
+    assert _choose("委託先の監督では何をする？", hits) is rule

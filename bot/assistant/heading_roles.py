@@ -251,6 +251,13 @@ _HEADING_ROLES = (
         0.8,
         topical=True,
     ),
+    # examples asked for (「ガイドラインが挙げる監督不備の例は？」): a close section of examples, not
+    # the rule they illustrate
+    _towards(
+        _finds(r"例を|例は|例って|具体例|事例を|事例は|\bexamples?\b|\binstances?\b"),
+        _finds(r"例"),
+        0.75,
+    ),
     # and the mirror: 「請負契約とはどのような契約か」 (holdout2: one more answered, nothing lost)
     _towards(
         _finds(
