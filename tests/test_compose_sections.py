@@ -176,11 +176,13 @@ def test_sections_without_a_heading_in_two_files_are_not_one_section() -> None:
     assert _same_section(a, a2)
 
 
+# the shipped glossary, read once: the roles that want the question's subject in the heading see
+# its key terms as the assistant does (漏えい, 監査 for "audits")
+SHIPPED_GLOSSARY = Glossary.load(PROJECT_ROOT / "knowledge" / "glossary.yaml")
+
+
 def _choose_with_glossary(question: str, hits: list[Hit]) -> Hit:
-    """With the shipped glossary: the roles that want the question's subject in the heading see
-    its key terms as the assistant does (漏えい, 監査 for "audits")."""
-    glossary = Glossary.load(PROJECT_ROOT / "knowledge" / "glossary.yaml")
-    return by_heading_role(prepare_query(question, glossary), hits, hits[0], POLICY)
+    return by_heading_role(prepare_query(question, SHIPPED_GLOSSARY), hits, hits[0], POLICY)
 
 
 def test_a_question_about_kinds_gets_the_heading_that_names_the_kinds() -> None:
