@@ -5,6 +5,7 @@ find the right section, answers have the right shape, and near misses are refuse
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -369,6 +370,25 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
     answer = assistant.ask(question)
     assert answer.abstained, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "rule"),
+    [
+        ("うちの社内規程だと委託先の監査って年に何回だっけ？", "own_rules"),
+        ("GDPRの制裁金の上限は？", "named_absent"),
+        ("在宅勤務の申請は何日前まで？情報セキュリティ誓約書も必要？", "part_absent"),
+        ("How can I get my work email on my Android phone?", "too_far"),
+    ],
+)
+def test_a_refusal_names_the_rule_that_refused_and_not_the_question(
+    assistant: Assistant, question: str, rule: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.assistant.service")
+    assert assistant.ask(question).abstained
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"refused by {rule}" in logged
+    assert question not in logged and question[:6] not in logged
 
 
 @pytest.mark.parametrize(

@@ -66,6 +66,7 @@ class Coverage:
     key_coverage: float
     similarity: float | None
     absent_share: float
+    refused_by: str | None = None  # the rule that refused it (for traces), None when answered
 
 
 # a word of the situation told before the question counts this much towards the absent share:
@@ -124,7 +125,7 @@ def names_unknown_law(q: PreparedQuery) -> bool:
     return not any(t.from_glossary and t.text.endswith("法") for t in q.key_terms)
 
 
-def _part_absent(q: PreparedQuery, result: SearchResult) -> float:
+def _worst_part_absent(q: PreparedQuery, result: SearchResult) -> float:
     """The largest absent share (by rarity) of the key terms of one of the question's sentences
     that ask, where it asks more than one thing (0.0 for a question that asks one)."""
     parts = split_sentences(q.asked)
@@ -143,12 +144,93 @@ def _part_absent(q: PreparedQuery, result: SearchResult) -> float:
     return worst
 
 
+@dataclass(frozen=True)
+class _Signals:
+    """What the refusal rules weigh, computed once per question."""
+
+    q: PreparedQuery
+    result: SearchResult
+    limits: Thresholds
+    sim: float  # the best chunk's similarity
+    key: float  # the share of the key terms the best chunks hold
+    absent: float  # the share (by rarity) of the key terms the knowledge base lacks
+    asked: str  # the question proper, normalized (without the situation told first)
+    told: bool  # whether a situation is told before the question
+
+    def absent_in_question(self) -> bool:
+        return any(
+            a and t.occurs_in(self.asked)
+            for t, a in zip(self.q.key_terms, self.result.absent, strict=True)
+        )
+
+
+def _situated(s: _Signals) -> bool:
+    """A situation told in sentences of its own whose words the knowledge base lacks lowers the
+    coverage of a generic question about it (「メルマガ配信を外注するにあたり、顧客DBを丸ごと
+    業者に渡そうとしています。…問題はありますか。」): with every absent word in the situation and
+    the meaning close, it is answered (not after a mere background clause: 「…忘れたんだけど、
+    どうしたらいい？」)."""
+    return (
+        bool(s.q.context)
+        and s.absent < 0.5
+        and s.sim >= s.limits.told_sim
+        and not s.absent_in_question()
+    )
+
+
+def _subject_absent(s: _Signals) -> bool:
+    """Much of the question's weight absent and the meaning not close enough to outweigh it."""
+    return s.absent >= s.limits.absent_share and s.sim < s.limits.absent_sim and not _situated(s)
+
+
+def _part_absent(s: _Signals) -> bool:
+    """A question that asks two things is about each of them: one whose subject is absent
+    (「在宅勤務の申請は何日前まで？情報セキュリティ誓約書も必要？」) is not answered by the other."""
+    return (
+        _worst_part_absent(s.q, s.result) >= s.limits.absent_share and s.sim < s.limits.absent_sim
+    )
+
+
+def _named_absent(s: _Signals) -> bool:
+    """A question that names something the knowledge base never mentions (GDPR, 下請代金支払遅延等
+    防止法) is about that thing, however close its other words (in the question itself: one named
+    in the situation told first is the asker's world, 「経理のデータ入力を外注するのですが、
+    契約書には…」)."""
+    named = names_unknown_law(s.q) or any(
+        a and (t.specific or t.from_glossary) and (not s.told or t.occurs_in(s.asked))
+        for t, a in zip(s.q.key_terms, s.result.absent, strict=True)
+    )
+    return named and s.sim < s.limits.named_sim
+
+
+def _sparse(s: _Signals) -> bool:
+    """Half its weight absent and under a fifth covered (建設工事の施工体制台帳, where only 下請け
+    matches): meaning alone must be closer (no in-scope question of the sets is so sparse)."""
+    return s.absent >= 0.5 and s.key < 0.2 and s.sim < s.limits.sparse_sim
+
+
+def _too_far(s: _Signals) -> bool:
+    return s.sim < s.limits.floor_sim
+
+
+# each rule that refuses whatever the words, by the name traces give it
+VETOES = (
+    ("subject_absent", _subject_absent),
+    ("part_absent", _part_absent),
+    ("named_absent", _named_absent),
+    ("sparse", _sparse),
+    ("too_far", _too_far),
+)
+
+
 def assess(
     q: PreparedQuery, result: SearchResult, min_coverage: float, considered: int
 ) -> Coverage:
     hits = result.hits[:considered]
-    if not hits or not q.key_terms or asks_own_rules(q.text, q.core or q.asked):
-        return Coverage(False, 0.0, 0.0, None, 0.0)
+    if not hits or not q.key_terms:
+        return Coverage(False, 0.0, 0.0, None, 0.0, "no_hits")
+    if asks_own_rules(q.text, q.core or q.asked):
+        return Coverage(False, 0.0, 0.0, None, 0.0, "own_rules")
     expected = answer_type(q.text)
     if (
         expected is not None
@@ -156,7 +238,9 @@ def assess(
         and not any(expected.holds("amount", h.chunk.text) for h in hits)
     ):
         # a price asked for, and none in the best chunks: the knowledge base does not hold it
-        return Coverage(False, 0.0, max(h.coverage for h in hits), hits[0].similarity, 0.0)
+        return Coverage(
+            False, 0.0, max(h.coverage for h in hits), hits[0].similarity, 0.0, "no_amount"
+        )
     core = q.core or q.asked
     asked = normalize(core)
     told = bool(q.context) or core != q.asked
@@ -179,42 +263,14 @@ def assess(
     sim = hits[0].similarity if limits is not None else None
     if limits is None or sim is None:
         # words only (no model, or an endpoint's model whose scale is not calibrated)
-        return Coverage(key >= min_coverage, key, key, None, absent)
-    # a question that names something the knowledge base never mentions (GDPR, 下請代金支払遅延等
-    # 防止法) is about that thing, however close its other words
-    # (in the question itself: one named in the situation told first is the asker's world,
-    # 「経理のデータ入力を外注するのですが、契約書には…」)
-    named_absent = names_unknown_law(q) or any(
-        a and (t.specific or t.from_glossary) and (not told or t.occurs_in(asked))
-        for t, a in zip(q.key_terms, result.absent, strict=True)
-    )
-    # a situation told in sentences of its own whose words the knowledge base lacks lowers the
-    # coverage of a generic question about it (「メルマガ配信を外注するにあたり、顧客DBを丸ごと
-    # 業者に渡そうとしています。…問題はありますか。」): with every absent word in the situation and
-    # the meaning close, it is answered (not after a mere background clause: 「…忘れたんだけど、
-    # どうしたらいい？」)
-    situated = (
-        bool(q.context)
-        and absent < 0.5
-        and sim >= limits.told_sim
-        and not any(
-            a and t.occurs_in(asked) for t, a in zip(q.key_terms, result.absent, strict=True)
-        )
-    )
-    vetoed = (
-        (absent >= limits.absent_share and sim < limits.absent_sim and not situated)
-        # a question that asks two things is about each of them: one whose subject is absent
-        # (「在宅勤務の申請は何日前まで？情報セキュリティ誓約書も必要？」) is not answered by the other
-        or (_part_absent(q, result) >= limits.absent_share and sim < limits.absent_sim)
-        or (named_absent and sim < limits.named_sim)
-        # half its weight absent and under a fifth covered (建設工事の施工体制台帳, where only
-        # 下請け matches): meaning alone must be closer (none of the sets' 517 in-scope
-        # questions is so sparse)
-        or (absent >= 0.5 and key < 0.2 and sim < limits.sparse_sim)
-        or sim < limits.floor_sim
-    )
-    english = q.lang == "en" and sim >= limits.en_sim and key >= limits.en_key
-    ok = not vetoed and (key >= min_coverage or sim >= limits.high or english or situated)
+        ok = key >= min_coverage
+        return Coverage(ok, key, key, None, absent, None if ok else "not_covered")
+    s = _Signals(q, result, limits, sim, key, absent, asked, told)
     # one figure for traces and the JSON: words and meaning, each against its own line
-    confidence = 0.5 * min(1.0, key) + 0.5 * max(0.0, min(1.0, (sim - 0.75) / 0.2))
-    return Coverage(ok, round(confidence, 3), key, sim, absent)
+    confidence = round(0.5 * min(1.0, key) + 0.5 * max(0.0, min(1.0, (sim - 0.75) / 0.2)), 3)
+    veto = next((name for name, rule in VETOES if rule(s)), None)
+    if veto is not None:
+        return Coverage(False, confidence, key, sim, absent, veto)
+    english = q.lang == "en" and sim >= limits.en_sim and key >= limits.en_key
+    ok = key >= min_coverage or sim >= limits.high or english or _situated(s)
+    return Coverage(ok, confidence, key, sim, absent, None if ok else "not_covered")

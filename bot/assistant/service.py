@@ -246,6 +246,7 @@ class Assistant:
         hits = result.hits[: self.settings.top_k]
         confidence = cov.confidence
         if not body:
+            log.info("not covered: refused by %s", cov.refused_by)
             return abstention(
                 question, lang, messages.text("not_found", lang), "not_covered", confidence
             ), hits
