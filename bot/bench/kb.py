@@ -7,8 +7,9 @@ The sets (tests/eval/): questions.yaml, the team's first set; questions_blind.ya
 questions_holdout.yaml, written by helpers who read the facts and the seed article but never the
 knowledge base (both have guided content since); questions_holdout2.yaml, written the same way by
 another helper, from which nothing has been written: the figure that says how unseen questions
-fare; questions_holdout3.yaml and questions_holdout4.yaml, a third and a fourth helper's (130 in
-scope, 30 out of scope each), measured first before anything was changed for them."""
+fare; questions_holdout3.yaml to questions_holdout7.yaml, a third to a seventh helper's (100 to 130
+in scope, 30 out of scope each), each measured first before anything was changed for it (the
+figures are in each file's header)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ DEFAULT_SETS = (
     EVAL_DIR / "questions_holdout4.yaml",  # a fourth helper's, 2026-12-03, measured before use
     EVAL_DIR / "questions_holdout5.yaml",  # a fifth helper's, 2026-12-03, measured before use
     EVAL_DIR / "questions_holdout6.yaml",  # a sixth helper's, 2026-12-03, measured before use
+    EVAL_DIR / "questions_holdout7.yaml",  # a seventh helper's, 2026-12-03, measured before use
 )
 
 
