@@ -255,3 +255,13 @@ def test_examples_asked_for_get_the_section_of_examples() -> None:
     assert _choose("ガイドラインが挙げる監督不備の例は？", hits) is examples
     assert _choose("What examples of poor supervision does the guideline give?", hits) is examples
     assert _choose("委託先の監督では何をする？", hits) is rule
+
+
+def test_what_there_is_besides_the_thing_named_gets_the_other_kinds() -> None:
+    entrusting = _hit("委託先への提供は第三者提供にあたらない", 10.0)
+    others = _hit("第三者にあたらない他の場合（合併・共同利用）", 8.5)
+    hits = [entrusting, others]
+    assert _choose("委託のほかにどんな場合が第三者にあたらない？", hits) is others
+    assert _choose("委託以外で第三者提供にならないのはどんな場合？", hits) is others
+    assert _choose("Apart from outsourcing, when is a recipient not a third party?", hits) is others
+    assert _choose("委託先に渡すのは第三者提供になる？", hits) is entrusting

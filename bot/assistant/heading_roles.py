@@ -251,6 +251,16 @@ _HEADING_ROLES = (
         0.8,
         topical=True,
     ),
+    # what there is besides the thing named (「委託以外に第三者に当たらない場合は？」): a close
+    # section on the other kinds, not the one the question sets aside
+    _towards(
+        _finds(
+            r"以外(に|で|の|には|では|にも)|(ほか|他)に(は|も)?(どんな|何|なに)|besides|other than"
+            r"|apart from|aside from"
+        ),
+        _finds(r"他の|その他|以外|ほかの"),
+        0.8,
+    ),
     # examples asked for (「ガイドラインが挙げる監督不備の例は？」): a close section of examples, not
     # the rule they illustrate
     _towards(
