@@ -379,6 +379,8 @@ def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
         ("GDPRの制裁金の上限は？", "named_absent"),
         ("在宅勤務の申請は何日前まで？情報セキュリティ誓約書も必要？", "part_absent"),
         ("How can I get my work email on my Android phone?", "too_far"),
+        # a Japanese law the knowledge base never mentions, named by its full name
+        ("公益通報者保護法だと、通報してきた人に調査結果を知らせるのは何日以内？", "named_absent"),
     ],
 )
 def test_a_refusal_names_the_rule_that_refused_and_not_the_question(

@@ -1,3 +1,4 @@
+from bot.knowledge.query import law_names
 from bot.knowledge.text import detect_language, normalize, split_sentences, strip_control
 
 
@@ -58,3 +59,20 @@ def test_who_asks_for_a_body_only_when_it_opens_the_question() -> None:
     assert asks is not None and "body" in asks.names
     relative = answer_type("What should an NDA say about who inside the company may see it?")
     assert relative is None or "body" not in relative.names
+
+
+def test_law_names_are_told_from_words_for_a_way_of_doing() -> None:
+    assert law_names("公益通報者保護法で、通報の期限は？") == ["公益通報者保護法"]
+    assert law_names("改正個人情報保護法の施行日は？") == ["個人情報保護法"]
+    assert law_names("労働基準法上の上限は？") == ["労働基準法"]
+    assert law_names("不正競争防止法第2条の要件") == ["不正競争防止法"]
+    # a way of doing, a legal person, the laws in general, or a one-character law: no name
+    for text in (
+        "委託先の管理方法は？",
+        "漏えいの対処法",
+        "違法ですか",
+        "法人番号",
+        "個人情報保護法令",
+        "民法上",
+    ):
+        assert law_names(text) == [], text

@@ -196,9 +196,13 @@ def _named_absent(s: _Signals) -> bool:
     防止法) is about that thing, however close its other words (in the question itself: one named
     in the situation told first is the asker's world, 「経理のデータ入力を外注するのですが、
     契約書には…」)."""
-    named = names_unknown_law(s.q) or any(
-        a and (t.specific or t.from_glossary) and (not s.told or t.occurs_in(s.asked))
-        for t, a in zip(s.q.key_terms, s.result.absent, strict=True)
+    named = (
+        names_unknown_law(s.q)
+        or bool(s.result.unknown_laws)
+        or any(
+            a and (t.specific or t.from_glossary) and (not s.told or t.occurs_in(s.asked))
+            for t, a in zip(s.q.key_terms, s.result.absent, strict=True)
+        )
     )
     return named and s.sim < s.limits.named_sim
 

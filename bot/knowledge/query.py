@@ -23,6 +23,23 @@ LATIN_WORD_WEIGHT = 3.0
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,7}\b")
 _LATIN_WORD = re.compile(r"^[a-z][a-z0-9]*(?:[.'\-][a-z0-9]+)*$")
 
+# A Japanese law named in the question (公益通報者保護法, 労働基準法): a compound of two or more
+# characters ending in 法 (改正 and the like aside), not one of 法人, 法令…
+_LAW_NAME = re.compile(
+    r"(?<![一-龥ァ-ヶー])(?:改正|現行|新|旧)?([一-龥ァ-ヶー・]{2,}?法)(?![人令律務的規廷制則学科曹])"
+)
+# … nor a word for a way of doing (管理方法, 対処法, 違法)
+_NOT_A_LAW = re.compile(
+    r"(方|手|用|技|工|療|文|作|製|算|寸|論|話|違|適|合|不|司|立|処|決|応|認|理|入|選|説)法$"
+)
+
+
+def law_names(text: str) -> list[str]:
+    """The Japanese law names a text mentions, normalised (their prefix 改正, 現行… aside)."""
+    return [
+        m.group(1) for m in _LAW_NAME.finditer(normalize(text)) if not _NOT_A_LAW.search(m.group(1))
+    ]
+
 
 @dataclass(frozen=True)
 class KeyTerm:

@@ -28,7 +28,7 @@ from bot.knowledge.index_store import (
 )
 from bot.knowledge.lexical import BM25Index, FloatArray
 from bot.knowledge.models import Chunk, DocMeta
-from bot.knowledge.query import KeyTerm, PreparedQuery
+from bot.knowledge.query import KeyTerm, PreparedQuery, law_names
 from bot.knowledge.text import has_japanese, normalize, split_sentences
 from bot.knowledge.tokenize import char_tokens, word_tokens
 from bot.knowledge.vectorstore import VectorStore, collection_name
@@ -80,6 +80,9 @@ class SearchResult:
     scorer: SentenceScorer
     key_weights: list[float]
     absent: list[bool] = field(default_factory=list)  # per key term: nowhere in the KB
+    # laws the question names (in its own words, not the situation told) that the knowledge base
+    # never mentions and the glossary does not know
+    unknown_laws: list[str] = field(default_factory=list)
     embedder: str | None = None  # whose similarities the hits carry (None: lexical only)
 
 
@@ -238,6 +241,7 @@ class HybridSearcher:
             SentenceScorer(q, kb.lexical),
             self.key_term_weights(q.key_terms),
             self.absent_terms(q.key_terms),
+            unknown_laws=self.unknown_laws(q),
         )
         n = len(kb.chunks)
         if n == 0:
@@ -346,6 +350,17 @@ class HybridSearcher:
             and len(t.text) >= 2
             and (concept_unseen(t) if t.from_glossary else all(unseen(a) for a in t.alternatives))
             for t in terms
+        ]
+
+    def unknown_laws(self, q: PreparedQuery) -> list[str]:
+        """Laws named in the question proper that no chunk mentions and no glossary concept
+        names (a law the glossary knows only to tell it apart, 下請法, counts as an absent key
+        term instead)."""
+        known = {c.matched for c in q.concepts}
+        return [
+            name
+            for name in law_names(q.core or q.asked or q.text)
+            if name not in known and name not in self.kb.full_text
         ]
 
     @staticmethod
