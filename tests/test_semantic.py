@@ -365,6 +365,9 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         "How can I get my work email on my Android phone?",
         "うちの去年の委託先監査の結果はどうだった？指摘は何件？",
         "派遣契約って期間の上限は何年？",
+        # what is settled in the company, or how its own team works
+        "うちの会社では、委託先を新しく登録するのは何日前までに申請する決まりになってる？",
+        "How long does our procurement team usually take to onboard a new vendor?",
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
@@ -405,6 +408,9 @@ def test_a_refusal_names_the_rule_that_refused_and_not_the_question(
         "確報の期限は何日以内？不正アクセスの場合も同じ？",
         "Which countries does the PPC treat as on par with Japan for data protection?",
         "委託先監査の結果はどう評価すればいい？",  # results asked of guidance, not of our own
+        # a rule not settled in the company, asked of the guidance; a deadline asked of the law
+        "当社では委託先の監査をどう進めるか決まっていません。ガイドラインでは何をすればいい？",
+        "How long do we have to notify the PPC after our contractor's leak?",
     ],
 )
 def test_named_subjects_the_knowledge_base_knows_are_answered(

@@ -82,11 +82,16 @@ _OWN_RULES = re.compile(
     r"(規程|規定|ルール|チェックシート|マニュアル|基準|ポリシー|手順書|規則|評価表)"
     r"|\bour (?:own |internal |company'?s? )*(?:policy|policies|rules?|checklist|manual|handbook"
     r"|standards?|procedures?)\b"
+    # what is settled in the company (「社内で…部長承認は何営業日前までに取る決まり？」) or how
+    # its own team works ("How long does our legal team take to review…")
+    r"|(うち|当社|弊社|自社|社内)[^。？?]{0,40}(決まり|決まって)"
+    r"|\bour (?:\w+ )?(?:team|department|dept)\b"
 )
 _ASKS_FIGURE = re.compile(
-    r"何点|何回|何日|何年|何%|何パーセント|何割|いくつ|いくら|何人|合格|だっけ|でしたっけ"
+    r"何点|何回|何日|何営業日|何時間|何週間|何か月|何ヶ月|何年|何%|何パーセント|何割|いくつ|いくら|何人"
+    r"|合格|だっけ|でしたっけ"
     r"|どの部署|どこの部署|誰の承認|how many|how often|what score|passing|which department"
-    r"|who approves"
+    r"|who approves|how long"
 )
 
 
