@@ -52,6 +52,7 @@ def test_a_question_about_what_goes_in_gets_the_section_that_names_it() -> None:
     assert _choose(told, [definition, clauses]) is definition
     when, items = _hit("1,000人以下でも報告が必要な場合", 10.0), _hit("報告事項（9項目）", 9.8)
     assert _choose("報告すべき事項はいくつ？", [when, items]) is items
+    assert _choose("What goes into the report to the regulator?", [when, items]) is items
     far = _hit("契約Xに入れるべき条項", 8.0)
     assert _choose("契約Xにはどんな条項を入れる？", [definition, far]) is definition
 
@@ -227,6 +228,7 @@ def test_how_to_hand_it_in_gets_the_section_on_submitting() -> None:
     hits = [who, method]
     assert _choose("委員会への報告ってどうやって出せばいい？", hits) is method
     assert _choose("How do we submit the report to the PPC?", hits) is method
+    assert _choose("How are leak reports to the regulator normally filed?", hits) is method
     assert _choose("1,000人以下でも報告はいる？", hits) is who
 
 
