@@ -235,7 +235,7 @@ _HEADING_ROLES = (
     _towards(
         _finds(
             r"どうやって(出|提出|報告|送)|提出(方法|の仕方)|出し方|どこに(出|提出)|郵送|how (?:do|can|should)"
-            r" (?:we|i|you) (?:submit|file|send|make)|how (?:is|are) (?:\w+ ){0,4}(?:submitted|filed|sent)"
+            r" (?:we|i|you) (?:submit|file|send|make)|how (?:is|are) (?:\w+ ){0,6}(?:submitted|filed|sent)"
         ),
         _finds(r"提出|様式|フォーム"),
         0.85,
