@@ -1,3 +1,4 @@
+from bot.assistant.answer_type import answer_type
 from bot.knowledge.query import law_names
 from bot.knowledge.text import detect_language, normalize, split_sentences, strip_control
 
@@ -76,3 +77,10 @@ def test_law_names_are_told_from_words_for_a_way_of_doing() -> None:
         "民法上",
     ):
         assert law_names(text) == [], text
+
+
+def test_when_that_asks_for_a_condition_asks_for_no_time() -> None:
+    asked = answer_type("When is a vendor allowed to pass our work to another firm?")
+    assert asked is None or not {"deadline", "year"} & set(asked.names)
+    timed = answer_type("When did the rule on sub-mandataries take effect?")
+    assert timed is not None and "year" in timed.names

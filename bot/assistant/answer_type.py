@@ -19,7 +19,7 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     ),
     (
         "article",
-        re.compile(r"何条|条文|根拠|which article|what article|article"),
+        re.compile(r"何条|条文|根拠|which article|what article|which provision|what provision"),
         re.compile(r"第?\d+条|article \d+"),
     ),
     (
@@ -81,8 +81,15 @@ class AnswerType:
         )
 
 
+# "when" that asks for a condition, not a time ("When is a mandatary allowed to…?")
+_WHEN_CONDITION = re.compile(
+    r"\bwhen\b(?=[^?.]*\b(?:allowed|permitted|ok|okay|acceptable|required|necessary|needed|apply"
+    r"|applies|exempt|possible|legal|lawful)\b)"
+)
+
+
 def answer_type(question: str) -> AnswerType | None:
-    norm = normalize(question)
+    norm = _WHEN_CONDITION.sub(" ", normalize(question))
     found = [(name, ans) for name, q, ans in _TYPES if q.search(norm)]
     if not found:
         return None
