@@ -239,6 +239,8 @@ def test_what_to_keep_doing_afterwards_gets_the_periodic_checks() -> None:
     question = "基準適合体制で海外に出した後も、ずっと続けてやることはある？"
     assert _choose_with_glossary(question, hits) is checks
     assert _choose_with_glossary("基準適合体制って何？", hits) is condition
+    after = "基準適合体制を理由に海外の業者へデータを移転した後、こちらで何をする？"
+    assert _choose_with_glossary(after, hits) is checks
 
 
 def test_a_setting_named_reaches_further_down_for_its_own_section() -> None:

@@ -244,7 +244,7 @@ _HEADING_ROLES = (
     # periodic checks, not on the condition that allowed it
     _towards(
         _finds(
-            r"その後|開始後|始まった後|後も|継続して|ずっと|引き続き|keep doing|ongoing|after the"
+            r"その後|開始後|始まった後|後も|継続して|ずっと|引き続き|(提供|移転|契約|締結)(した)?後|keep doing|ongoing|after the"
             r" (?:transfer|contract|signing)|once (?:the|it|we)|continu"
         ),
         _finds(r"定期|継続|見直|モニタリング|その後"),
