@@ -181,6 +181,13 @@ def test_a_sentence_about_a_document_is_never_the_answer(assistant: Assistant) -
         ),
         ("ISO/IEC 27001:2022の発行日と、附属書Aの管理策の数を教えて", ["2022年10月", "93"]),
         ("What is the PrivacyMark, who grants it, and how many companies hold it?", ["JIPDEC"]),
+        # after a situation told first, the parts asked are answered (the storage and the
+        # disposal), not the situation
+        (
+            "委託先と新しく契約を結びます。USBなど媒体の保管場所や、用済みの機密情報の捨て方は"
+            "契約でどう決める？",
+            ["施錠", "廃棄"],
+        ),
     ],
 )
 def test_a_question_of_several_parts_opens_with_an_answer_to_each(

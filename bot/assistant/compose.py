@@ -232,7 +232,10 @@ def _part_answers(
                 pool.append(_Sentence(sentence, hit.chunk, pos, s, sentence.startswith(LIST_ITEM)))
     picked: list[_Sentence] = []
     outside: Chunk | None = None
-    for part in parts:
+    # the parts the question asks before the situation told (「新しい委託先と契約書を作っています。」):
+    # another section's sentence, if any, answers what was asked
+    context = normalize(q.context)
+    for part in sorted(parts, key=lambda p: bool(context) and normalize(p.text) in context):
         said = [lead, *picked]
         if any(_answers_part(q, result, part, s) for s in said):
             continue
