@@ -269,3 +269,16 @@ def test_what_there_is_besides_the_thing_named_gets_the_other_kinds() -> None:
     assert _choose("委託以外で第三者提供にならないのはどんな場合？", hits) is others
     assert _choose("Apart from outsourcing, when is a recipient not a third party?", hits) is others
     assert _choose("委託先に渡すのは第三者提供になる？", hits) is entrusting
+
+
+def test_what_the_question_sets_aside_is_not_the_answer() -> None:
+    report = _hit("委員会への報告の期限", 10.0)
+    who_reports = _hit("誰が委員会へ報告するか", 9.5)
+    notice = _hit("本人への通知", 8.6)
+    far = _hit("本人への通知", 7.0)
+    question = "漏えいしたとき、委員会への報告以外にやらなきゃいけないことは？"
+    assert _choose_with_glossary(question, [report, who_reports, notice]) is notice
+    # nothing close enough that is not about it, or nothing set aside: the best stays
+    assert _choose_with_glossary(question, [report, who_reports, far]) is report
+    plain = "漏えいしたとき、委員会への報告はいつまで？"
+    assert _choose_with_glossary(plain, [report, who_reports, notice]) is report

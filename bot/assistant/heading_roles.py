@@ -307,6 +307,41 @@ def _on_subject(q: PreparedQuery, chunk: Chunk) -> bool:
     return any(t.text not in _CONTRACT_WORDS and t.occurs_in(heading) for t in q.key_terms)
 
 
+# what the question sets aside (「委員会への報告以外に、事業者がすべきことは？」)
+_SETS_ASIDE = re.compile(r"([^、。？?\s]{2,30}?)以外(?:に|で|の|には|では|にも)")
+
+
+def _besides(q: PreparedQuery, asked: str, hits: list[Hit], best: Hit, window: int) -> Hit | None:
+    """A question that sets something aside asks about the rest: when the best section's
+    heading names what was set aside, a close section whose heading does not answers."""
+    m = _SETS_ASIDE.search(asked)
+    if m is None:
+        return None
+    aside = [t for t in q.key_terms if t.occurs_in(m.group(1))]
+    if not aside:
+        return None
+
+    def names_aside(hit: Hit) -> bool:
+        heading = normalize(hit.chunk.section)
+        return any(t.occurs_in(heading) for t in aside)
+
+    if not names_aside(best):
+        return None
+    return next(
+        (
+            hit
+            for hit in hits[:window]
+            if hit.score >= BESIDES_RATIO * best.score
+            and not names_aside(hit)
+            and "{{" not in hit.chunk.text
+        ),
+        None,
+    )
+
+
+BESIDES_RATIO = 0.8
+
+
 def by_heading_role(
     q: PreparedQuery,
     hits: list[Hit],
@@ -329,6 +364,9 @@ def by_heading_role(
             for hit in hits[: policy.role_window]:
                 if hit.score >= policy.count_ratio * best.score and names.search(hit.chunk.section):
                     return hit
+    other = _besides(q, asked, hits, best, policy.role_window)
+    if other is not None:
+        return other
     for role in _HEADING_ROLES:
         if not role.instead_of(best.chunk, kind(best)) or not role.asks(
             whole if role.whole else asked
