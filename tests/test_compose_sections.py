@@ -273,7 +273,7 @@ def test_what_there_is_besides_the_thing_named_gets_the_other_kinds() -> None:
 
 def test_what_the_question_sets_aside_is_not_the_answer() -> None:
     report = _hit("委員会への報告の期限", 10.0)
-    who_reports = _hit("誰が委員会へ報告するか", 9.5)
+    who_reports = _hit("委員会への報告を誰がするか", 9.5)
     notice = _hit("本人への通知", 8.6)
     far = _hit("本人への通知", 7.0)
     question = "漏えいしたとき、委員会への報告以外にやらなきゃいけないことは？"
