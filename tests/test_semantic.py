@@ -138,6 +138,7 @@ def _top_section(assistant: Assistant, question: str) -> str:
         ("How many days do we have to file the final breach report?", "breach"),
         ("ベンダーにチェックシート送りたい。何聞けばいい？", "contractor_selection_checklist.md"),
         ("クラウド使うのも委託扱いになるの？", "7-53"),
+        ("What should we look at when picking an outsourcing partner?", "03_choosing_contractors"),
     ],
 )
 def test_paraphrases_and_english_find_the_section(
