@@ -472,3 +472,11 @@ def test_an_llm_may_keep_the_bundled_embeddings(tmp_path: Path) -> None:
     endpoint = Settings(**common)  # type: ignore[arg-type]
     embedder = make_embedder(endpoint)
     assert isinstance(embedder, CachedEmbedder) and isinstance(embedder.inner, OpenAIEmbedder)
+
+
+def test_a_question_for_the_things_opens_with_the_sentence_that_names_them(
+    assistant: Assistant,
+) -> None:
+    answer = assistant.ask("委託先との契約で、預ける機密情報の扱いについて何を決めておく？")
+    first = answer.answer.split("\n")[0]
+    assert all(w in first for w in ("施錠", "廃棄", "再委託")), answer.answer

@@ -53,6 +53,9 @@ class ComposePolicy:
     chunks_considered: int = 5  # hits weighed for coverage and for the supporting sentence
     answer_type_bonus: float = 0.15  # for a sentence that holds the kind of answer asked for
     lead_bonus: float = 0.12  # a section's first sentence is written to answer its heading
+    summary_ratio: float = (
+        0.75  # a sentence naming the things asked for, of the lead, opens instead
+    )
     duplicate_share: float = 0.6  # a sentence whose bigrams are this much said already adds nothing
     placeholder_penalty: float = 0.3
     max_list_items: int = 15
@@ -137,7 +140,20 @@ def compose_answer(
         # answer it asks for (who: a body; when: a date) decides which of them opens
         typed = [s for s in leads if not s.is_item and expected.matches(s.text)]
         leads = typed or leads
-    lead = max(leads, key=lambda s: s.score + (policy.lead_bonus if s.position == first else 0))
+
+    def opens(s: _Sentence) -> float:
+        return s.score + (policy.lead_bonus if s.position == first else 0)
+
+    lead = max(leads, key=opens)
+    if _ASKS_ITEMS.search(normalize(q.asked)) and not _enumerates(lead.text):
+        # a question for several things opens with the sentence that names them all, where the
+        # section has one (「委託契約には、機密情報の範囲、記録媒体の施錠保管、…を盛り込む。」),
+        # not with the sentence that says why they matter
+        summary = [s for s in leads if not s.is_item and _enumerates(s.text)]
+        if summary:
+            best_summary = max(summary, key=opens)
+            if opens(best_summary) >= policy.summary_ratio * opens(lead):
+                lead = best_summary
     chosen: list[_Sentence] = [lead]
     list_items = [s for s in section if s.is_item and s is not lead]
     wants_list = asks_for_list(q.text) or bool(_INTRODUCES_LIST.search(lead.text))
@@ -176,6 +192,18 @@ def compose_answer(
         citations.append(citation_for(2, support.chunk, kb.docs.get(support.chunk.source)))
         lines.append(f"{_plain(support.text)} [2]")
     return "\n".join(lines), citations, cov
+
+
+# asks for the things themselves (what to write, which items), not for a way of thinking
+_ASKS_ITEMS = re.compile(
+    r"何を|なにを|何が必要|項目|条項|事項|挙げ|どんなこと|どんな事|何書|何決め|何を決め"
+    r"|\bwhat (?:should|must|do|does)\b|\bwhich (?:items|clauses|points)\b|\blist\b"
+)
+
+
+def _enumerates(sentence: str) -> bool:
+    """Whether a sentence names several things in a row (four commas or more)."""
+    return sentence.count("、") >= 4
 
 
 def _is_law(term: KeyTerm) -> bool:
