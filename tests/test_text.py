@@ -84,3 +84,10 @@ def test_when_that_asks_for_a_condition_asks_for_no_time() -> None:
     assert asked is None or not {"deadline", "year"} & set(asked.names)
     timed = answer_type("When did the rule on sub-mandataries take effect?")
     assert timed is not None and "year" in timed.names
+
+
+def test_how_many_days_asks_for_a_deadline_not_a_count() -> None:
+    days = answer_type("How many business days do we get for the final report?")
+    assert days is not None and "deadline" in days.names and "count" not in days.names
+    people = answer_type("How many people were affected?")
+    assert people is not None and "count" in people.names

@@ -12,7 +12,10 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     # (name, question pattern, pattern a sentence that answers it contains)
     (
         "deadline",
-        re.compile(r"いつまで|期限|何日|締め切り|締切|how long|deadline|when|due|by when|within"),
+        re.compile(
+            r"いつまで|期限|何日|締め切り|締切|how long|deadline|when|due|by when|within"
+            r"|how many (?:business |working |calendar )?(?:days|hours|weeks|months)\b"
+        ),
         re.compile(
             r"\d+\s*(日|か月|ヶ月|カ月|時間|年)|速やかに|直ちに|遅滞なく|以内|days?|hours?|months?"
         ),
@@ -25,7 +28,8 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     (
         "count",
         re.compile(
-            r"何件|何人|何社|何名|何万|何項目|何位|何団体|どのくらい|どれくらい|どれだけ|規模|how many|number of"
+            r"何件|何人|何社|何名|何万|何項目|何位|何団体|どのくらい|どれくらい|どれだけ|規模|number of"
+            r"|how many(?! (?:business |working |calendar )?(?:days|hours|weeks|months|years)\b)"
             r"|どんくらい|どんだけ|どれぐらい|どのぐらい"
         ),
         # a number with its counter (人, 件, 社…), not any digit (a date is no count)
