@@ -419,6 +419,9 @@ def test_a_refusal_names_the_rule_that_refused_and_not_the_question(
         # a rule not settled in the company, asked of the guidance; a deadline asked of the law
         "当社では委託先の監査をどう進めるか決まっていません。ガイドラインでは何をすればいい？",
         "How long do we have to notify the PPC after our contractor's leak?",
+        # English framing words (generally, speaking, routes) the Japanese text cannot hold,
+        # with the question's concepts all covered
+        "Generally speaking, which two routes do leaks at outsourcing partners take?",
     ],
 )
 def test_named_subjects_the_knowledge_base_knows_are_answered(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from bot.assistant.answer_type import answer_type
 from bot.knowledge.query import PreparedQuery
-from bot.knowledge.search import HybridSearcher, SearchResult
+from bot.knowledge.search import Hit, HybridSearcher, SearchResult
 from bot.knowledge.text import normalize, split_sentences
 
 
@@ -222,6 +222,23 @@ def _too_far(s: _Signals) -> bool:
     return s.sim < s.limits.floor_sim
 
 
+# An English question reaches the Japanese text only through the glossary: its other words
+# (currently, recognize, broadly) are found in no Japanese sentence. With two concepts or more
+# and the meaning close, the concepts' coverage answers for the words'.
+EN_CONCEPTS = 0.8
+
+
+def _concepts_covered(q: PreparedQuery, key_weights: list[float], hits: list[Hit]) -> float:
+    """The share (by rarity) of the question's glossary concepts that one of the best chunks
+    holds (0.0 with fewer than two concepts)."""
+    idx = [i for i, t in enumerate(q.key_terms) if t.from_glossary]
+    if len(idx) < 2:
+        return 0.0
+    terms = [q.key_terms[i] for i in idx]
+    weights = [key_weights[i] for i in idx]
+    return max(HybridSearcher.coverage(terms, weights, h.normalized) for h in hits)
+
+
 # each rule that refuses whatever the words, by the name traces give it
 VETOES = (
     ("subject_absent", _subject_absent),
@@ -280,6 +297,10 @@ def assess(
     veto = next((name for name, rule in VETOES if rule(s)), None)
     if veto is not None:
         return Coverage(False, confidence, key, sim, absent, veto)
-    english = q.lang == "en" and sim >= limits.en_sim and key >= limits.en_key
+    english = (
+        q.lang == "en"
+        and sim >= limits.en_sim
+        and (key >= limits.en_key or _concepts_covered(q, result.key_weights, hits) >= EN_CONCEPTS)
+    )
     ok = key >= min_coverage or sim >= limits.high or english or _situated(s)
     return Coverage(ok, confidence, key, sim, absent, None if ok else "not_covered")
