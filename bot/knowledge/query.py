@@ -23,22 +23,20 @@ LATIN_WORD_WEIGHT = 3.0
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,7}\b")
 _LATIN_WORD = re.compile(r"^[a-z][a-z0-9]*(?:[.'\-][a-z0-9]+)*$")
 
-# A Japanese law named in the question (公益通報者保護法, 労働基準法): a compound of two or more
-# characters ending in 法 (改正 and the like aside), not one of 法人, 法令…
+# A Japanese law named in the question (公益通報者保護法, 労働基準法): a compound ending in one
+# of the words laws are named with (…保護法, …禁止法, …事業法), 改正 and the like aside; not a
+# way of doing (表記法, 遠近法) nor 法人, 法令…
 _LAW_NAME = re.compile(
-    r"(?<![一-龥ァ-ヶー])(?:改正|現行|新|旧)?([一-龥ァ-ヶー・]{2,}?法)(?![人令律務的規廷制則学科曹])"
-)
-# … nor a word for a way of doing (管理方法, 対処法, 違法)
-_NOT_A_LAW = re.compile(
-    r"(方|手|用|技|工|療|文|作|製|算|寸|論|話|違|適|合|不|司|立|処|決|応|認|理|入|選|説)法$"
+    r"(?<![一-龥ァ-ヶー])(?:改正|現行|新|旧)?"
+    r"([一-龥ァ-ヶー・]*?(?:保護|防止|基準|事業|促進|推進|規制|基本|措置|取引|禁止|契約|表示|保存|決済"
+    r"|販売|整備|対策|派遣|安全|衛生|会社|特許|著作権|商標|競争|税|保険|労働|年金|訴訟|交通|通信|業)法)"
+    r"(?![人令律務的規廷制則学科曹])"
 )
 
 
 def law_names(text: str) -> list[str]:
     """The Japanese law names a text mentions, normalised (their prefix 改正, 現行… aside)."""
-    return [
-        m.group(1) for m in _LAW_NAME.finditer(normalize(text)) if not _NOT_A_LAW.search(m.group(1))
-    ]
+    return [m.group(1) for m in _LAW_NAME.finditer(normalize(text))]
 
 
 @dataclass(frozen=True)
