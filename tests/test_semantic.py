@@ -376,6 +376,10 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         # what is settled in the company, or how its own team works
         "うちの会社では、委託先を新しく登録するのは何日前までに申請する決まりになってる？",
         "How long does our procurement team usually take to onboard a new vendor?",
+        # where the company keeps its own documents, whose sign-off its own process needs
+        "委託先の定期点検の結果を書く社内様式って、どこに保存されてる？",
+        "再委託を承認するとき、社内では誰の決裁がいるの？",
+        "Under our company's security outsourcing policy, how often must vendors be re-assessed?",
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:

@@ -79,9 +79,10 @@ CONTEXT_SHARE = 0.4
 # Asked for a figure or a department, not compared with (「社内規程と同じ厳しさを求めるべき？」).
 _OWN_RULES = re.compile(
     r"(うち|当社|弊社|自社|社内|わが社|我が社)(の会社)?の?[^。？?]{0,15}?"
-    r"(規程|規定|ルール|チェックシート|マニュアル|基準|ポリシー|手順書|規則|評価表)"
-    r"|\bour (?:own |internal |company'?s? )*(?:policy|policies|rules?|checklist|manual|handbook"
-    r"|standards?|procedures?)\b"
+    r"(規程|規定|ルール|チェックシート|マニュアル|基準|ポリシー|手順書|規則|評価表|テンプレート|様式"
+    r"|フォーマット|報告書|決裁|稟議|ワークフロー)"
+    r"|\bour (?:own |internal |company'?s? )*(?:\w+ ){0,2}(?:policy|policies|rules?|checklist"
+    r"|manual|handbook|standards?|procedures?|templates?|workflow)\b"
     # what is settled in the company (「社内で…部長承認は何営業日前までに取る決まり？」) or how
     # its own team works ("How long does our legal team take to review…")
     r"|(うち|当社|弊社|自社|社内)[^。？?]{0,40}(決まり|決まって)"
@@ -92,6 +93,9 @@ _ASKS_FIGURE = re.compile(
     r"|合格|だっけ|でしたっけ"
     r"|どの部署|どこの部署|誰の承認|how many|how often|what score|passing|which department"
     r"|who approves|how long"
+    # where the company keeps it, whose sign-off it needs
+    r"|どこに(保存|ある|あり|置)|保存場所|保管場所|誰の決裁|誰が決裁|どのワークフロー|どのシステム"
+    r"|where (?:is|are|do we keep|can i find)|who signs off"
 )
 
 
