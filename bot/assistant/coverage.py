@@ -50,7 +50,7 @@ CALIBRATED: dict[str, Thresholds] = {
         absent_sim=0.89,
         high=0.88,
         named_sim=0.92,
-        en_sim=0.862,
+        en_sim=0.855,
         en_key=0.28,
         sparse_sim=0.9,
         told_sim=0.86,
@@ -105,7 +105,8 @@ _ASKS_FIGURE = re.compile(
 _OWN_PLANS = re.compile(
     r"(うち|当社|弊社|自社|社内|わが社|我が社)[^。？?]{0,25}?"
     r"(いつ[^。？?]{0,15}予定|予定(日|は|を)|予算|スケジュール|(結果|実績)は?(どう|何))"
-    r"|\bour (?:next|upcoming|own|company'?s?)\b[^.?]{0,30}\b(?:scheduled|budget|schedule)\b"
+    r"|\bour (?:next|upcoming|own|company'?s?)\b[^.?]{0,30}\b(?:scheduled|schedule)\b"
+    r"|\bour\b[^.?]{0,50}\bbudgets?\b"
 )
 
 
