@@ -53,6 +53,9 @@ def test_a_question_about_what_goes_in_gets_the_section_that_names_it() -> None:
     when, items = _hit("1,000人以下でも報告が必要な場合", 10.0), _hit("報告事項（9項目）", 9.8)
     assert _choose("報告すべき事項はいくつ？", [when, items]) is items
     assert _choose("What goes into the report to the regulator?", [when, items]) is items
+    # a heading that names one clause is no list of them
+    one, all_ = _hit("有効期間と存続条項", 10.0), _hit("契約Xに入れるべき条項", 9.0)
+    assert _choose("What clauses does contract X usually have?", [one, all_]) is all_
     far = _hit("契約Xに入れるべき条項", 8.0)
     assert _choose("契約Xにはどんな条項を入れる？", [definition, far]) is definition
 

@@ -380,6 +380,7 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         "委託先の定期点検の結果を書く社内様式って、どこに保存されてる？",
         "再委託を承認するとき、社内では誰の決裁がいるの？",
         "Under our company's security outsourcing policy, how often must vendors be re-assessed?",
+        "When is our team's budget for vendor audits due next year?",
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:

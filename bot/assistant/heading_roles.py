@@ -85,7 +85,10 @@ def _tells_case(chunk: Chunk, kind: str) -> bool:
 
 
 _NAMES_LIABILITY = _finds(r"責任|違反")
-_NAMES_CONTENTS = _finds(r"条項|項目|事項|記載|盛り込")
+# (a heading that names one clause, 存続条項 or 再委託条項, is no list of them)
+_NAMES_CONTENTS = _finds(
+    r"項目|事項|記載|盛り込|入れる|条項集|条項の一覧|主な条項|他の条項|(?<![一-龥ァ-ヶー])条項"
+)
 _NAMES_PUBLIC_BODY = _finds(r"経済産業省|個人情報保護委員会|IPA|JIPDEC|ISMS-AC|ハンドブック")
 _ABROAD = _finds(r"外国|海外|国外|越境")
 _ASKS_ABROAD = _finds(
