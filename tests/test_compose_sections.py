@@ -285,3 +285,21 @@ def test_what_the_question_sets_aside_is_not_the_answer() -> None:
     assert _choose_with_glossary(question, [report, who_reports, far]) is report
     plain = "漏えいしたとき、委員会への報告はいつまで？"
     assert _choose_with_glossary(plain, [report, who_reports, notice]) is report
+
+
+def test_the_rule_asked_in_a_situation_like_a_case_gets_the_rule() -> None:
+    account = _hit(
+        "B社の端末がマルウェアに感染（2,000件）", 10.0, "knowledge/cases/b.md", "B社の事例"
+    )
+    example = _hit("過失による漏えいの例", 9.0, "knowledge/guidance/g.md", "漏えいの経路")
+    rule = _hit("確報の期限（30日以内・60日以内）", 5.0, "knowledge/law/l.md", "漏えい等の報告")
+    case = DocMeta(
+        title="B社の事例", kind="case", sources=[{"title": "x"}], as_of=dt.date(2026, 1, 1)
+    )
+    docs = {"knowledge/cases/b.md": case}
+    hits = [account, example, rule]
+    told = "委託先のPCがマルウェアに感染して2,000件漏れました。確報の期限はいつまで？"
+    assert by_heading_role(prepare_query(told, GLOSSARY), hits, account, POLICY, docs) is rule
+    # the case asked about keeps its own account
+    asked = prepare_query("B社の事例では何件漏れた？", GLOSSARY)
+    assert by_heading_role(asked, hits, account, POLICY, docs) is account

@@ -224,7 +224,15 @@ def _sparse(s: _Signals) -> bool:
 
 
 def _too_far(s: _Signals) -> bool:
-    return s.sim < s.limits.floor_sim
+    """The meaning too far for words that cover little of the question to answer it (most of
+    the words found, as in a general corpus whose questions reuse their paragraph's words, is
+    no meaning shared by chance)."""
+    return s.sim < s.limits.floor_sim and s.key < FLOOR_KEY
+
+
+# the key coverage under which the floor of meaning holds (the sets' questions refused by it
+# cover at most 0.49; JSQuAD's answerable questions under the floor mostly more)
+FLOOR_KEY = 0.6
 
 
 # An English question reaches the Japanese text only through the glossary: its other words

@@ -68,6 +68,11 @@ _INCIDENT = _finds(
 _FIRST_STEPS = _finds(r"最初|初動|直後")
 _GIVES_REASONS = _finds(r"理由|なぜ")
 _ASKS_CASE = _finds(r"事件|事案|事例|やつ|ケース|\bincident\b|\bcase\b")
+_TELLS_EXAMPLE = _finds(r"例|事例")
+_ASKS_RULE = _finds(
+    r"必要(です|でしょう|か|？|\?)|期限|いつまで|何日以内|義務|しなければ|報告対象|\bmust\b|\brequired\b"
+    r"|\bdeadline\b|\bdo we (?:have|need) to\b"
+)
 
 
 def _heading(predicate: Callable[[str], bool]) -> Callable[[Chunk, str], bool]:
@@ -163,6 +168,15 @@ _HEADING_ROLES = (
         instead_of=lambda chunk, kind: not _tells_case(chunk, kind),
         plays=_tells_case,
         ratio=0.8,
+        wide=True,
+    ),
+    # the rule asked for in a situation that resembles a case (「ヘルプデスクの委託先のPCがEmotet
+    # に感染し…報告は必要ですか」): the rule, not the case's own account
+    _HeadingRole(
+        asks=lambda q: _ASKS_RULE(q) and not _ASKS_CASE(q),
+        instead_of=lambda chunk, kind: kind == "case",
+        plays=lambda chunk, kind: kind != "case" and not _TELLS_EXAMPLE(chunk.section),
+        ratio=0.45,
         wide=True,
     ),
     # who answers for it: the section on the entrusting party's liability (「孫請けがやらかしたら
