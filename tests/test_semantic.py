@@ -488,3 +488,10 @@ def test_a_question_for_the_things_opens_with_the_sentence_that_names_them(
     answer = assistant.ask("委託先との契約で、預ける機密情報の扱いについて何を決めておく？")
     first = answer.answer.split("\n")[0]
     assert all(w in first for w in ("施錠", "廃棄", "再委託")), answer.answer
+
+
+def test_health_records_in_english_are_sensitive_personal_information(
+    assistant: Assistant,
+) -> None:
+    answer = assistant.ask("Our vendor leaked a single client's health records. Must we report it?")
+    assert not answer.abstained and "要配慮個人情報" in answer.answer.split("\n")[1]
