@@ -303,3 +303,11 @@ def test_the_rule_asked_in_a_situation_like_a_case_gets_the_rule() -> None:
     # the case asked about keeps its own account
     asked = prepare_query("B社の事例では何件漏れた？", GLOSSARY)
     assert by_heading_role(asked, hits, account, POLICY, docs) is account
+
+
+def test_a_sentence_that_names_things_in_a_row_or_counts_them_enumerates() -> None:
+    from bot.assistant.compose import _enumerates
+
+    assert _enumerates("委託契約には、範囲、施錠保管、取扱者、廃棄方法、監査を盛り込む。")
+    assert _enumerates("ガイドラインは、選定、契約の締結、取扱状況の把握の3つを挙げている。")
+    assert not _enumerates("委託契約を結ぶときは、取扱い方法を具体的に指定することが重要である。")

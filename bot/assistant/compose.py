@@ -53,9 +53,8 @@ class ComposePolicy:
     chunks_considered: int = 5  # hits weighed for coverage and for the supporting sentence
     answer_type_bonus: float = 0.15  # for a sentence that holds the kind of answer asked for
     lead_bonus: float = 0.12  # a section's first sentence is written to answer its heading
-    summary_ratio: float = (
-        0.75  # a sentence naming the things asked for, of the lead, opens instead
-    )
+    # a sentence naming the things asked for opens instead of the lead, at this share of it
+    summary_ratio: float = 0.65
     duplicate_share: float = 0.6  # a sentence whose bigrams are this much said already adds nothing
     placeholder_penalty: float = 0.3
     max_list_items: int = 15
@@ -196,14 +195,19 @@ def compose_answer(
 
 # asks for the things themselves (what to write, which items), not for a way of thinking
 _ASKS_ITEMS = re.compile(
-    r"何を|なにを|何が必要|項目|条項|事項|挙げ|どんなこと|どんな事|何書|何決め|何を決め"
+    r"何を|なにを|何が必要|項目|条項|事項|挙げ|どんなこと|どんな事|何書|何決め|何を決め|措置を|措置は"
     r"|\bwhat (?:should|must|do|does)\b|\bwhich (?:items|clauses|points)\b|\blist\b"
 )
 
 
 def _enumerates(sentence: str) -> bool:
-    """Whether a sentence names several things in a row (four commas or more)."""
-    return sentence.count("、") >= 4
+    """Whether a sentence names several things in a row (four commas or more, or a count of
+    them after their names: 「…選定、…締結、…把握の3つを挙げている」)."""
+    commas = sentence.count("、")
+    return commas >= 4 or (commas >= 2 and _COUNTS_THEM.search(sentence) is not None)
+
+
+_COUNTS_THEM = re.compile(r"の(\d+|[二三四五六七八九])つ(を|が|で|に|の)")
 
 
 def _is_law(term: KeyTerm) -> bool:
