@@ -139,6 +139,7 @@ def _top_section(assistant: Assistant, question: str) -> str:
         ("ベンダーにチェックシート送りたい。何聞けばいい？", "contractor_selection_checklist.md"),
         ("クラウド使うのも委託扱いになるの？", "7-53"),
         ("What should we look at when picking an outsourcing partner?", "03_choosing_contractors"),
+        ("委託契約の終了時に、業者の手元に残った顧客データはどうするのが正しい？", "返却と消去"),
     ],
 )
 def test_paraphrases_and_english_find_the_section(
