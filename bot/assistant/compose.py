@@ -297,9 +297,13 @@ def _same_section(a: Chunk, b: Chunk) -> bool:
 def _answers_part(q: PreparedQuery, result: SearchResult, part: Part, s: _Sentence) -> bool:
     if part.expected is not None and not part.expected.matches(s.text):
         return False
-    # the part's own words, where they can be found in Japanese text at all
+    # the part's own words, where they can be found in Japanese text at all (a word the knowledge
+    # base never uses, 用済み, cannot be)
     terms = [
-        i for i in part.terms if q.key_terms[i].from_glossary or has_japanese(q.key_terms[i].text)
+        i
+        for i in part.terms
+        if (q.key_terms[i].from_glossary or has_japanese(q.key_terms[i].text))
+        and not result.absent[i]
     ]
     if not terms:
         return part.expected is not None
