@@ -311,3 +311,12 @@ def test_a_sentence_that_names_things_in_a_row_or_counts_them_enumerates() -> No
     assert _enumerates("委託契約には、範囲、施錠保管、取扱者、廃棄方法、監査を盛り込む。")
     assert _enumerates("ガイドラインは、選定、契約の締結、取扱状況の把握の3つを挙げている。")
     assert not _enumerates("委託契約を結ぶときは、取扱い方法を具体的に指定することが重要である。")
+
+
+def test_how_a_period_is_counted_gets_the_section_on_counting_it() -> None:
+    deadlines = _hit("漏えい等報告の期限（速報と確報のまとめ）", 10.0)
+    counting = _hit("確報の期限の数え方（1日目と休日）", 8.5)
+    hits = [deadlines, counting]
+    assert _choose("漏えいを知った当日も確報の期間に数える？", hits) is counting
+    assert _choose("Is the day we learned of the leak counted in the 30 days?", hits) is counting
+    assert _choose("確報の期限は何日以内？", hits) is deadlines

@@ -278,6 +278,14 @@ _HEADING_ROLES = (
         _finds(r"他の|その他|以外|ほかの"),
         0.8,
     ),
+    # how a period is counted (「知った当日は算入される？起算点は？」): a close section on counting
+    # it, not the deadlines themselves
+    _towards(
+        _finds(r"数え|起算|当日|初日|何日目|算入|\bcount(?:ed|ing)?\b|\bday one\b|\bfirst day\b"),
+        _finds(r"数え方|起算"),
+        0.8,
+        wide=True,
+    ),
     # examples asked for (「ガイドラインが挙げる監督不備の例は？」): a close section of examples, not
     # the rule they illustrate
     _towards(
