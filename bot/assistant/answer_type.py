@@ -8,13 +8,16 @@ from dataclasses import dataclass
 
 from bot.knowledge.text import normalize
 
+# "how many days" asks for a deadline, not a count
+_DAYS_AND_SO_ON = r"(?:business |working |calendar )?(?:days|hours|weeks|months)\b"
+
 _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     # (name, question pattern, pattern a sentence that answers it contains)
     (
         "deadline",
         re.compile(
             r"いつまで|期限|何日|締め切り|締切|how long|deadline|when|due|by when|within"
-            r"|how many (?:business |working |calendar )?(?:days|hours|weeks|months)\b"
+            rf"|how many {_DAYS_AND_SO_ON}"
         ),
         re.compile(
             r"\d+\s*(日|か月|ヶ月|カ月|時間|年)|速やかに|直ちに|遅滞なく|以内|days?|hours?|months?"
@@ -29,7 +32,7 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
         "count",
         re.compile(
             r"何件|何人|何社|何名|何万|何項目|何位|何団体|どのくらい|どれくらい|どれだけ|規模|number of"
-            r"|how many(?! (?:business |working |calendar )?(?:days|hours|weeks|months|years)\b)"
+            rf"|how many(?! {_DAYS_AND_SO_ON}| years\b)"
             r"|どんくらい|どんだけ|どれぐらい|どのぐらい"
         ),
         # a number with its counter (人, 件, 社…), not any digit (a date is no count)
@@ -112,3 +115,15 @@ _LIST_QUESTION = re.compile(
 
 def asks_for_list(question: str) -> bool:
     return bool(_LIST_QUESTION.search(normalize(question)))
+
+
+# A question for the things themselves (what to write, which items, the measures), not for a way
+# of thinking: 「どのような考え方で」 asks for a list in the wide sense above, not for items.
+_ITEMS_QUESTION = re.compile(
+    r"何を|なにを|何が必要|項目|条項|事項|挙げ|どんなこと|どんな事|何書|何決め|何を決め|措置を|措置は"
+    r"|\bwhat (?:should|must|do|does)\b|\bwhich (?:items|clauses|points)\b|\blist\b"
+)
+
+
+def asks_for_items(question: str) -> bool:
+    return bool(_ITEMS_QUESTION.search(normalize(question)))

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.assistant.answer_type import AnswerType, answer_type, asks_for_list
+from bot.assistant.answer_type import AnswerType, answer_type, asks_for_items, asks_for_list
 from bot.assistant.coverage import Coverage, assess
 from bot.assistant.heading_roles import by_heading_role
 from bot.assistant.models import Answer, Citation, Reference
@@ -144,7 +144,7 @@ def compose_answer(
         return s.score + (policy.lead_bonus if s.position == first else 0)
 
     lead = max(leads, key=opens)
-    if _ASKS_ITEMS.search(normalize(q.asked)) and not _enumerates(lead.text):
+    if asks_for_items(q.asked) and not _enumerates(lead.text):
         # a question for several things opens with the sentence that names them all, where the
         # section has one (「委託契約には、機密情報の範囲、記録媒体の施錠保管、…を盛り込む。」),
         # not with the sentence that says why they matter
@@ -191,13 +191,6 @@ def compose_answer(
         citations.append(citation_for(2, support.chunk, kb.docs.get(support.chunk.source)))
         lines.append(f"{_plain(support.text)} [2]")
     return "\n".join(lines), citations, cov
-
-
-# asks for the things themselves (what to write, which items), not for a way of thinking
-_ASKS_ITEMS = re.compile(
-    r"何を|なにを|何が必要|項目|条項|事項|挙げ|どんなこと|どんな事|何書|何決め|何を決め|措置を|措置は"
-    r"|\bwhat (?:should|must|do|does)\b|\bwhich (?:items|clauses|points)\b|\blist\b"
-)
 
 
 def _enumerates(sentence: str) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from bot.assistant.answer_type import answer_type
 from bot.knowledge.query import PreparedQuery
@@ -173,6 +174,10 @@ class _Signals:
             for t, a in zip(self.q.key_terms, self.result.absent, strict=True)
         )
 
+    @cached_property
+    def situated(self) -> bool:
+        return _situated(self)
+
 
 def _situated(s: _Signals) -> bool:
     """A situation told in sentences of its own whose words the knowledge base lacks lowers the
@@ -190,7 +195,7 @@ def _situated(s: _Signals) -> bool:
 
 def _subject_absent(s: _Signals) -> bool:
     """Much of the question's weight absent and the meaning not close enough to outweigh it."""
-    return s.absent >= s.limits.absent_share and s.sim < s.limits.absent_sim and not _situated(s)
+    return s.absent >= s.limits.absent_share and s.sim < s.limits.absent_sim and not s.situated
 
 
 def _part_absent(s: _Signals) -> bool:
@@ -315,5 +320,5 @@ def assess(
         and sim >= limits.en_sim
         and (key >= limits.en_key or _concepts_covered(q, result.key_weights, hits) >= EN_CONCEPTS)
     )
-    ok = key >= min_coverage or sim >= limits.high or english or _situated(s)
+    ok = key >= min_coverage or sim >= limits.high or english or s.situated
     return Coverage(ok, confidence, key, sim, absent, None if ok else "not_covered")

@@ -68,7 +68,7 @@ _INCIDENT = _finds(
 _FIRST_STEPS = _finds(r"最初|初動|直後")
 _GIVES_REASONS = _finds(r"理由|なぜ")
 _ASKS_CASE = _finds(r"事件|事案|事例|やつ|ケース|\bincident\b|\bcase\b")
-_TELLS_EXAMPLE = _finds(r"例|事例")
+_NAMES_EXAMPLES = _finds(r"例")  # (事例 too)
 _ASKS_RULE = _finds(
     r"必要(です|でしょう|か|？|\?)|期限|いつまで|何日以内|義務|しなければ|報告対象|\bmust\b|\brequired\b"
     r"|\bdeadline\b|\bdo we (?:have|need) to\b"
@@ -175,7 +175,7 @@ _HEADING_ROLES = (
     _HeadingRole(
         asks=lambda q: _ASKS_RULE(q) and not _ASKS_CASE(q),
         instead_of=lambda chunk, kind: kind == "case",
-        plays=lambda chunk, kind: kind != "case" and not _TELLS_EXAMPLE(chunk.section),
+        plays=lambda chunk, kind: kind != "case" and not _NAMES_EXAMPLES(chunk.section),
         ratio=0.45,
         wide=True,
     ),
@@ -290,7 +290,7 @@ _HEADING_ROLES = (
     # the rule they illustrate
     _towards(
         _finds(r"例を|例は|例って|具体例|事例を|事例は|\bexamples?\b|\binstances?\b"),
-        _finds(r"例"),
+        _NAMES_EXAMPLES,
         0.75,
     ),
     # and the mirror: 「請負契約とはどのような契約か」 (holdout2: one more answered, nothing lost)
