@@ -382,6 +382,9 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         "再委託を承認するとき、社内では誰の決裁がいるの？",
         "Under our company's security outsourcing policy, how often must vendors be re-assessed?",
         "When is our team's budget for vendor audits due next year?",
+        # an IT how-to about something the knowledge base never mentions (the glossary names it)
+        "How can I set up two-step verification on my Google account?",
+        "社用スマホに二段階認証を設定するにはどうすればいい？",
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
@@ -428,6 +431,9 @@ def test_a_refusal_names_the_rule_that_refused_and_not_the_question(
         # English framing words (generally, speaking, routes) the Japanese text cannot hold,
         # with the question's concepts all covered
         "Generally speaking, which two routes do leaks at outsourcing partners take?",
+        # colloquial "is that OK" (アリ) is no subject; "how much" after a leak asks a quantity
+        "業者がうちの仕事を勝手に孫請けに回してたら、それってアリ？",
+        "A help-desk PC in one of the cases caught Emotet: what got out and how much of it?",
     ],
 )
 def test_named_subjects_the_knowledge_base_knows_are_answered(

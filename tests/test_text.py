@@ -92,3 +92,22 @@ def test_how_many_days_asks_for_a_deadline_not_a_count() -> None:
     assert days is not None and "deadline" in days.names and "count" not in days.names
     people = answer_type("How many people were affected?")
     assert people is not None and "count" in people.names
+
+
+def test_how_much_asks_for_money_only_when_it_is_about_a_cost() -> None:
+    fee = answer_type("How much does a privacy mark audit cost?")
+    assert fee is not None and "amount" in fee.names
+    fine = answer_type("How much is the fine for ignoring an order?")
+    assert fine is not None and "amount" in fine.names
+    for text in ("The vendor's laptop was hacked: what got out, and how much?", "How much data?"):
+        asked = answer_type(text)
+        assert asked is None or "amount" not in asked.names, text
+
+
+def test_a_hyphen_and_a_space_name_the_same_english_term() -> None:
+    from bot.knowledge.glossary import Glossary
+
+    glossary = Glossary([("コールセンター", ["call center"]), ("再委託", ["sub-contract"])])
+    for text in ("our call-center vendor", "our call center vendor"):
+        assert [c.canonical for c in glossary.match(text)] == ["コールセンター"], text
+    assert [c.canonical for c in glossary.match("a sub-contract")] == ["再委託"]

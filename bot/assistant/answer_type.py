@@ -43,7 +43,11 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     ),
     (
         "amount",
-        re.compile(r"いくら|費用|料金|価格|値段|コスト|how much|cost|price|fee"),
+        # "how much is the fee", not "what leaked and how much" or "how much data"
+        re.compile(
+            r"いくら|費用|料金|価格|値段|コスト|cost|price|fee"
+            r"|how much(?= (?:money|does|do|did|is|are|was|will|would|should|can|could)\b)"
+        ),
         re.compile(r"\d[\d,.]*\s*(万|億)?円|¥|yen"),
     ),
     (

@@ -54,7 +54,9 @@ class Glossary:
         self._ja = re.compile("|".join(re.escape(t) for t in ja_terms)) if ja_terms else None
         self._en = (
             re.compile(
-                r"(?<![a-z0-9])(?:" + "|".join(re.escape(t) for t in en_terms) + r")(?![a-z0-9])"
+                r"(?<![a-z0-9])(?:"
+                + "|".join(re.escape(t).replace(r"\ ", "[ -]") for t in en_terms)
+                + r")(?![a-z0-9])"
             )
             if en_terms
             else None
@@ -84,7 +86,11 @@ class Glossary:
                 if any(start < e and s < end for s, e in taken):
                     continue
                 taken.append((start, end))
-                canonical, alternatives = self._concepts[m.group(0)]
+                # "call-center" is written "call center" in the glossary
+                key = m.group(0)
+                canonical, alternatives = (
+                    self._concepts.get(key) or self._concepts[key.replace("-", " ")]
+                )
                 found.append(Concept(canonical, m.group(0), alternatives))
         return found
 

@@ -22,7 +22,7 @@ EN_STOPWORDS = frozenset(
     afterward afterwards against consider don't exactly expect expected found go goes gone hand
     hands instead keep keeps ourselves properly roughly told we'd we'll we're we've well
     usually typically generally normally commonly cannot can't part parts whole work japan japanese
-    enough inside see seen actual
+    enough inside see seen actual ask asks asked asking
     """.split()
 )
 
@@ -36,5 +36,6 @@ JA_STOP_CONTENT = frozenset(
     致す 良い 言う 誰 貰う 遣る 関係 際 頂く 項 願う 駄目 遣り方 仕方 念の為 一応
     当社 弊社 御社 先方 上司 部下 同僚 担当 担当者 今朝 昨日 本日 今日 先日 先週 来週 判明 可能性 正直
     いくつ 幾つ せい 所為 つき 付き 面倒 めんどい 月末 来月末 今月末 年度末 来年度 今年度 来期 今期
+    アリ ナシ 有り 無し オッケー セーフ アウト
     """.split()
 )
