@@ -502,3 +502,27 @@ def test_health_records_in_english_are_sensitive_personal_information(
 ) -> None:
     answer = assistant.ask("Our vendor leaked a single client's health records. Must we report it?")
     assert not answer.abstained and "要配慮個人情報" in answer.answer.split("\n")[1]
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        # the punishment asked: the sentence with the penalty, not one about who is covered
+        ("退職した社員が会員データを名簿屋に流したら、どういう罰則がある？", ("拘禁刑", "50万円")),
+        # the company asked about, in the first sentence of the section on orders
+        ("委員会の命令を無視し続けた会社は、会社としていくらの罰金になりうる？", ("1億円",)),
+        # the exceptions asked for, in the rule's own first sentence
+        ("本人の同意なしで個人データを他社に渡してもいいのは、どんなときだけ？", ("法令", "生命")),
+        # the contractor that told its principal: no report of its own
+        (
+            "うちは受託者。委託元にすぐ知らせた漏えいでも、委員会への報告はこっちでも要る？",
+            ("免除",),
+        ),
+    ],
+)
+def test_the_first_sentence_holds_what_was_asked(
+    assistant: Assistant, question: str, words: tuple[str, ...]
+) -> None:
+    answer = assistant.ask(question)
+    first = answer.answer.split("\n")[0]
+    assert not answer.abstained and all(w in first for w in words), answer.answer

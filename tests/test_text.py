@@ -111,3 +111,14 @@ def test_a_hyphen_and_a_space_name_the_same_english_term() -> None:
     for text in ("our call-center vendor", "our call center vendor"):
         assert [c.canonical for c in glossary.match(text)] == ["コールセンター"], text
     assert [c.canonical for c in glossary.match("a sub-contract")] == ["再委託"]
+
+
+def test_a_question_about_punishment_asks_for_a_penalty() -> None:
+    for text in (
+        "顧客名簿を売った元社員はどんな罰を受ける？",
+        "What's the penalty for ignoring the PPC?",
+    ):
+        asked = answer_type(text)
+        assert asked is not None and "penalty" in asked.names, text
+        assert asked.matches("1年以下の拘禁刑または50万円以下の罰金に処される。")
+    assert answer_type("Is it fine to send the list by email?") is None

@@ -51,6 +51,12 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
         re.compile(r"\d[\d,.]*\s*(万|億)?円|¥|yen"),
     ),
     (
+        # what the punishment is: 「どんな罰になる？」, "what's the penalty"
+        "penalty",
+        re.compile(r"罰|刑事|刑は|penalt|punish|sanction|\bfines?\b(?! to)|\bfined\b|jail|prison"),
+        re.compile(r"拘禁刑|懲役|罰金|過料|\d+\s*(万|億)円以下"),
+    ),
+    (
         "duration",
         re.compile(r"期間|どのくらい|どれくらい|何年|何か月|何ヶ月|how long"),
         re.compile(r"\d+\s*(年|か月|ヶ月|カ月|日|時間|週間)|years?|months?|days?"),
