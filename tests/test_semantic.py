@@ -518,6 +518,11 @@ def test_health_records_in_english_are_sensitive_personal_information(
             "うちは受託者。委託元にすぐ知らせた漏えいでも、委員会への報告はこっちでも要る？",
             ("免除",),
         ),
+        # the clauses asked for, not how the template writes its parties
+        (
+            "業務委託契約書のセキュリティ面を見てほしいと頼まれた。どんな条項が揃っていればいい？",
+            ("再委託", "監査"),
+        ),
     ],
 )
 def test_the_first_sentence_holds_what_was_asked(
