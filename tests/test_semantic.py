@@ -518,6 +518,10 @@ def test_health_records_in_english_are_sensitive_personal_information(
             "うちは受託者。委託元にすぐ知らせた漏えいでも、委員会への報告はこっちでも要る？",
             ("免除",),
         ),
+        # English development work reaches the control on outsourced development
+        ("Which ISO 27001 control covers software development done by an outside firm?", ("8.30",)),
+        # the conditions of the duty to report, in the law's own words
+        ("漏えいが起きたとき、委員会に報告しなきゃいけないのはどんな場合？", ("要配慮", "1,000人")),
         # the clauses asked for, not how the template writes its parties
         (
             "業務委託契約書のセキュリティ面を見てほしいと頼まれた。どんな条項が揃っていればいい？",
