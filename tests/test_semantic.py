@@ -522,6 +522,13 @@ def test_health_records_in_english_are_sensitive_personal_information(
         ("Which ISO 27001 control covers software development done by an outside firm?", ("8.30",)),
         # the conditions of the duty to report, in the law's own words
         ("漏えいが起きたとき、委員会に報告しなきゃいけないのはどんな場合？", ("要配慮", "1,000人")),
+        # what the contractor hands in before a sub-contract is approved, not the conditions
+        (
+            "下請けを使いたいと業者から打診された。OKする前に向こうから何を出してもらえばいい？",
+            ("名称",),
+        ),
+        # information an NDA leaves out, said colloquially
+        ("NDA結んでても秘密扱いにならない情報ってあるの？", ("公知",)),
         # the clauses asked for, not how the template writes its parties
         (
             "業務委託契約書のセキュリティ面を見てほしいと頼まれた。どんな条項が揃っていればいい？",

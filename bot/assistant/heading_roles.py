@@ -244,7 +244,7 @@ _HEADING_ROLES = (
             r" (?:submit|provide|send|give)"
         ),
         _finds(r"記載すべき|記載事項|提出|申請に"),
-        0.8,
+        0.6,
         topical=True,
     ),
     # how to hand it in (「委員会への報告ってどうやって出すの？」): a close section on the method of
