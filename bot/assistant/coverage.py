@@ -231,8 +231,24 @@ def _sparse(s: _Signals) -> bool:
 def _too_far(s: _Signals) -> bool:
     """The meaning too far for words that cover little of the question to answer it (most of
     the words found, as in a general corpus whose questions reuse their paragraph's words, is
-    no meaning shared by chance)."""
-    return s.sim < s.limits.floor_sim and s.key < FLOOR_KEY
+    no meaning shared by chance), or for one generic word that is all the question has
+    (「1ヶ月で3キロ痩せる方法は？」 shares only 方法)."""
+    if s.sim >= s.limits.floor_sim:
+        return False
+    if s.key < FLOOR_KEY:
+        return True
+    # (a lone word that many chunks hold: a rare one names the question's subject)
+    terms = s.q.key_terms
+    return (
+        len(terms) == 1
+        and not (terms[0].from_glossary or terms[0].specific)
+        and s.result.key_weights[0] < GENERIC_WEIGHT
+    )
+
+
+# the weight (by rarity) under which a question's only key term is a generic word (方法 1.8 in the
+# bundled knowledge base; a word one chunk holds weighs 4)
+GENERIC_WEIGHT = 2.5
 
 
 # the key coverage under which the floor of meaning holds (the sets' questions refused by it
