@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any, cast
 
-from bot.assistant.coverage import CALIBRATED, _Signals, _too_far
+from bot.assistant.coverage import CALIBRATED, _holds_years, _Signals, _too_far
 from bot.knowledge.glossary import Glossary
 from bot.knowledge.query import prepare_query
 
@@ -42,3 +42,12 @@ def test_one_generic_word_is_no_subject_below_the_floor() -> None:
     assert not _too_far(_signals(LIMITS.floor_sim - 0.02, 1.0, lone, weight=4.0))
     # a glossary concept alone is a subject: the floor holds only for few words found
     assert not _too_far(_signals(LIMITS.floor_sim - 0.02, 1.0, "委託先は？"))
+
+
+def test_a_number_of_years_is_told_from_a_year() -> None:
+    period = "NDAの有効期間は何年？"
+    assert _holds_years(period, "有効期間は例えば3年とする。")
+    assert _holds_years("何年間続いた？", "約2000年間支持された。")
+    assert not _holds_years(period, "2022年の解説記事は取扱者の限定を勧める。")
+    # 「何年？」 alone may ask for a year
+    assert _holds_years("初めて選ばれたのは何年？", "2019年版に初めて4位で選ばれた。")

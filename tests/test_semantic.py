@@ -388,6 +388,11 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         # an employment matter the glossary names; a lone generic word with a far meaning
         "What notice period applies when we don't renew a fixed-term worker?",
         "夏までに体重を落とすいい方法ってある？",
+        # a number of years asked of something the knowledge base holds no figure for (an NDA's
+        # term and a case's ten years are about other things)
+        "派遣社員を同じ部署に置いておける期間には上限がある？何年まで？",
+        # the company's own application process (which system to file it in)
+        "育児休業を取りたいんだけど、社内の申請ってどのシステムから出すの？",
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
@@ -532,6 +537,11 @@ def test_health_records_in_english_are_sensitive_personal_information(
         ),
         # a merger, asked about in everyday words, by the kinds that are no third party
         ("会社が吸収合併されるとき、顧客データを相手先に引き継ぐのに同意は取り直す？", ("承継",)),
+        # when the clock starts: the first department that knew, not the one that reports
+        (
+            "総務が最初に漏えいに気づいて、担当の法務が知ったのは2日後。期限はどっちから数える？",
+            ("いずれかの部署",),
+        ),
         # information an NDA leaves out, said colloquially
         ("NDA結んでても秘密扱いにならない情報ってあるの？", ("公知",)),
         # the clauses asked for, not how the template writes its parties

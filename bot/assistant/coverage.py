@@ -81,7 +81,7 @@ CONTEXT_SHARE = 0.4
 _OWN_RULES = re.compile(
     r"(うち|当社|弊社|自社|社内|わが社|我が社)(の会社)?の?[^。？?]{0,15}?"
     r"(規程|規定|ルール|チェックシート|マニュアル|基準|ポリシー|手順書|規則|評価表|テンプレート|様式"
-    r"|フォーマット|報告書|決裁|稟議|ワークフロー)"
+    r"|フォーマット|報告書|決裁|稟議|ワークフロー|申請|手続)"
     r"|\bour (?:own |internal |company'?s? )*(?:\w+ ){0,2}(?:policy|policies|rules?|checklist"
     r"|manual|handbook|standards?|procedures?|templates?|workflow)\b"
     # what is settled in the company (「社内で…部長承認は何営業日前までに取る決まり？」) or how
@@ -273,6 +273,31 @@ def _concepts_covered(q: PreparedQuery, key_weights: list[float], hits: list[Hit
     return max(HybridSearcher.coverage(terms, weights, h.normalized) for h in hits)
 
 
+# a number of years or months asked for: a period (「期間の上限は何年？」「何年間」), not a year
+# (「西暦何年？」), nor 「期間」 or 「どのくらい」 alone, which ask a deadline too
+_ASKS_YEARS = re.compile(
+    r"期間[^。？?]{0,20}何年|何年間|何年まで|何か月|何ヶ月|何カ月|how many (?:years|months)"
+)
+# a number of years (2年, not 2022年), or, where 「何年」 may ask for a year (「初めてランクインした
+# のって何年？」), a year as well
+_HOLDS_YEARS = re.compile(
+    r"(?<!\d)\d{1,3}\s*(?:年|か月|ヶ月|カ月)(?!\d)|\d+\s*年間|\d+ (?:years?|months?)\b"
+)
+_HOLDS_YEAR = re.compile(r"(?<!\d)\d{4}\s*年|\b(?:19|20)\d{2}\b")
+_ASKS_PERIOD = re.compile(r"期間|何年間|何か月|何ヶ月|何カ月|how many (?:years|months)|how long")
+
+
+def _holds_years(asked: str, text: str) -> bool:
+    norm = normalize(text).lower()
+    if _HOLDS_YEARS.search(norm):
+        return True
+    return not _ASKS_PERIOD.search(normalize(asked).lower()) and bool(_HOLDS_YEAR.search(norm))
+
+
+# the share of the question's key terms a chunk that holds the years asked for must cover
+YEARS_COVERAGE = 0.5
+
+
 # each rule that refuses whatever the words, by the name traces give it
 VETOES = (
     ("subject_absent", _subject_absent),
@@ -300,6 +325,19 @@ def assess(
         # a price asked for, and none in the best chunks: the knowledge base does not hold it
         return Coverage(
             False, 0.0, max(h.coverage for h in hits), hits[0].similarity, 0.0, "no_amount"
+        )
+    if (
+        expected is not None
+        and "duration" in expected.names
+        and _ASKS_YEARS.search(normalize(q.asked).lower())
+        and not any(
+            h.coverage >= YEARS_COVERAGE and _holds_years(q.asked, h.chunk.text) for h in hits
+        )
+    ):
+        # a number of years or months asked for, and no best chunk about the question's subject
+        # holds one (「派遣社員を受け入れられる期間の上限は何年？」: an NDA's 3 years, a case's 10)
+        return Coverage(
+            False, 0.0, max(h.coverage for h in hits), hits[0].similarity, 0.0, "no_duration"
         )
     core = q.core or q.asked
     asked = normalize(core)
