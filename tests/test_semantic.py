@@ -542,6 +542,8 @@ def test_health_records_in_english_are_sensitive_personal_information(
             "総務が最初に漏えいに気づいて、担当の法務が知ったのは2日後。期限はどっちから数える？",
             ("いずれかの部署",),
         ),
+        # who may see what is disclosed, asked in English
+        ("Under our NDA, who at the vendor is allowed to see the files we share?", ("知る必要",)),
         # information an NDA leaves out, said colloquially
         ("NDA結んでても秘密扱いにならない情報ってあるの？", ("公知",)),
         # the clauses asked for, not how the template writes its parties
