@@ -247,6 +247,13 @@ def test_a_situation_told_in_words_the_knowledge_base_lacks_is_still_answered(
         "国内の会社に預ける場合と比べて、気をつけることはありますか？"
     )
     assert not answer.abstained and "第28条" in answer.answer
+    # most of the weight absent (源泉徴収票, 税理士事務所, 入力), all of it in the situation: the
+    # question about it is still answered
+    answer = assistant.ask(
+        "源泉徴収票の作成を税理士事務所に頼んでいて、マイナンバーの入力を別の会社に回したいと"
+        "相談されました。どう対応すればよいですか。"
+    )
+    assert not answer.abstained and "許諾" in answer.answer
 
 
 def test_the_question_is_its_sentence_that_asks() -> None:
