@@ -281,16 +281,15 @@ def _concepts_covered(q: PreparedQuery, key_weights: list[float], hits: list[Hit
 
 # a number of years or months asked for: a period (「期間の上限は何年？」「何年間」), not a year
 # (「西暦何年？」), nor 「期間」 or 「どのくらい」 alone, which ask a deadline too
-_ASKS_YEARS = re.compile(
-    r"期間[^。？?]{0,20}何年|何年間|何年まで|何か月|何ヶ月|何カ月|how many (?:years|months)"
-)
+_PERIOD = r"何年間|何か月|何ヶ月|何カ月|how many (?:years|months)"
+_ASKS_YEARS = re.compile(rf"期間[^。？?]{{0,20}}何年|何年まで|{_PERIOD}")
 # a number of years (2年, not 2022年), or, where 「何年」 may ask for a year (「初めてランクインした
 # のって何年？」), a year as well
 _HOLDS_YEARS = re.compile(
     r"(?<!\d)\d{1,3}\s*(?:年|か月|ヶ月|カ月)(?!\d)|\d+\s*年間|\d+ (?:years?|months?)\b"
 )
 _HOLDS_YEAR = re.compile(r"(?<!\d)\d{4}\s*年|\b(?:19|20)\d{2}\b")
-_ASKS_PERIOD = re.compile(r"期間|何年間|何か月|何ヶ月|何カ月|how many (?:years|months)|how long")
+_ASKS_PERIOD = re.compile(rf"期間|how long|{_PERIOD}")
 
 
 def _holds_years(asked: str, text: str) -> bool:
@@ -302,6 +301,27 @@ def _holds_years(asked: str, text: str) -> bool:
 
 # the share of the question's key terms a chunk that holds the years asked for must cover
 YEARS_COVERAGE = 0.5
+
+
+def _missing_figure(q: PreparedQuery, hits: list[Hit]) -> str | None:
+    """The rule that refuses a question for a figure the best chunks do not hold: a price
+    (no_amount), or a number of years or months that no best chunk about the question's subject
+    holds (no_duration: 「派遣社員を受け入れられる期間の上限は何年？」 has an NDA's 3 years and a
+    case's 10 near it); None when the figure is there or none is asked for."""
+    expected = answer_type(q.text)
+    if expected is None:
+        return None
+    if "amount" in expected.names and not any(expected.holds("amount", h.chunk.text) for h in hits):
+        return "no_amount"
+    if (
+        "duration" in expected.names
+        and _ASKS_YEARS.search(normalize(q.asked).lower())
+        and not any(
+            h.coverage >= YEARS_COVERAGE and _holds_years(q.asked, h.chunk.text) for h in hits
+        )
+    ):
+        return "no_duration"
+    return None
 
 
 # each rule that refuses whatever the words, by the name traces give it
@@ -322,29 +342,9 @@ def assess(
         return Coverage(False, 0.0, 0.0, None, 0.0, "no_hits")
     if asks_own_rules(q.text, q.core or q.asked):
         return Coverage(False, 0.0, 0.0, None, 0.0, "own_rules")
-    expected = answer_type(q.text)
-    if (
-        expected is not None
-        and "amount" in expected.names
-        and not any(expected.holds("amount", h.chunk.text) for h in hits)
-    ):
-        # a price asked for, and none in the best chunks: the knowledge base does not hold it
-        return Coverage(
-            False, 0.0, max(h.coverage for h in hits), hits[0].similarity, 0.0, "no_amount"
-        )
-    if (
-        expected is not None
-        and "duration" in expected.names
-        and _ASKS_YEARS.search(normalize(q.asked).lower())
-        and not any(
-            h.coverage >= YEARS_COVERAGE and _holds_years(q.asked, h.chunk.text) for h in hits
-        )
-    ):
-        # a number of years or months asked for, and no best chunk about the question's subject
-        # holds one (「派遣社員を受け入れられる期間の上限は何年？」: an NDA's 3 years, a case's 10)
-        return Coverage(
-            False, 0.0, max(h.coverage for h in hits), hits[0].similarity, 0.0, "no_duration"
-        )
+    missing = _missing_figure(q, hits)
+    if missing is not None:
+        return Coverage(False, 0.0, max(h.coverage for h in hits), hits[0].similarity, 0.0, missing)
     core = q.core or q.asked
     asked = normalize(core)
     told = bool(q.context) or core != q.asked
