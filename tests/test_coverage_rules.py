@@ -5,7 +5,13 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any, cast
 
-from bot.assistant.coverage import CALIBRATED, _holds_years, _Signals, _too_far
+from bot.assistant.coverage import (
+    CALIBRATED,
+    _asks_period,
+    _holds_years,
+    _Signals,
+    _too_far,
+)
 from bot.knowledge.glossary import Glossary
 from bot.knowledge.query import prepare_query
 
@@ -45,9 +51,9 @@ def test_one_generic_word_is_no_subject_below_the_floor() -> None:
 
 
 def test_a_number_of_years_is_told_from_a_year() -> None:
-    period = "NDAの有効期間は何年？"
+    period = _asks_period("NDAの有効期間は何年？")
     assert _holds_years(period, "有効期間は例えば3年とする。")
-    assert _holds_years("何年間続いた？", "約2000年間支持された。")
+    assert _holds_years(_asks_period("何年間続いた？"), "約2000年間支持された。")
     assert not _holds_years(period, "2022年の解説記事は取扱者の限定を勧める。")
     # 「何年？」 alone may ask for a year
-    assert _holds_years("初めて選ばれたのは何年？", "2019年版に初めて4位で選ばれた。")
+    assert _holds_years(_asks_period("初めて選ばれたのは何年？"), "2019年版に初めて4位で選ばれた。")

@@ -95,12 +95,12 @@ def compose_answer(
     policy: ComposePolicy,
 ) -> tuple[str, list[Citation], Coverage]:
     """Return (answer text, citations, coverage). Empty text means: abstain."""
-    cov = assess(q, result, policy.min_coverage, policy.chunks_considered)
+    expected = answer_type(q.text)
+    cov = assess(q, result, policy.min_coverage, policy.chunks_considered, expected)
     if not cov.answer:
         return "", [], cov
     hits = result.hits
     scorer, weights = result.scorer, result.key_weights
-    expected = answer_type(q.text)
     best = _best_section_hit(kb, hits, expected, policy)
     best = by_heading_role(q, hits, best, policy, kb.docs)
     top_score = best.score or 1.0

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from bot.assistant.answer_type import answer_type
+from bot.assistant.answer_type import AnswerType
 from bot.knowledge.query import PreparedQuery
 from bot.knowledge.search import Hit, HybridSearcher, SearchResult
 from bot.knowledge.text import normalize, split_sentences
@@ -292,33 +292,37 @@ _HOLDS_YEAR = re.compile(r"(?<!\d)\d{4}\s*年|\b(?:19|20)\d{2}\b")
 _ASKS_PERIOD = re.compile(rf"期間|how long|{_PERIOD}")
 
 
-def _holds_years(asked: str, text: str) -> bool:
-    norm = normalize(text).lower()
+def _asks_period(asked: str) -> bool:
+    """Whether the question asks for a period only (期間, 何年間), so that a year will not do."""
+    return _ASKS_PERIOD.search(normalize(asked)) is not None
+
+
+def _holds_years(period_only: bool, norm: str) -> bool:
+    """Whether a normalised text holds a number of years (or a year, where one may answer)."""
     if _HOLDS_YEARS.search(norm):
         return True
-    return not _ASKS_PERIOD.search(normalize(asked).lower()) and bool(_HOLDS_YEAR.search(norm))
+    return not period_only and bool(_HOLDS_YEAR.search(norm))
 
 
 # the share of the question's key terms a chunk that holds the years asked for must cover
 YEARS_COVERAGE = 0.5
 
 
-def _missing_figure(q: PreparedQuery, hits: list[Hit]) -> str | None:
+def _missing_figure(q: PreparedQuery, hits: list[Hit], expected: AnswerType | None) -> str | None:
     """The rule that refuses a question for a figure the best chunks do not hold: a price
     (no_amount), or a number of years or months that no best chunk about the question's subject
     holds (no_duration: 「派遣社員を受け入れられる期間の上限は何年？」 has an NDA's 3 years and a
     case's 10 near it); None when the figure is there or none is asked for."""
-    expected = answer_type(q.text)
     if expected is None:
         return None
     if "amount" in expected.names and not any(expected.holds("amount", h.chunk.text) for h in hits):
         return "no_amount"
-    if (
-        "duration" in expected.names
-        and _ASKS_YEARS.search(normalize(q.asked).lower())
-        and not any(
-            h.coverage >= YEARS_COVERAGE and _holds_years(q.asked, h.chunk.text) for h in hits
-        )
+    if "duration" not in expected.names or not _ASKS_YEARS.search(normalize(q.asked)):
+        return None
+    period_only = _asks_period(q.asked)
+    if not any(
+        h.coverage >= YEARS_COVERAGE and _holds_years(period_only, normalize(h.chunk.text))
+        for h in hits
     ):
         return "no_duration"
     return None
@@ -335,14 +339,20 @@ VETOES = (
 
 
 def assess(
-    q: PreparedQuery, result: SearchResult, min_coverage: float, considered: int
+    q: PreparedQuery,
+    result: SearchResult,
+    min_coverage: float,
+    considered: int,
+    expected: AnswerType | None,
 ) -> Coverage:
+    """Whether the knowledge base covers the question (`expected`: the kind of answer it asks
+    for, as `answer_type` gives it; composing the answer weighs it too)."""
     hits = result.hits[:considered]
     if not hits or not q.key_terms:
         return Coverage(False, 0.0, 0.0, None, 0.0, "no_hits")
     if asks_own_rules(q.text, q.core or q.asked):
         return Coverage(False, 0.0, 0.0, None, 0.0, "own_rules")
-    missing = _missing_figure(q, hits)
+    missing = _missing_figure(q, hits, expected)
     if missing is not None:
         return Coverage(False, 0.0, max(h.coverage for h in hits), hits[0].similarity, 0.0, missing)
     core = q.core or q.asked
