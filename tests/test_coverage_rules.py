@@ -5,10 +5,12 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any, cast
 
+from bot.assistant.answer_type import answer_type
 from bot.assistant.coverage import (
     CALIBRATED,
     _asks_period,
     _holds_years,
+    _missing_figure,
     _Signals,
     _too_far,
 )
@@ -57,3 +59,21 @@ def test_a_number_of_years_is_told_from_a_year() -> None:
     assert not _holds_years(period, "2022年の解説記事は取扱者の限定を勧める。")
     # 「何年？」 alone may ask for a year
     assert _holds_years(_asks_period("初めて選ばれたのは何年？"), "2019年版に初めて4位で選ばれた。")
+
+
+def _hit(text: str) -> Any:
+    return SimpleNamespace(chunk=SimpleNamespace(text=text), coverage=1.0)
+
+
+def test_a_price_is_missing_only_when_the_question_proper_asks_one() -> None:
+    clauses = [_hit("委託契約には、連絡の期限と損害賠償を定めておく。")]
+    glossary = Glossary([])
+    asked = prepare_query("外注先の監査にかかる費用はいくら？", glossary)
+    assert _missing_figure(asked, clauses, answer_type(asked.text)) == "no_amount"
+    # cost words in the situation told before the question ask no price
+    told = prepare_query(
+        "前の業者とは事故の費用負担で揉めました。次の契約では何を決めておけばいいですか。",
+        glossary,
+    )
+    assert answer_type(told.text) is not None
+    assert _missing_figure(told, clauses, answer_type(told.text)) is None

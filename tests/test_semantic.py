@@ -558,6 +558,17 @@ def test_health_records_in_english_are_sensitive_personal_information(
             "業務委託契約書のセキュリティ面を見てほしいと頼まれた。どんな条項が揃っていればいい？",
             ("再委託", "監査"),
         ),
+        # what went wrong in a case: what its committee found, not the story again
+        ("尼崎の給付金のUSB紛失って、委託の管理としては何が悪かったの？", ("承認を得ず",)),
+        # the article asked for, by the section that names it, not one citing another in passing
+        ("請負について定めた民法の規定は第何条？", ("632",)),
+        # why bother with a separate NDA: the reasons
+        ("委託契約に秘密保持の条文があるのに、わざわざNDAも結ぶ必要ある？", ("別に",)),
+        # a situation that mentions costs asks no price
+        (
+            "経費を抑えたくて海外の業者に顧客データの入力を頼みます。同意は取っていませんが問題ない？",
+            ("28条",),
+        ),
     ],
 )
 def test_the_first_sentence_holds_what_was_asked(

@@ -65,7 +65,9 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
         "body",
         re.compile(
             # ("who" that opens the question, not 「…about who inside the company may see it」)
-            r"機関|誰が|だれが|どこが|どの団体|どの組織|(?:^|[.?!]\s*|\b(?:and|or|but)\s+)who\b"
+            # (not 「どこがまずかった」: what was wrong, not which body)
+            r"機関|誰が|だれが|どこが(?!まず|悪|問題|いけな|ダメ|だめ|違|おかし|甘)|どの団体|どの組織"
+            r"|(?:^|[.?!]\s*|\b(?:and|or|but)\s+)who\b"
             r"|which (body|organi[sz]ation)"
         ),
         # (matched on normalised, lower-case text) a body: 委員会, 協会, 経済産業省, ISMS-AC, JIPDEC
@@ -103,6 +105,13 @@ _WHEN_CONDITION = re.compile(
     r"\bwhen\b(?=[^?.]*\b(?:allowed|permitted|ok|okay|acceptable|required|necessary|needed|apply"
     r"|applies|exempt|possible|legal|lawful)\b)"
 )
+
+
+def asks(kind: str, text: str) -> bool:
+    """Whether the text asks for an answer of this one kind (the question proper, say, rather
+    than the situation told before it: 「コスト削減のため…」 asks no price)."""
+    norm = _WHEN_CONDITION.sub(" ", normalize(text))
+    return any(name == kind and q.search(norm) for name, q, _ in _TYPES)
 
 
 def answer_type(question: str) -> AnswerType | None:

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from bot.assistant.answer_type import AnswerType
+from bot.assistant.answer_type import AnswerType, asks
 from bot.knowledge.query import PreparedQuery
 from bot.knowledge.search import Hit, HybridSearcher, SearchResult
 from bot.knowledge.text import normalize, split_sentences
@@ -315,7 +315,11 @@ def _missing_figure(q: PreparedQuery, hits: list[Hit], expected: AnswerType | No
     case's 10 near it); None when the figure is there or none is asked for."""
     if expected is None:
         return None
-    if "amount" in expected.names and not any(expected.holds("amount", h.chunk.text) for h in hits):
+    if (
+        "amount" in expected.names
+        and asks("amount", q.asked)
+        and not any(expected.holds("amount", h.chunk.text) for h in hits)
+    ):
         return "no_amount"
     if "duration" not in expected.names or not _ASKS_YEARS.search(normalize(q.asked)):
         return None

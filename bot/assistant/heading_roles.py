@@ -57,6 +57,12 @@ def _finds(pattern: str) -> Callable[[str], bool]:
 _LESSONS = _finds(r"教訓|に学ぶ")
 _DEFINES = _finds(r"とは")
 _ASKS_LESSONS = _finds(r"教訓|学べる|学ぶ|活か|lesson|learn|takeaway")
+# what went wrong in a case (「結局どこがまずかったの？」): what an inquiry or the commission found
+_ASKS_FAULT = _finds(
+    r"まずかった|まずい(点|ところ)|(何|なに|どこ)が(悪|問題|いけな|ダメ|だめ|まず)|問題点|落ち度"
+    r"|指摘|went wrong|at fault|to blame|\bfault|\bfind(?:ings?)?\b|\bfound\b"
+)
+_FINDINGS = _finds(r"指摘|勧告|指導")
 _ASKS_FIRST = _finds(
     r"まず|最初|初動|真っ先|手始め|すぐ(に)?(何|なに|やる|する)|first (step|thing)|do first"
     r"|immediately|right away"
@@ -170,6 +176,14 @@ _HEADING_ROLES = (
         ratio=0.8,
         wide=True,
     ),
+    # what went wrong in a case: what an inquiry or the commission found, not what happened
+    _HeadingRole(
+        asks=_ASKS_FAULT,
+        instead_of=lambda chunk, kind: kind == "case" and not _FINDINGS(chunk.section),
+        plays=lambda chunk, kind: kind == "case" and _FINDINGS(chunk.section),
+        ratio=0.75,
+        wide=True,
+    ),
     # the rule asked for in a situation that resembles a case (「ヘルプデスクの委託先のPCがEmotet
     # に感染し…報告は必要ですか」): the rule, not the case's own account
     _HeadingRole(
@@ -197,11 +211,24 @@ _HEADING_ROLES = (
         0.6,
         whole=True,
     ),
-    # a why-question is answered by the section that gives the reasons, when it is close
-    _towards(_finds(r"なんで|なぜ|何故|どうして|理由|\bwhy\b"), _GIVES_REASONS, 0.8),
+    # a why-question is answered by the section that gives the reasons, when it is close; so is
+    # 「わざわざ…しなくてもよくない？」 (why bother)
+    _towards(
+        _finds(r"なんで|なぜ|何故|どうして|理由|わざわざ|\bwhy\b|\bbother\b"), _GIVES_REASONS, 0.8
+    ),
+    # the article asked for (「請負を定めている条文は第何条？」): a close section on the subject whose
+    # heading names an article, not one that cites another article in passing (下請負 and 644-2)
+    _towards(
+        _finds(r"何条|which article|what article|which provision"),
+        _finds(r"第?\d+条"),
+        0.8,
+        topical=True,
+    ),
     # a case's lessons answer what to learn from it, not what happened, how many, or what to do
     # (asked only of a case: one more answered and one more first sentence of the sets)
-    _towards(_not(_ASKS_LESSONS), _not(_LESSONS), 0.8, whole=True),
+    _towards(
+        lambda q: not _ASKS_LESSONS(q) and not _ASKS_FAULT(q), _not(_LESSONS), 0.8, whole=True
+    ),
     # what goes into a thing is answered by a close heading that names its contents (条項, 事項),
     # not by one that says what it is (「秘密保持契約（NDA）とは」) or when it applies
     _towards(
