@@ -320,3 +320,41 @@ def test_how_a_period_is_counted_gets_the_section_on_counting_it() -> None:
     assert _choose("漏えいを知った当日も確報の期間に数える？", hits) is counting
     assert _choose("Is the day we learned of the leak counted in the 30 days?", hits) is counting
     assert _choose("確報の期限は何日以内？", hits) is deadlines
+
+
+def test_a_difference_asked_gets_the_section_that_contrasts_those_two() -> None:
+    other = _hit("業務委託の意味と雇用契約との違い", 10.0, source="guidance/x.md")
+    pair = _hit("請負と準委任の違い（比較のポイント）", 9.0, source="guidance/x.md")
+    assert _choose_with_glossary("請負と準委任ってどう違うの？", [other, pair]) is pair
+    # 準委任 holds 委任 in its letters, but a heading that names 準委任 names one thing
+    one = _hit("準委任契約（民法第656条）：事実行為を任せる契約", 10.0, source="law/x.md")
+    assert _choose_with_glossary("委任と準委任って何が違う？", [one, pair]) is one
+    far = _hit("請負と準委任の違い（比較のポイント）", 7.0, source="guidance/x.md")
+    assert _choose_with_glossary("請負と準委任ってどう違うの？", [other, far]) is other
+
+
+def test_what_went_wrong_in_a_case_gets_what_its_inquiry_found() -> None:
+    story = _hit("X社の事件の概要", 10.0, "knowledge/cases/x.md")
+    found = _hit("第三者委員会の指摘（報告書）", 8.0, "knowledge/cases/x.md")
+    case = DocMeta(
+        title="X社の事件", kind="case", sources=[{"title": "x"}], as_of=dt.date(2026, 1, 1)
+    )
+    docs = {"knowledge/cases/x.md": case}
+
+    def choose(question: str) -> Hit:
+        return by_heading_role(
+            prepare_query(question, GLOSSARY), [story, found], story, POLICY, docs
+        )
+
+    assert choose("X社の事件って結局どこがまずかったの？") is found
+    assert choose("What went wrong in the X case?") is found
+    assert choose("X社の事件って何があったの？") is story
+    # the same headings outside a case document: no inquiry to report
+    assert _choose("X社の事件って結局どこがまずかったの？", [story, found]) is story
+
+
+def test_whether_it_is_allowed_gets_a_section_that_states_the_rule() -> None:
+    what = _hit("契約Xとは", 10.0, source="law/x.md", text="契約Xは、事務を任せる契約である。")
+    rule = _hit("復委任", 9.0, source="law/x.md", text="受任者は、許諾がなければ再委託できない。")
+    assert _choose("契約Xの受任者が勝手に人に任せるのは許されるの？", [what, rule]) is rule
+    assert _choose("契約Xってどんな契約？", [what, rule]) is what

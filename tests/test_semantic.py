@@ -564,6 +564,20 @@ def test_health_records_in_english_are_sensitive_personal_information(
         ("請負について定めた民法の規定は第何条？", ("632",)),
         # why bother with a separate NDA: the reasons
         ("委託契約に秘密保持の条文があるのに、わざわざNDAも結ぶ必要ある？", ("別に",)),
+        # how two things differ, by the section that contrasts those two
+        ("外注の契約で、請負と準委任の差ってざっくり何？どう違う？", ("完成",)),
+        # whether what happened is allowed: the rule, not what the contract is
+        (
+            "準委任で頼んだ委託先が、こちらに黙って別の人に作業を回していた。これって許されるの？",
+            ("許諾",),
+        ),
+        # data beyond what the work needs
+        ("宛名ラベルの印刷を頼むのに、顧客の全項目が入ったデータを渡してもいい？", ("必要のない",)),
+        # how much supervision a small, low-risk entrustment needs
+        (
+            "委託先の監督って、扱うデータが少ない小さな委託でも大きな委託と同じだけ必要？",
+            ("リスク",),
+        ),
         # a situation that mentions costs asks no price
         (
             "経費を抑えたくて海外の業者に顧客データの入力を頼みます。同意は取っていませんが問題ない？",

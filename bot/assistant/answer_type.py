@@ -77,7 +77,7 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     ),
     (
         "year",
-        re.compile(r"何年|いつ|時期|(発行|公表|公開|施行)日|when|what year"),
+        re.compile(r"何年|いつ(?!も)|時期|(発行|公表|公開|施行)日|when|what year"),
         re.compile(r"\d{4}年|\d+月|\d{4}"),
     ),
 ]

@@ -63,6 +63,22 @@ _ASKS_FAULT = _finds(
     r"|指摘|went wrong|at fault|to blame|\bfault|\bfind(?:ings?)?\b|\bfound\b"
 )
 _FINDINGS = _finds(r"指摘|勧告|指導")
+# whether something is allowed (「勝手に任せていた。民法上許されるのですか」): a section whose first
+# sentence states what may or must be done, not one that defines the contract
+_ASKS_ALLOWED = _finds(
+    r"許され|許可され(る|ます)|認められ(る|ます)|して(も)?(いい|よい|良い)"
+    r"|\ballowed\b|\bpermitted\b|\blegal\b|\bokay\b|\bok\b"
+)
+_RULE_WORDS = re.compile(r"できない|できる|必要|ならない|禁止|許され|認められ|義務|要らない|不要")
+
+
+def _states_rule(chunk: Chunk, _kind: str) -> bool:
+    return _RULE_WORDS.search(chunk.text.split("。", 1)[0]) is not None
+
+
+# a difference asked for (「請負と準委任ってどう違う？」) and the headings that contrast two things
+_ASKS_DIFFERENCE = _finds(r"違い|違う|ちがう|区別|difference|differ|versus|\bvs\b")
+_CONTRASTS = _finds(r"違い|比較|区別")
 _ASKS_FIRST = _finds(
     r"まず|最初|初動|真っ先|手始め|すぐ(に)?(何|なに|やる|する)|first (step|thing)|do first"
     r"|immediately|right away"
@@ -176,6 +192,13 @@ _HEADING_ROLES = (
         ratio=0.8,
         wide=True,
     ),
+    # whether it is allowed: the rule, not what the contract is
+    _HeadingRole(
+        asks=_ASKS_ALLOWED,
+        instead_of=lambda chunk, kind: not _states_rule(chunk, kind),
+        plays=_states_rule,
+        ratio=0.85,
+    ),
     # what went wrong in a case: what an inquiry or the commission found, not what happened
     _HeadingRole(
         asks=_ASKS_FAULT,
@@ -288,7 +311,8 @@ _HEADING_ROLES = (
     # periodic checks, not on the condition that allowed it
     _towards(
         _finds(
-            r"その後|開始後|始まった後|後も|継続して|ずっと|引き続き|(提供|移転|契約|締結)(した)?後|keep doing|ongoing|after the"
+            r"その後|開始後|始まった後|後も|あとは|継続して|ずっと|引き続き|(提供|移転|契約|締結)(した)?後"
+            r"|一度[^。？?]{0,15}(ば|たら)|keep doing|ongoing|after the"
             r" (?:transfer|contract|signing)|once (?:the|it|we)|continu"
         ),
         _finds(r"定期|継続|見直|モニタリング|その後"),
@@ -394,6 +418,45 @@ def _besides(q: PreparedQuery, asked: str, hits: list[Hit], best: Hit, window: i
 BESIDES_RATIO = 0.8
 
 
+def _difference(
+    q: PreparedQuery, asked: str, hits: list[Hit], best: Hit, window: int
+) -> Hit | None:
+    """A question that asks how two things differ is answered by a close section whose heading
+    contrasts those two (「請負と準委任の違い」), not by one that contrasts one of them with something
+    else (「業務委託と雇用契約との違い」)."""
+    if not _ASKS_DIFFERENCE(asked):
+        return None
+    named = [t for t in q.key_terms if t.text not in _CONTRACT_WORDS and t.occurs_in(asked)]
+    if len(named) < 2:
+        return None
+
+    def contrasts(hit: Hit) -> bool:
+        heading = normalize(hit.chunk.section)
+        if not _CONTRASTS(heading):
+            return False
+        found = 0
+        # the longer term first, and taken out: 準委任 holds 委任 but names only one thing
+        for term in sorted(named, key=lambda t: -len(t.text)):
+            if term.occurs_in(heading):
+                found += 1
+                for alt in (normalize(term.text), *term.alternatives):
+                    heading = heading.replace(alt, " ") if alt else heading
+        return found >= 2
+
+    if contrasts(best):
+        return None
+    return next(
+        (
+            hit
+            for hit in hits[:window]
+            if hit.score >= BESIDES_RATIO * best.score
+            and contrasts(hit)
+            and "{{" not in hit.chunk.text
+        ),
+        None,
+    )
+
+
 def by_heading_role(
     q: PreparedQuery,
     hits: list[Hit],
@@ -416,7 +479,9 @@ def by_heading_role(
             for hit in hits[: policy.role_window]:
                 if hit.score >= policy.count_ratio * best.score and names.search(hit.chunk.section):
                     return hit
-    other = _besides(q, asked, hits, best, policy.role_window)
+    other = _besides(q, asked, hits, best, policy.role_window) or _difference(
+        q, asked, hits, best, policy.role_window
+    )
     if other is not None:
         return other
     for role in _HEADING_ROLES:
