@@ -358,3 +358,16 @@ def test_whether_it_is_allowed_gets_a_section_that_states_the_rule() -> None:
     rule = _hit("復委任", 9.0, source="law/x.md", text="受任者は、許諾がなければ再委託できない。")
     assert _choose("契約Xの受任者が勝手に人に任せるのは許されるの？", [what, rule]) is rule
     assert _choose("契約Xってどんな契約？", [what, rule]) is what
+
+
+def test_a_deadline_asked_gets_the_section_on_that_deadline() -> None:
+    when = _hit("報告が必要な4つの事態", 10.0, source="law/x.md")
+    final = _hit("確報の期限（30日以内・60日以内）", 8.0, source="law/x.md")
+    hits = [when, final]
+    assert _choose_with_glossary("委員会への確報はいつまでに出す？", hits) is final
+    assert _choose_with_glossary("最終報告の締め切りって何日？", hits) is final
+    assert _choose_with_glossary("How soon is the final report due?", hits) is final
+    assert _choose_with_glossary("確報が必要になるのはどんな場合？", hits) is when
+    # a deadline section on another subject does not answer
+    other = _hit("NDAの有効期限", 9.0, source="law/x.md")
+    assert _choose_with_glossary("委員会への確報はいつまでに出す？", [when, other]) is when

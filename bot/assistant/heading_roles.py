@@ -47,6 +47,8 @@ class _HeadingRole:
 
 # words every contract question shares: no subject of their own
 _CONTRACT_WORDS = frozenset({"契約", "契約書", "業務委託", "委託", "委託先", "委託元", "委託契約"})
+# nor is a deadline: 「確報はいつまで」 is not about an NDA's 有効期限
+_NO_SUBJECT = _CONTRACT_WORDS | {"期限"}
 
 
 def _finds(pattern: str) -> Callable[[str], bool]:
@@ -75,6 +77,14 @@ _RULE_WORDS = re.compile(r"できない|できる|必要|ならない|禁止|許
 def _states_rule(chunk: Chunk, _kind: str) -> bool:
     return _RULE_WORDS.search(chunk.text.split("。", 1)[0]) is not None
 
+
+# a deadline asked for (「最終的な報告はいつまで？」「第一報ってどんくらいで出す？」) and the headings of
+# the sections that state one
+_ASKS_DEADLINE = _finds(
+    r"いつまで|期限|何日以内|締め?切|(どの|どれ|どん)(くらい|ぐらい)で|how (?:soon|quickly|fast)"
+    r"|deadline|by when|within how"
+)
+_NAMES_DEADLINE = _finds(r"期限|以内|いつまで|早く|何日")
 
 # a difference asked for (「請負と準委任ってどう違う？」) and the headings that contrast two things
 _ASKS_DIFFERENCE = _finds(r"違い|違う|ちがう|区別|difference|differ|versus|\bvs\b")
@@ -199,6 +209,8 @@ _HEADING_ROLES = (
         plays=_states_rule,
         ratio=0.85,
     ),
+    # a deadline asked for: a close section on that deadline, not on when a report is needed
+    _towards(_ASKS_DEADLINE, _NAMES_DEADLINE, 0.75, wide=True, topical=True),
     # what went wrong in a case: what an inquiry or the commission found, not what happened
     _HeadingRole(
         asks=_ASKS_FAULT,
@@ -380,7 +392,7 @@ def _counted(asked: str) -> str | None:
 def _on_subject(q: PreparedQuery, chunk: Chunk) -> bool:
     """Whether the chunk's heading names one of the question's key terms (not a contract word)."""
     heading = normalize(chunk.section)
-    return any(t.text not in _CONTRACT_WORDS and t.occurs_in(heading) for t in q.key_terms)
+    return any(t.text not in _NO_SUBJECT and t.occurs_in(heading) for t in q.key_terms)
 
 
 # what the question sets aside (「委員会への報告以外に、事業者がすべきことは？」)
