@@ -371,3 +371,13 @@ def test_a_deadline_asked_gets_the_section_on_that_deadline() -> None:
     # a deadline section on another subject does not answer
     other = _hit("NDAの有効期限", 9.0, source="law/x.md")
     assert _choose_with_glossary("委員会への確報はいつまでに出す？", [when, other]) is when
+
+
+def test_the_contract_section_must_be_about_as_much_of_the_subject() -> None:
+    both = _hit("記録媒体の施錠保管と廃棄", 10.0, source="checklists/x.md")
+    one = _hit("記録媒体条項", 9.0, source="templates/x.md")
+    hits = [both, one]
+    # the clause names the media but not their disposal: the section on both stays
+    assert _choose_with_glossary("USBの廃棄方法って契約でどこまで決める？", hits) is both
+    # asked about the media alone, the clause is as much about it
+    assert _choose_with_glossary("記録媒体について契約で何を決める？", hits) is one

@@ -363,6 +363,8 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         # the company's own rules (a figure they set), not what the guidance says
         "うちの会社の委託先評価チェックシートって、合格ラインは何点以上だったっけ？",
         "How many audits a year does our internal policy require?",
+        # its own form and its own deadline
+        "経理部に出す委託先の評価報告書、社内で決まった様式ってある？提出期限は？",
         # a law the knowledge base knows, asked for a provision it does not hold (its penalties)
         "番号法で、特定個人情報ファイルを正当な理由なく提供した場合の罰則は何年以下ですか。",
         "マイナンバー法の罰則は？",  # the law is known, its penalties are not
@@ -578,6 +580,8 @@ def test_health_records_in_english_are_sensitive_personal_information(
             "委託先の監督って、扱うデータが少ない小さな委託でも大きな委託と同じだけ必要？",
             ("リスク",),
         ),
+        # the company too, when an employee sold the database
+        ("社員がデータベースを勝手に売ったら、会社にも罰金が来るの？", ("1億円",)),
         # a situation that mentions costs asks no price
         (
             "経費を抑えたくて海外の業者に顧客データの入力を頼みます。同意は取っていませんが問題ない？",

@@ -122,3 +122,24 @@ def test_a_question_about_punishment_asks_for_a_penalty() -> None:
         assert asked is not None and "penalty" in asked.names, text
         assert asked.matches("1年以下の拘禁刑または50万円以下の罰金に処される。")
     assert answer_type("Is it fine to send the list by email?") is None
+
+
+def test_what_went_wrong_and_always_ask_for_no_body_and_no_time() -> None:
+    # 「どこがまずかった」 asks what was wrong, not which body; 「いつも」 is no 「いつ」
+    for text in (
+        "あの事件、結局どこがまずかったの？",
+        "いつもごっちゃになる。請負と準委任の違いは？",
+    ):
+        asked = answer_type(text)
+        assert asked is None or not {"body", "year"} & set(asked.names), text
+    asked = answer_type("認証機関を認定しているのはどこが？")
+    assert asked is not None and "body" in asked.names
+
+
+def test_a_longer_glossary_match_is_taken_out_whole() -> None:
+    from bot.knowledge.glossary import Glossary
+    from bot.knowledge.query import prepare_query
+
+    glossary = Glossary([("メール", ["メール"]), ("メールアドレス", ["メールアドレス"])])
+    q = prepare_query("メール配信の業者にメールアドレスを渡す", glossary)
+    assert "アドレス" not in [t.text for t in q.key_terms]

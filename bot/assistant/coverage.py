@@ -97,6 +97,8 @@ _ASKS_FIGURE = re.compile(
     # where the company keeps it, whose sign-off it needs
     r"|どこに(保存|ある|あり|置)|保存場所|保管場所|誰の決裁|誰が決裁|どのワークフロー|どのシステム"
     r"|where (?:is|are|do we keep|can i find)|who signs off"
+    # its own deadline, its prescribed form (「社内の決まったフォーマットある？提出期限も」)
+    r"|提出期限|期限は|期限も|締め?切り?|(決まった|指定の|所定の)(フォーマット|様式|書式|テンプレート)"
 )
 
 

@@ -43,6 +43,10 @@ class _HeadingRole:
     # names one of the question's key terms, the contract's own words aside (「再委託まわり契約で
     # 何決めとけば」 by the rules on subcontracting in the contract, not by every clause)
     topical: bool = False
+    # … and about it at least as much as the best section (its heading names as many of the
+    # question's key terms): 「USBの捨て方、契約でどこまで決める？」 is not answered by the clause
+    # on storing USB sticks instead of the section on storing and disposing of them
+    as_topical: bool = False
 
 
 # words every contract question shares: no subject of their own
@@ -163,10 +167,13 @@ def _towards(
     whole: bool = False,
     wide: bool = False,
     topical: bool = False,
+    as_topical: bool = False,
 ) -> _HeadingRole:
     """A close section whose heading (`on`: the heading alone, or with its document's title) is
     of the kind, instead of a best one that is not."""
-    return _HeadingRole(asks, on(_not(heading)), on(heading), ratio, whole, wide, topical)
+    return _HeadingRole(
+        asks, on(_not(heading)), on(heading), ratio, whole, wide, topical, as_topical
+    )
 
 
 def _setting_roles() -> tuple[_HeadingRole, ...]:
@@ -233,7 +240,7 @@ _HEADING_ROLES = (
     _towards(
         _finds(
             r"責任|のせい|関係ない|無関係|違反になる|問われ|liab|responsib|our problem"
-            r"|their problem|blame|on the hook"
+            r"|their problem|blame|on the hook|off the hook"
         ),
         _NAMES_LIABILITY,
         0.8,
@@ -296,6 +303,7 @@ _HEADING_ROLES = (
         _finds(r"契約[^（）]{0,8}(明記|盛り込|定め|決め|ルール|記載|事項)|条項"),
         0.8,
         topical=True,
+        as_topical=True,
     ),
     # what to have the contractor hand in (「承認する前に先方からどのような情報を出してもらう？」):
     # a close section on what the request or report must state
@@ -389,10 +397,10 @@ def _counted(asked: str) -> str | None:
     return m.group(1) or _NUMBER_WORDS[m.group(2)]
 
 
-def _on_subject(q: PreparedQuery, chunk: Chunk) -> bool:
-    """Whether the chunk's heading names one of the question's key terms (not a contract word)."""
+def _subjects_named(q: PreparedQuery, chunk: Chunk) -> int:
+    """How many of the question's key terms (not a contract word) the chunk's heading names."""
     heading = normalize(chunk.section)
-    return any(t.text not in _NO_SUBJECT and t.occurs_in(heading) for t in q.key_terms)
+    return sum(t.text not in _NO_SUBJECT and t.occurs_in(heading) for t in q.key_terms)
 
 
 # what the question sets aside (「委員会への報告以外に、事業者がすべきことは？」)
@@ -496,6 +504,7 @@ def by_heading_role(
     )
     if other is not None:
         return other
+    on_best = _subjects_named(q, best.chunk)
     for role in _HEADING_ROLES:
         if not role.instead_of(best.chunk, kind(best)) or not role.asks(
             whole if role.whole else asked
@@ -507,7 +516,10 @@ def by_heading_role(
                 hit.score >= role.ratio * best.score
                 and role.plays(hit.chunk, kind(hit))
                 and "{{" not in hit.chunk.text
-                and (not role.topical or _on_subject(q, hit.chunk))
+                and (
+                    not role.topical
+                    or _subjects_named(q, hit.chunk) >= (max(1, on_best) if role.as_topical else 1)
+                )
             ):
                 return hit
     return best

@@ -94,7 +94,8 @@ def prepare_query(
 
     # Key terms: content words outside glossary matches, plus one key term per concept.
     remainder = prepare_text(question)
-    for c in concepts:
+    # (the longer match first: メール taken out of メールアドレス would leave アドレス as a word)
+    for c in sorted(concepts, key=lambda c: -len(c.matched)):
         remainder = remainder.replace(c.matched, "、")
     # An acronym in an English question (GDPR, SOC) names a thing as well.
     acronyms = {a.lower() for a in _ACRONYM.findall(question)}

@@ -23,6 +23,7 @@ EN_STOPWORDS = frozenset(
     hands instead keep keeps ourselves properly roughly told we'd we'll we're we've well
     usually typically generally normally commonly cannot can't part parts whole work japan japanese
     enough inside see seen actual ask asks asked asking
+    themselves themselve itself yourself yourselves himself herself away
     """.split()
 )
 
