@@ -580,6 +580,10 @@ def test_health_records_in_english_are_sensitive_personal_information(
             "委託先の監督って、扱うデータが少ない小さな委託でも大きな委託と同じだけ必要？",
             ("リスク",),
         ),
+        # the JIS edition's own date, asked in English
+        ("When was the JIS edition of ISO 27001:2022 released?", ("2023年9月20日",)),
+        # the article asked with どの条文
+        ("請負って民法のどの条文？", ("632",)),
         # the company too, when an employee sold the database
         ("社員がデータベースを勝手に売ったら、会社にも罰金が来るの？", ("1億円",)),
         # a situation that mentions costs asks no price

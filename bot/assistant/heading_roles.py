@@ -261,7 +261,7 @@ _HEADING_ROLES = (
     # the article asked for (「請負を定めている条文は第何条？」): a close section on the subject whose
     # heading names an article, not one that cites another article in passing (下請負 and 644-2)
     _towards(
-        _finds(r"何条|which article|what article|which provision"),
+        _finds(r"何条|どの条文|which article|what article|which provision"),
         _finds(r"第?\d+条"),
         0.8,
         topical=True,
