@@ -7,7 +7,7 @@ The sets (tests/eval/): questions.yaml, the team's first set; questions_blind.ya
 questions_holdout.yaml, written by helpers who read the facts and the seed article but never the
 knowledge base (both have guided content since); questions_holdout2.yaml, written the same way by
 another helper, from which nothing has been written: the figure that says how unseen questions
-fare; questions_holdout3.yaml to questions_holdout13.yaml, a third to a thirteenth helper's (100
+fare; questions_holdout3.yaml to questions_holdout14.yaml, a third to a fourteenth helper's (100
 to 130 in scope, 30 out of scope each), each measured first before anything was changed for it
 (the figures are in each file's header)."""
 
@@ -42,6 +42,7 @@ DEFAULT_SETS = (
     EVAL_DIR / "questions_holdout11.yaml",  # an eleventh helper's, 2026-12-03, measured before use
     EVAL_DIR / "questions_holdout12.yaml",  # a twelfth helper's, 2026-12-03, measured before use
     EVAL_DIR / "questions_holdout13.yaml",  # a thirteenth helper's, 2026-12-03, measured before use
+    EVAL_DIR / "questions_holdout14.yaml",  # a fourteenth helper's, 2026-12-03, measured before use
 )
 
 
