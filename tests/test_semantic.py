@@ -363,6 +363,9 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         # the company's own rules (a figure they set), not what the guidance says
         "うちの会社の委託先評価チェックシートって、合格ラインは何点以上だったっけ？",
         "How many audits a year does our internal policy require?",
+        # labour law it does not hold, and a payment deadline answered only by a breach deadline
+        "派遣でもないのに客先の社員が直接指示してくる。偽装請負にあたる基準って？",
+        "個人事業主に仕事を頼んだら、報酬は納品から何日以内に払う決まり？",
         # its own form and its own deadline
         "経理部に出す委託先の評価報告書、社内で決まった様式ってある？提出期限は？",
         # a law the knowledge base knows, asked for a provision it does not hold (its penalties)
@@ -584,6 +587,13 @@ def test_health_records_in_english_are_sensitive_personal_information(
         ("When was the JIS edition of ISO 27001:2022 released?", ("2023年9月20日",)),
         # the article asked with どの条文
         ("請負って民法のどの条文？", ("632",)),
+        # words the knowledge base does not use, for things it holds
+        ("外注してるフリーランスさんって、うちの社員扱いになる？", ("雇用関係",)),
+        (
+            "歯科医院です。委託先の技工所が患者3人分のカルテを誤送信。少人数でも報告いる？",
+            ("要配慮",),
+        ),
+        ("Could a subcontractor's mistake count as our own violation of the APPI?", ("脚注4",)),
         # the company too, when an employee sold the database
         ("社員がデータベースを勝手に売ったら、会社にも罰金が来るの？", ("1億円",)),
         # a situation that mentions costs asks no price

@@ -117,7 +117,7 @@ def compose_answer(
 
     if (
         q.lang == "ja"
-        and _coverage_beyond_laws(q, result, best.normalized) == 0
+        and _coverage_beyond_laws(q, result, best.normalized) < UNRELATED_SHARE
         and (best.similarity or 0.0) < policy.unrelated_sim
     ):
         # the section that would answer holds none of the question's words (a law's name aside:
@@ -208,10 +208,20 @@ def _is_law(term: KeyTerm) -> bool:
     return term.from_glossary and term.text.endswith("法") and term.text != "準拠法"
 
 
+# a deadline is what is asked of a subject, not a subject: 「フリーランスへの報酬の支払期日は何日
+# 以内？」 is not answered by a section that shares only 期限 with it
+_FRAMING = frozenset({"期限"})
+# … nor does a contract word alone (委託先, weighed 0.5 against 4 for 報酬): under this share of
+# the question's weight, the section holds none of what it is about
+UNRELATED_SHARE = 0.05
+
+
 def _coverage_beyond_laws(q: PreparedQuery, result: SearchResult, norm_text: str) -> float:
-    """The share of the question's key terms a text holds, the laws it names left out when it
-    names anything else."""
-    keep = [i for i, t in enumerate(q.key_terms) if not _is_law(t)] or list(range(len(q.key_terms)))
+    """The share of the question's key terms a text holds, the laws it names and the deadline
+    asked for left out when it names anything else."""
+    keep = [
+        i for i, t in enumerate(q.key_terms) if not _is_law(t) and t.text not in _FRAMING
+    ] or list(range(len(q.key_terms)))
     return HybridSearcher.coverage(
         [q.key_terms[i] for i in keep], [result.key_weights[i] for i in keep], norm_text
     )
