@@ -16,8 +16,8 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     (
         "deadline",
         re.compile(
-            r"いつまで|期限|何日|締め切り|締切|how long|deadline|when|due|by when|within"
-            rf"|how many {_DAYS_AND_SO_ON}"
+            r"いつまで|期限|何日|締め切り|締切|(どの|どれ|どん)(くらい|ぐらい)で|how long|how soon"
+            rf"|how quickly|deadline|when|due|by when|within|how many {_DAYS_AND_SO_ON}"
         ),
         re.compile(
             r"\d+\s*(日|か月|ヶ月|カ月|時間|年)|速やかに|直ちに|遅滞なく|以内|days?|hours?|months?"

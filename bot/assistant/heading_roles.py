@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.assistant.answer_type import asks
 from bot.knowledge.models import Chunk, DocMeta
 from bot.knowledge.query import PreparedQuery
 from bot.knowledge.search import Hit
@@ -82,12 +83,8 @@ def _states_rule(chunk: Chunk, _kind: str) -> bool:
     return _RULE_WORDS.search(chunk.text.split("。", 1)[0]) is not None
 
 
-# a deadline asked for (「最終的な報告はいつまで？」「第一報ってどんくらいで出す？」) and the headings of
-# the sections that state one
-_ASKS_DEADLINE = _finds(
-    r"いつまで|期限|何日以内|締め?切|(どの|どれ|どん)(くらい|ぐらい)で|how (?:soon|quickly|fast)"
-    r"|deadline|by when|within how"
-)
+# the headings of the sections that state a deadline (asked for as answer_type reads it:
+# 「最終的な報告はいつまで？」「第一報ってどんくらいで出す？」)
 _NAMES_DEADLINE = _finds(r"期限|以内|いつまで|早く|何日")
 
 # a difference asked for (「請負と準委任ってどう違う？」) and the headings that contrast two things
@@ -217,7 +214,7 @@ _HEADING_ROLES = (
         ratio=0.85,
     ),
     # a deadline asked for: a close section on that deadline, not on when a report is needed
-    _towards(_ASKS_DEADLINE, _NAMES_DEADLINE, 0.75, wide=True, topical=True),
+    _towards(lambda q: asks("deadline", q), _NAMES_DEADLINE, 0.75, wide=True, topical=True),
     # what went wrong in a case: what an inquiry or the commission found, not what happened
     _HeadingRole(
         asks=_ASKS_FAULT,
