@@ -26,7 +26,7 @@ from bot.assistant.models import Answer, Citation, Reference
 from bot.assistant.parts import Part, question_parts
 from bot.knowledge.loaders import LIST_ITEM
 from bot.knowledge.models import Chunk, DocMeta
-from bot.knowledge.query import KeyTerm, PreparedQuery
+from bot.knowledge.query import FRAMING_TERMS, KeyTerm, PreparedQuery
 from bot.knowledge.search import Hit, HybridSearcher, KnowledgeBase, SearchResult, sentence_features
 from bot.knowledge.text import has_japanese, normalize
 
@@ -208,10 +208,9 @@ def _is_law(term: KeyTerm) -> bool:
     return term.from_glossary and term.text.endswith("法") and term.text != "準拠法"
 
 
-# a deadline is what is asked of a subject, not a subject: 「フリーランスへの報酬の支払期日は何日
-# 以内？」 is not answered by a section that shares only 期限 with it
-_FRAMING = frozenset({"期限"})
-# … nor does a contract word alone (委託先, weighed 0.5 against 4 for 報酬): under this share of
+# a deadline is what is asked of a subject, not a subject (FRAMING_TERMS): 「フリーランスへの報酬
+# の支払期日は何日以内？」 is not answered by a section that shares only 期限 with it; nor does a
+# contract word alone (委託先, weighed 0.5 against 4 for 報酬): under this share of
 # the question's weight, the section holds none of what it is about
 UNRELATED_SHARE = 0.05
 
@@ -220,7 +219,7 @@ def _coverage_beyond_laws(q: PreparedQuery, result: SearchResult, norm_text: str
     """The share of the question's key terms a text holds, the laws it names and the deadline
     asked for left out when it names anything else."""
     keep = [
-        i for i, t in enumerate(q.key_terms) if not _is_law(t) and t.text not in _FRAMING
+        i for i, t in enumerate(q.key_terms) if not _is_law(t) and t.text not in FRAMING_TERMS
     ] or list(range(len(q.key_terms)))
     return HybridSearcher.coverage(
         [q.key_terms[i] for i in keep], [result.key_weights[i] for i in keep], norm_text

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from bot.assistant.answer_type import asks
 from bot.knowledge.models import Chunk, DocMeta
-from bot.knowledge.query import PreparedQuery
+from bot.knowledge.query import FRAMING_TERMS, PreparedQuery
 from bot.knowledge.search import Hit
 from bot.knowledge.text import normalize
 
@@ -52,8 +52,8 @@ class _HeadingRole:
 
 # words every contract question shares: no subject of their own
 _CONTRACT_WORDS = frozenset({"契約", "契約書", "業務委託", "委託", "委託先", "委託元", "委託契約"})
-# nor is a deadline: 「確報はいつまで」 is not about an NDA's 有効期限
-_NO_SUBJECT = _CONTRACT_WORDS | {"期限"}
+# nor is what is asked of a subject: 「確報はいつまで」 is not about an NDA's 有効期限
+_NO_SUBJECT = _CONTRACT_WORDS | FRAMING_TERMS
 
 
 def _finds(pattern: str) -> Callable[[str], bool]:
@@ -420,19 +420,25 @@ def _besides(q: PreparedQuery, asked: str, hits: list[Hit], best: Hit, window: i
 
     if not names_aside(best):
         return None
+    return _close(hits, best, window, lambda hit: not names_aside(hit))
+
+
+BESIDES_RATIO = 0.8
+
+
+def _close(hits: list[Hit], best: Hit, window: int, answers: Callable[[Hit], bool]) -> Hit | None:
+    """The first hit within BESIDES_RATIO of the best that answers (never a form's fill-in part:
+    「{{if my_number}}…」 is a template, not an answer)."""
     return next(
         (
             hit
             for hit in hits[:window]
             if hit.score >= BESIDES_RATIO * best.score
-            and not names_aside(hit)
+            and answers(hit)
             and "{{" not in hit.chunk.text
         ),
         None,
     )
-
-
-BESIDES_RATIO = 0.8
 
 
 def _difference(
@@ -462,16 +468,7 @@ def _difference(
 
     if contrasts(best):
         return None
-    return next(
-        (
-            hit
-            for hit in hits[:window]
-            if hit.score >= BESIDES_RATIO * best.score
-            and contrasts(hit)
-            and "{{" not in hit.chunk.text
-        ),
-        None,
-    )
+    return _close(hits, best, window, contrasts)
 
 
 def by_heading_role(

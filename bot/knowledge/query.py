@@ -39,6 +39,11 @@ def law_names(text: str) -> list[str]:
     return [m.group(1) for m in _LAW_NAME.finditer(normalize(text))]
 
 
+# key terms that name what is asked of a subject, not a subject (a deadline): a section that
+# shares only these with a question is not about it
+FRAMING_TERMS = frozenset({"期限"})
+
+
 @dataclass(frozen=True)
 class KeyTerm:
     text: str
