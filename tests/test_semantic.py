@@ -366,6 +366,7 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         # labour law it does not hold, and a payment deadline answered only by a breach deadline
         "派遣でもないのに客先の社員が直接指示してくる。偽装請負にあたる基準って？",
         "個人事業主に仕事を頼んだら、報酬は納品から何日以内に払う決まり？",
+        "フリーランスの人に頼んだ仕事の報酬、何日以内に払わないといけない？",
         # its own form and its own deadline
         "経理部に出す委託先の評価報告書、社内で決まった様式ってある？提出期限は？",
         # a law the knowledge base knows, asked for a provision it does not hold (its penalties)
@@ -417,7 +418,9 @@ def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
     [
         ("うちの社内規程だと委託先の監査って年に何回だっけ？", "own_rules"),
         ("GDPRの制裁金の上限は？", "named_absent"),
-        ("在宅勤務の申請は何日前まで？情報セキュリティ誓約書も必要？", "part_absent"),
+        ("在宅勤務の申請はどこに出す？情報セキュリティ誓約書も必要？", "part_absent"),
+        # a number of days about a subject no chunk with days names
+        ("在宅勤務の申請は何日前まで？情報セキュリティ誓約書も必要？", "no_deadline"),
         ("How can I get my work email on my Android phone?", "too_far"),
         # a Japanese law the knowledge base never mentions, named by its full name
         ("公益通報者保護法だと、通報してきた人に調査結果を知らせるのは何日以内？", "named_absent"),

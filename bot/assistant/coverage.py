@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from bot.assistant.answer_type import AnswerType, asks
-from bot.knowledge.query import PreparedQuery
+from bot.knowledge.query import FRAMING_TERMS, PreparedQuery
 from bot.knowledge.search import Hit, HybridSearcher, SearchResult
 from bot.knowledge.text import normalize, split_sentences
 
@@ -310,6 +310,11 @@ def _holds_years(period_only: bool, norm: str) -> bool:
 YEARS_COVERAGE = 0.5
 
 
+_ASKS_DAYS = re.compile(r"何日|何営業日|how many (?:business |working |calendar )?days")
+# the parties every question about outsourcing names: no subject of their own
+_PARTIES = frozenset({"委託先", "委託元", "委託", "業務委託", "契約"})
+
+
 def _missing_figure(q: PreparedQuery, hits: list[Hit], expected: AnswerType | None) -> str | None:
     """The rule that refuses a question for a figure the best chunks do not hold: a price
     (no_amount), or a number of years or months that no best chunk about the question's subject
@@ -323,6 +328,21 @@ def _missing_figure(q: PreparedQuery, hits: list[Hit], expected: AnswerType | No
         and not any(expected.holds("amount", h.chunk.text) for h in hits)
     ):
         return "no_amount"
+    if "deadline" in expected.names and _ASKS_DAYS.search(normalize(q.asked)):
+        # a number of days about a subject no chunk with days names (「フリーランスへの報酬は何日
+        # 以内に払う？」: 請負 holds 報酬 but no days, the breach report holds days but no 報酬)
+        asked = normalize(q.asked)
+        subject = [
+            t
+            for t in q.key_terms
+            if t.text not in FRAMING_TERMS and t.text not in _PARTIES and t.occurs_in(asked)
+        ]
+        if subject and not any(
+            expected.holds("deadline", h.chunk.text)
+            and any(t.occurs_in(h.normalized) for t in subject)
+            for h in hits
+        ):
+            return "no_deadline"
     if "duration" not in expected.names or not _ASKS_YEARS.search(normalize(q.asked)):
         return None
     period_only = _asks_period(q.asked)
