@@ -107,15 +107,20 @@ _WHEN_CONDITION = re.compile(
 )
 
 
+def _as_asked(text: str) -> str:
+    """The text as the question patterns read it (a when that asks a condition taken out)."""
+    return _WHEN_CONDITION.sub(" ", normalize(text))
+
+
 def asks(kind: str, text: str) -> bool:
     """Whether the text asks for an answer of this one kind (the question proper, say, rather
     than the situation told before it: 「コスト削減のため…」 asks no price)."""
-    norm = _WHEN_CONDITION.sub(" ", normalize(text))
+    norm = _as_asked(text)
     return any(name == kind and q.search(norm) for name, q, _ in _TYPES)
 
 
 def answer_type(question: str) -> AnswerType | None:
-    norm = _WHEN_CONDITION.sub(" ", normalize(question))
+    norm = _as_asked(question)
     found = [(name, ans) for name, q, ans in _TYPES if q.search(norm)]
     if not found:
         return None

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from bot.assistant.answer_type import AnswerType, asks
-from bot.knowledge.query import FRAMING_TERMS, PreparedQuery
+from bot.knowledge.query import CONTRACT_WORDS, FRAMING_TERMS, PreparedQuery
 from bot.knowledge.search import Hit, HybridSearcher, SearchResult
 from bot.knowledge.text import normalize, split_sentences
 
@@ -311,8 +311,6 @@ YEARS_COVERAGE = 0.5
 
 
 _ASKS_DAYS = re.compile(r"何日|何営業日|how many (?:business |working |calendar )?days")
-# the parties every question about outsourcing names: no subject of their own
-_PARTIES = frozenset({"委託先", "委託元", "委託", "業務委託", "契約"})
 
 
 def _missing_figure(q: PreparedQuery, hits: list[Hit], expected: AnswerType | None) -> str | None:
@@ -322,28 +320,25 @@ def _missing_figure(q: PreparedQuery, hits: list[Hit], expected: AnswerType | No
     case's 10 near it); None when the figure is there or none is asked for."""
     if expected is None:
         return None
+    asked = normalize(q.asked)
     if (
         "amount" in expected.names
         and asks("amount", q.asked)
         and not any(expected.holds("amount", h.chunk.text) for h in hits)
     ):
         return "no_amount"
-    if "deadline" in expected.names and _ASKS_DAYS.search(normalize(q.asked)):
+    if "deadline" in expected.names and _ASKS_DAYS.search(asked):
         # a number of days about a subject no chunk with days names (「フリーランスへの報酬は何日
         # 以内に払う？」: 請負 holds 報酬 but no days, the breach report holds days but no 報酬)
-        asked = normalize(q.asked)
-        subject = [
-            t
-            for t in q.key_terms
-            if t.text not in FRAMING_TERMS and t.text not in _PARTIES and t.occurs_in(asked)
-        ]
+        no_subject = FRAMING_TERMS | CONTRACT_WORDS
+        subject = [t for t in q.key_terms if t.text not in no_subject and t.occurs_in(asked)]
         if subject and not any(
             expected.holds("deadline", h.chunk.text)
             and any(t.occurs_in(h.normalized) for t in subject)
             for h in hits
         ):
             return "no_deadline"
-    if "duration" not in expected.names or not _ASKS_YEARS.search(normalize(q.asked)):
+    if "duration" not in expected.names or not _ASKS_YEARS.search(asked):
         return None
     period_only = _asks_period(q.asked)
     if not any(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from bot.assistant.answer_type import asks
 from bot.knowledge.models import Chunk, DocMeta
-from bot.knowledge.query import FRAMING_TERMS, PreparedQuery
+from bot.knowledge.query import CONTRACT_WORDS, FRAMING_TERMS, PreparedQuery
 from bot.knowledge.search import Hit
 from bot.knowledge.text import normalize
 
@@ -50,10 +50,9 @@ class _HeadingRole:
     as_topical: bool = False
 
 
-# words every contract question shares: no subject of their own
-_CONTRACT_WORDS = frozenset({"契約", "契約書", "業務委託", "委託", "委託先", "委託元", "委託契約"})
-# nor is what is asked of a subject: 「確報はいつまで」 is not about an NDA's 有効期限
-_NO_SUBJECT = _CONTRACT_WORDS | FRAMING_TERMS
+# no subject of their own: the contract's words, and what is asked of a subject (「確報はいつまで」
+# is not about an NDA's 有効期限)
+_NO_SUBJECT = CONTRACT_WORDS | FRAMING_TERMS
 
 
 def _finds(pattern: str) -> Callable[[str], bool]:
@@ -449,7 +448,7 @@ def _difference(
     else (「業務委託と雇用契約との違い」)."""
     if not _ASKS_DIFFERENCE(asked):
         return None
-    named = [t for t in q.key_terms if t.text not in _CONTRACT_WORDS and t.occurs_in(asked)]
+    named = [t for t in q.key_terms if t.text not in CONTRACT_WORDS and t.occurs_in(asked)]
     if len(named) < 2:
         return None
 

@@ -42,6 +42,9 @@ def law_names(text: str) -> list[str]:
 # key terms that name what is asked of a subject, not a subject (a deadline): a section that
 # shares only these with a question is not about it
 FRAMING_TERMS = frozenset({"期限"})
+# words every question about outsourcing shares (the parties, the contract): no subject of
+# their own either
+CONTRACT_WORDS = frozenset({"契約", "契約書", "業務委託", "委託", "委託先", "委託元", "委託契約"})
 
 
 @dataclass(frozen=True)
