@@ -406,6 +406,8 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         "派遣社員を同じ部署に置いておける期間には上限がある？何年まで？",
         # the company's own application process (which system to file it in)
         "育児休業を取りたいんだけど、社内の申請ってどのシステムから出すの？",
+        # an English question naming a body the knowledge base never mentions, by title case
+        "A customer slipped on our shop floor. By when must we tell the Labour Inspection Office?",
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
@@ -457,6 +459,8 @@ def test_a_refusal_names_the_rule_that_refused_and_not_the_question(
         # colloquial "is that OK" (アリ) is no subject; "how much" after a leak asks a quantity
         "業者がうちの仕事を勝手に孫請けに回してたら、それってアリ？",
         "A help-desk PC in one of the cases caught Emotet: what got out and how much of it?",
+        # a title-cased name the glossary knows, one word of it left over ("Ver")
+        "How is METI's Cybersecurity Management Guidelines Ver 3.0 laid out?",
     ],
 )
 def test_named_subjects_the_knowledge_base_knows_are_answered(
@@ -599,6 +603,8 @@ def test_health_records_in_english_are_sensitive_personal_information(
         ("Could a subcontractor's mistake count as our own violation of the APPI?", ("脚注4",)),
         # the company too, when an employee sold the database
         ("社員がデータベースを勝手に売ったら、会社にも罰金が来るの？", ("1億円",)),
+        # supervising said in everyday English
+        ("Which APPI article says we must keep tabs on outside firms holding our data?", ("25条",)),
         # a situation that mentions costs asks no price
         (
             "経費を抑えたくて海外の業者に顧客データの入力を頼みます。同意は取っていませんが問題ない？",

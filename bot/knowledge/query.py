@@ -21,6 +21,8 @@ CONTEXT_WEIGHT = 0.6
 # yields several character n-grams; weigh it up so it counts like one (JSQuAD: R@5 +0.1 pt).
 LATIN_WORD_WEIGHT = 3.0
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,7}\b")
+# two capitalised words or more in a row name a body or a thing ("the Consumer Affairs Agency")
+_TITLED_RUN = re.compile(r"\b[A-Z][a-z]+(?:[ -](?:of |and |for )?[A-Z][a-z]+)+\b")
 _LATIN_WORD = re.compile(r"^[a-z][a-z0-9]*(?:[.'\-][a-z0-9]+)*$")
 
 # A Japanese law named in the question (公益通報者保護法, 労働基準法): a compound ending in one
@@ -107,7 +109,16 @@ def prepare_query(
         remainder = remainder.replace(c.matched, "、")
     # An acronym in an English question (GDPR, SOC) names a thing as well.
     acronyms = {a.lower() for a in _ACRONYM.findall(question)}
-    for term in dict.fromkeys(key_terms(remainder)):
+    words = list(dict.fromkeys(key_terms(remainder)))
+    if lang == "en":
+        # … and so does a title-cased name the glossary does not know, two of its words left
+        # when the glossary's matches are taken out ("Can I" is stop words; of "Cybersecurity
+        # Management Guidelines Ver 3.0" the glossary leaves "ver" alone)
+        for run in _TITLED_RUN.findall(question):
+            unknown = [t for t in key_terms(run) if t in words]
+            if len(unknown) >= 2:
+                acronyms.update(unknown)
+    for term in words:
         specific = (lang == "ja" and bool(_LATIN_WORD.match(term))) or term in acronyms
         q.key_terms.append(KeyTerm(term, (normalize(term),), specific=specific))
     seen: set[str] = set()
