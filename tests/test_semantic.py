@@ -603,6 +603,12 @@ def test_health_records_in_english_are_sensitive_personal_information(
         ("Could a subcontractor's mistake count as our own violation of the APPI?", ("脚注4",)),
         # the company too, when an employee sold the database
         ("社員がデータベースを勝手に売ったら、会社にも罰金が来るの？", ("1億円",)),
+        # a country the knowledge base never names is abroad; who leaked in a case is no body
+        (
+            "ベトナムの開発会社に顧客データを預けてる。契約後も定期的に何か確認しなきゃだめ？",
+            ("定期的",),
+        ),
+        ("ベネッセの件、結局どこの誰が持ち出したんだっけ？", ("派遣",)),
         # supervising said in everyday English
         ("Which APPI article says we must keep tabs on outside firms holding our data?", ("25条",)),
         # a situation that mentions costs asks no price

@@ -129,11 +129,15 @@ def test_what_went_wrong_and_always_ask_for_no_body_and_no_time() -> None:
     for text in (
         "あの事件、結局どこがまずかったの？",
         "いつもごっちゃになる。請負と準委任の違いは？",
+        # who did it in a case: a company and its staff, not a body
+        "あの流出、どこの誰がやらかしたの？",
+        "顧客名簿は誰が持ち出したんですか？",
     ):
         asked = answer_type(text)
         assert asked is None or not {"body", "year"} & set(asked.names), text
-    asked = answer_type("認証機関を認定しているのはどこが？")
-    assert asked is not None and "body" in asked.names
+    for text in ("認証機関を認定しているのはどこが？", "速報は誰が出すの？"):
+        asked = answer_type(text)
+        assert asked is not None and "body" in asked.names, text
 
 
 def test_a_longer_glossary_match_is_taken_out_whole() -> None:

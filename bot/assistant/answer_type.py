@@ -66,7 +66,9 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
         re.compile(
             # ("who" that opens the question, not 「…about who inside the company may see it」)
             # (not 「どこがまずかった」: what was wrong, not which body)
-            r"機関|誰が|だれが|どこが(?!まず|悪|問題|いけな|ダメ|だめ|違|おかし|甘)|どの団体|どの組織"
+            # (nor who did it in a case, 「どこの誰がやらかした」: a company and its staff)
+            r"機関|(?<!どこの)(?:誰|だれ)が(?!(?:勝手に)?(?:やらか|漏らし|持ち出|盗|売|犯))"
+            r"|どこが(?!まず|悪|問題|いけな|ダメ|だめ|違|おかし|甘)|どの団体|どの組織"
             r"|(?:^|[.?!]\s*|\b(?:and|or|but)\s+)who\b"
             r"|which (body|organi[sz]ation)"
         ),
