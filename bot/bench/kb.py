@@ -44,6 +44,7 @@ DEFAULT_SETS = (
     EVAL_DIR / "questions_holdout13.yaml",  # a thirteenth helper's, 2026-12-03, measured before use
     EVAL_DIR / "questions_holdout14.yaml",  # a fourteenth helper's, 2026-12-03, measured before use
     EVAL_DIR / "questions_holdout15.yaml",  # a fifteenth helper's, 2026-12-04, measured before use
+    EVAL_DIR / "questions_holdout16.yaml",  # a sixteenth helper's, 2026-12-04, measured before use
 )
 
 
