@@ -406,6 +406,12 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         "派遣社員を同じ部署に置いておける期間には上限がある？何年まで？",
         # the company's own application process (which system to file it in)
         "育児休業を取りたいんだけど、社内の申請ってどのシステムから出すの？",
+        # whom to call (no contact details are held); a lone word where the meaning is far;
+        # labour law and tax said in everyday English
+        "VPNにつながらない。情シスの内線番号わかる？",
+        "「よろしくお願いします」ってフランス語だと何て言う？",
+        "How much overtime can a full-time employee legally work in a month in Japan?",
+        "Can we claim the input tax credit on invoices from an unregistered freelancer?",
         # an English question naming a body the knowledge base never mentions, by title case
         "A customer slipped on our shop floor. By when must we tell the Labour Inspection Office?",
     ],
@@ -424,6 +430,7 @@ def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
         # a number of days about a subject no chunk with days names
         ("在宅勤務の申請は何日前まで？情報セキュリティ誓約書も必要？", "no_deadline"),
         ("How can I get my work email on my Android phone?", "too_far"),
+        ("人事部の問い合わせ先を教えてください。", "own_rules"),
         # a Japanese law the knowledge base never mentions, named by its full name
         ("公益通報者保護法だと、通報してきた人に調査結果を知らせるのは何日以内？", "named_absent"),
     ],

@@ -119,7 +119,17 @@ def asks_own_rules(text: str, asked: str | None = None) -> bool:
     norm = normalize(text).lower()
     if _OWN_RULES.search(norm) and _ASKS_FIGURE.search(norm):
         return True
-    return bool(_OWN_PLANS.search(normalize(asked if asked is not None else text).lower()))
+    own = normalize(asked if asked is not None else text).lower()
+    return bool(_OWN_PLANS.search(own) or _CONTACT.search(own))
+
+
+# … or whom to call: the knowledge base holds no one's phone number or mail address
+# (「ITヘルプデスクの連絡先を教えて」), the company's or a body's
+_CONTACT = re.compile(
+    r"(連絡先|電話番号|内線|問い?合わ?せ先|メールアドレス)(を|って|は|が)?[^。？?]{0,8}"
+    r"(教えて|知りたい|何番|どこ|わかる|分かる|わから|分から)"
+    r"|(?:phone number|extension number|contact details|contact info(?:rmation)?)"
+)
 
 
 # An English question that names an act (the Corporation Tax Act, the Labor Standards Act) asks
@@ -247,11 +257,18 @@ def _too_far(s: _Signals) -> bool:
         return True
     # (a lone word that many chunks hold: a rare one names the question's subject)
     terms = s.q.key_terms
-    return (
-        len(terms) == 1
-        and not (terms[0].from_glossary or terms[0].specific)
-        and s.result.key_weights[0] < GENERIC_WEIGHT
+    return len(terms) == 1 and (
+        s.sim < LONE_FLOOR_SIM
+        or (
+            not (terms[0].from_glossary or terms[0].specific)
+            and s.result.key_weights[0] < GENERIC_WEIGHT
+        )
     )
+
+
+# a lone word, however rare, is no subject shared where the meaning is this far (「「お疲れ様です」
+# って英語で？」 holds only 英語, at 0.79)
+LONE_FLOOR_SIM = 0.8
 
 
 # the weight (by rarity) under which a question's only key term is a generic word (方法 1.8 in the
