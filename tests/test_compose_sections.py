@@ -381,3 +381,30 @@ def test_the_contract_section_must_be_about_as_much_of_the_subject() -> None:
     assert _choose_with_glossary("USBの廃棄方法って契約でどこまで決める？", hits) is both
     # asked about the media alone, the clause is as much about it
     assert _choose_with_glossary("記録媒体について契約で何を決める？", hits) is one
+
+
+def test_one_year_asked_gets_that_years_section_not_the_span() -> None:
+    span = _hit("脅威Xの順位（2019年〜2026年）", 10.0, source="guidance/x.md")
+    year = _hit("脅威ランキング2026年版の上位3件", 9.0, source="guidance/x.md")
+    assert _choose("脅威ランキングの2026年版で1位は何？", [span, year]) is year
+    # a year asked for as well asks about the span; a standard's edition is no year; a year
+    # named of a section that spans none changes nothing
+    assert _choose("脅威Xが初めて入ったのはいつ？2026年版では何位？", [span, year]) is span
+    assert _choose("ISO/IEC 27001:2026の脅威Xの順位は？", [span, year]) is span
+    story = _hit("X社の事件の概要", 10.0)
+    dated = _hit("2014年の報道", 9.0)
+    assert _choose("2014年のX社の事件って何件漏れた？", [story, dated]) is story
+    # too far below the best, the span stays
+    far = _hit("脅威ランキング2026年版の上位3件", 7.0, source="guidance/x.md")
+    assert _choose("脅威ランキングの2026年版で1位は何？", [span, far]) is span
+
+
+def test_a_year_is_named_itself_not_as_the_end_of_a_span() -> None:
+    from bot.assistant.heading_roles import asked_year, names_year
+
+    assert names_year("2025年は名称が変わり、2位だった。", "2025")
+    assert not names_year("2023年版から2026年版までは毎年2位である。", "2026")
+    assert not names_year("順位（2019年〜2026年）", "2019")
+    assert asked_year("2025年版で何位？") == "2025"
+    assert asked_year("2019年と2026年の順位は？") is None
+    assert asked_year("ISO/IEC 27001:2022の管理策は？") is None

@@ -616,6 +616,12 @@ def test_health_records_in_english_are_sensitive_personal_information(
             ("定期的",),
         ),
         ("ベネッセの件、結局どこの誰が持ち出したんだっけ？", ("派遣",)),
+        # one year of a ranking that spans several: that year's own section, or its line
+        (
+            "IPA's 2026 top-10 list for companies: what came first, and where were vendor attacks?",
+            ("ランサム",),
+        ),
+        ("10大脅威の2024年版だと、サプライチェーンの項目はなんて名前で何位？", ("2024年",)),
         # supervising said in everyday English
         ("Which APPI article says we must keep tabs on outside firms holding our data?", ("25条",)),
         # a situation that mentions costs asks no price

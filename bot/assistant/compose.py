@@ -19,9 +19,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.assistant.answer_type import AnswerType, answer_type, asks_for_items, asks_for_list
+from bot.assistant.answer_type import (
+    AnswerType,
+    answer_type,
+    asks,
+    asks_for_items,
+    asks_for_list,
+)
 from bot.assistant.coverage import Coverage, assess
-from bot.assistant.heading_roles import by_heading_role
+from bot.assistant.heading_roles import asked_year, by_heading_role, names_year
 from bot.assistant.models import Answer, Citation, Reference
 from bot.assistant.parts import Part, question_parts
 from bot.knowledge.loaders import LIST_ITEM
@@ -153,6 +159,13 @@ def compose_answer(
             best_summary = max(summary, key=opens)
             if opens(best_summary) >= policy.summary_ratio * opens(lead):
                 lead = best_summary
+    year = asked_year(q.asked)
+    if year is not None and not asks("year", q.asked) and not names_year(lead.text, year):
+        # a question about one year of a section that spans several (「2025年版では何位？」)
+        # opens with the sentence on that year
+        dated = [s for s in leads if names_year(s.text, year)]
+        if dated:
+            lead = max(dated, key=opens)
     chosen: list[_Sentence] = [lead]
     list_items = [s for s in section if s.is_item and s is not lead]
     wants_list = asks_for_list(q.text) or bool(_INTRODUCES_LIST.search(lead.text))

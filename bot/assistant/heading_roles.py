@@ -470,6 +470,37 @@ def _difference(
     return _close(hits, best, window, contrasts)
 
 
+# a year (2026, 2026年版), not part of a longer number nor a standard's edition (27001:2022)
+_YEAR = re.compile(r"(?<![\d:])(?:19|20)\d{2}(?!\d)")
+# a heading that spans years (「2019年〜2026年」)
+_SPAN = re.compile(r"(?:19|20)\d{2}\s*年?\s*[〜~～\-–]\s*(?:19|20)\d{2}")
+
+
+def asked_year(asked: str) -> str | None:
+    """The one year a question names (「2026年版で何位？」), None for none or several."""
+    years = set(_YEAR.findall(asked))
+    return years.pop() if len(years) == 1 else None
+
+
+def names_year(text: str, year: str) -> bool:
+    """Whether a text names the year itself, not as an end of a span (2019年〜2026年)."""
+    return any(
+        not re.match(r"\s*年?版?\s*(?:[〜~～\-–]|から)", text[m.end() :])
+        and not re.search(r"(?:[〜~～\-–]|から)\s*$", text[: m.start()])
+        for m in re.finditer(rf"(?<!\d){year}(?!\d)", text)
+    )
+
+
+def _of_year(asked: str, hits: list[Hit], best: Hit, window: int) -> Hit | None:
+    """A question about one year (「2026年版で1位は？」) is answered by a close section whose
+    heading names that year, not by one that spans several (「2019年〜2026年の順位」)."""
+    year = asked_year(asked)
+    # (not when a year is asked for as well: 「初めて入ったのは？2026年は何位？」 asks the span)
+    if year is None or asks("year", asked) or not _SPAN.search(normalize(best.chunk.section)):
+        return None
+    return _close(hits, best, window, lambda hit: names_year(normalize(hit.chunk.section), year))
+
+
 def by_heading_role(
     q: PreparedQuery,
     hits: list[Hit],
@@ -492,8 +523,10 @@ def by_heading_role(
             for hit in hits[: policy.role_window]:
                 if hit.score >= policy.count_ratio * best.score and names.search(hit.chunk.section):
                     return hit
-    other = _besides(q, asked, hits, best, policy.role_window) or _difference(
-        q, asked, hits, best, policy.role_window
+    other = (
+        _besides(q, asked, hits, best, policy.role_window)
+        or _difference(q, asked, hits, best, policy.role_window)
+        or _of_year(asked, hits, best, policy.role_window)
     )
     if other is not None:
         return other
