@@ -466,6 +466,7 @@ def test_a_refusal_names_the_rule_that_refused_and_not_the_question(
         # colloquial "is that OK" (アリ) is no subject; "how much" after a leak asks a quantity
         "業者がうちの仕事を勝手に孫請けに回してたら、それってアリ？",
         "A help-desk PC in one of the cases caught Emotet: what got out and how much of it?",
+        ("Under the Civil Code, must a contractor give us a progress report when we ask?"),
         # a title-cased name the glossary knows, one word of it left over ("Ver")
         "How is METI's Cybersecurity Management Guidelines Ver 3.0 laid out?",
     ],
@@ -622,6 +623,8 @@ def test_health_records_in_english_are_sensitive_personal_information(
             ("ランサム",),
         ),
         ("10大脅威の2024年版だと、サプライチェーンの項目はなんて名前で何位？", ("2024年",)),
+        # subcontracting and a progress report said in everyday English
+        ("Is our vendor free to farm out the work to a partner of theirs?", ("再委託",)),
         # supervising said in everyday English
         ("Which APPI article says we must keep tabs on outside firms holding our data?", ("25条",)),
         # a situation that mentions costs asks no price
