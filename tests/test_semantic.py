@@ -623,6 +623,8 @@ def test_health_records_in_english_are_sensitive_personal_information(
             ("ランサム",),
         ),
         ("10大脅威の2024年版だと、サプライチェーンの項目はなんて名前で何位？", ("2024年",)),
+        # subcontracting said in everyday Japanese, by a system integrator
+        ("準委任で頼んでるSIerが、うちに断らず他社に作業を回してた。民法的にセーフ？", ("許諾",)),
         # subcontracting and a progress report said in everyday English
         ("Is our vendor free to farm out the work to a partner of theirs?", ("再委託",)),
         # supervising said in everyday English
