@@ -147,3 +147,11 @@ def test_a_longer_glossary_match_is_taken_out_whole() -> None:
     glossary = Glossary([("メール", ["メール"]), ("メールアドレス", ["メールアドレス"])])
     q = prepare_query("メール配信の業者にメールアドレスを渡す", glossary)
     assert "アドレス" not in [t.text for t in q.key_terms]
+
+
+def test_english_contractions_frame_the_question_and_name_nothing() -> None:
+    from bot.knowledge.tokenize import key_terms
+
+    terms = key_terms("I'm told our vendor isn't certified. Let's find out: they're fine?")
+    assert not {"i'm", "isn't", "let's", "they're", "find"} & set(terms)
+    assert "vendor" in terms and "certifi" in " ".join(terms)

@@ -24,6 +24,8 @@ EN_STOPWORDS = frozenset(
     usually typically generally normally commonly cannot can't part parts whole work japan japanese
     enough inside see seen actual ask asks asked asking
     themselves themselve itself yourself yourselves himself herself away
+    i'm i've i'd i'll isn't aren't doesn't didn't wasn't weren't won't wouldn't shouldn't couldn't
+    haven't hasn't they're they've it'll that's let's you're find treat
     """.split()
 )
 
