@@ -8,11 +8,13 @@ from typing import Any, cast
 from bot.assistant.answer_type import answer_type
 from bot.assistant.coverage import (
     CALIBRATED,
+    LONE_FLOOR_SIM,
     _asks_period,
     _holds_years,
     _missing_figure,
     _Signals,
     _too_far,
+    asks_own_rules,
 )
 from bot.knowledge.glossary import Glossary
 from bot.knowledge.query import prepare_query
@@ -50,6 +52,26 @@ def test_one_generic_word_is_no_subject_below_the_floor() -> None:
     assert not _too_far(_signals(LIMITS.floor_sim - 0.02, 1.0, lone, weight=4.0))
     # a glossary concept alone is a subject: the floor holds only for few words found
     assert not _too_far(_signals(LIMITS.floor_sim - 0.02, 1.0, "委託先は？"))
+    # … unless the meaning is far below the floor: a rare word alone shares no subject
+    assert _too_far(_signals(LONE_FLOOR_SIM - 0.01, 1.0, lone, weight=4.0))
+    assert _too_far(_signals(LONE_FLOOR_SIM - 0.01, 1.0, "委託先は？"))
+
+
+def test_a_contact_asked_for_is_the_companys_own() -> None:
+    for text in (
+        "ITヘルプデスクの連絡先を教えてください。",
+        "情シスの内線って何番？",
+        "What's the phone number of the IT help desk?",
+        "Do you know the extension for the payroll team?",
+    ):
+        assert asks_own_rules(text, text), text
+    for text in (
+        # whom to tell is the rule on notifying individuals or the contract's
+        "本人の連絡先が分からない場合はどうする？",
+        "事故時の委託先の連絡先は契約でどこに書く？",
+        "Should the contract list the vendor's contact details for incidents?",
+    ):
+        assert not asks_own_rules(text, text), text
 
 
 def test_a_number_of_years_is_told_from_a_year() -> None:

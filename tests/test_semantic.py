@@ -408,7 +408,8 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         "育児休業を取りたいんだけど、社内の申請ってどのシステムから出すの？",
         # whom to call (no contact details are held); a lone word where the meaning is far;
         # labour law and tax said in everyday English
-        "VPNにつながらない。情シスの内線番号わかる？",
+        "VPNにつながらない。情シスの内線って何番？",
+        "What's the phone number of the IT help desk? My account is locked.",
         "「よろしくお願いします」ってフランス語だと何て言う？",
         "How much overtime can a full-time employee legally work in a month in Japan?",
         "Can we claim the input tax credit on invoices from an unregistered freelancer?",

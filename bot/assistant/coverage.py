@@ -126,9 +126,12 @@ def asks_own_rules(text: str, asked: str | None = None) -> bool:
 # … or whom to call: the knowledge base holds no one's phone number or mail address
 # (「ITヘルプデスクの連絡先を教えて」), the company's or a body's
 _CONTACT = re.compile(
-    r"(連絡先|電話番号|内線|問い?合わ?せ先|メールアドレス)(を|って|は|が)?[^。？?]{0,8}"
-    r"(教えて|知りたい|何番|どこ|わかる|分かる|わから|分から)"
-    r"|(?:phone number|extension number|contact details|contact info(?:rmation)?)"
+    # (not 「本人の連絡先が分からない場合は？」, which the rule on notifying individuals answers)
+    r"(連絡先|電話番号|内線|問い?合わ?せ先|メールアドレス)(を|って|は|が)?"
+    r"(どこ|何番|[^。？?]{0,8}(教えて|知りたい))"
+    r"|\b(?:what(?:'s| is)|tell me|give me|do you (?:know|have)|where (?:can|do) i find)"
+    r" (?:the |their |our |its )?(?:[\w-]+ ){0,3}(?:phone number|extension(?: number)?"
+    r"|contact details|contact info(?:rmation)?|email address)\b"
 )
 
 
