@@ -408,3 +408,14 @@ def test_a_year_is_named_itself_not_as_the_end_of_a_span() -> None:
     assert asked_year("2025年版で何位？") == "2025"
     assert asked_year("2019年と2026年の順位は？") is None
     assert asked_year("ISO/IEC 27001:2022の管理策は？") is None
+
+
+def test_whether_one_party_too_must_do_it_gets_the_exemption() -> None:
+    who = _hit("本人への通知と代替措置", 10.0, source="law/x.md")
+    exempt = _hit("委託元に通知した委託先の報告免除", 8.0, source="law/x.md")
+    hits = [who, exempt]
+    assert _choose("委託先自身も本人への通知をしなければなりませんか？", hits) is exempt
+    assert _choose("Do we still have to notify the individuals ourselves?", hits) is exempt
+    # whether both must, and the rule itself, are not about an exemption
+    assert _choose("当社も委託先もそれぞれ報告しなければならない？", hits) is who
+    assert _choose("本人への通知は必要？", hits) is who

@@ -624,6 +624,11 @@ def test_health_records_in_english_are_sensitive_personal_information(
             ("ランサム",),
         ),
         ("10大脅威の2024年版だと、サプライチェーンの項目はなんて名前で何位？", ("2024年",)),
+        # whether the contractor too must notify, having told its principal: the exemption
+        (
+            "受託側だけど、発注元にはもう漏えいを伝えた。うち自身もお客さんに通知しなきゃダメ？",
+            ("免除",),
+        ),
         # subcontracting said in everyday Japanese, by a system integrator
         ("準委任で頼んでるSIerが、うちに断らず他社に作業を回してた。民法的にセーフ？", ("許諾",)),
         # subcontracting and a progress report said in everyday English

@@ -89,6 +89,14 @@ _NAMES_DEADLINE = _finds(r"期限|以内|いつまで|早く|何日")
 # a difference asked for (「請負と準委任ってどう違う？」) and the headings that contrast two things
 _ASKS_DIFFERENCE = _finds(r"違い|違う|ちがう|区別|difference|differ|versus|\bvs\b")
 _CONTRASTS = _finds(r"違い|比較|区別")
+# whether one party too must do what another does (「委託先自身も報告しなければ？」, "do they still
+# have to notify the individuals themselves?"): asks about an exemption
+_ASKS_EXEMPT = _finds(
+    r"(自身|自分たち|自ら|自社|当社|うち)も[^。？?]{0,30}(しなければ|必要|義務|しないと|やらな|いけない|べき)"
+    r"|\b(?:still|also) (?:have|need|required) to\b|\b(?:ourselves|themselves|itself)\b"
+)
+_EXEMPTION = _finds(r"免除|不要|除外")
+_BOTH = _finds(r"も[^。？?]{1,8}も|それぞれ|両方|双方|共同|連名|\bboth\b|\beach\b|\bjointly\b")
 _ASKS_FIRST = _finds(
     r"まず|最初|初動|真っ先|手始め|すぐ(に)?(何|なに|やる|する)|first (step|thing)|do first"
     r"|immediately|right away"
@@ -214,6 +222,9 @@ _HEADING_ROLES = (
     ),
     # a deadline asked for: a close section on that deadline, not on when a report is needed
     _towards(lambda q: asks("deadline", q), _NAMES_DEADLINE, 0.75, wide=True, topical=True),
+    # whether one party too must do it: the section on who is exempted
+    # (not whether both must, 「当社も委託先もそれぞれ報告？」: that is who reports)
+    _towards(lambda q: _ASKS_EXEMPT(q) and not _BOTH(q), _EXEMPTION, 0.7),
     # what went wrong in a case: what an inquiry or the commission found, not what happened
     _HeadingRole(
         asks=_ASKS_FAULT,
