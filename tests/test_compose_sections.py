@@ -419,3 +419,13 @@ def test_whether_one_party_too_must_do_it_gets_the_exemption() -> None:
     # whether both must, and the rule itself, are not about an exemption
     assert _choose("当社も委託先もそれぞれ報告しなければならない？", hits) is who
     assert _choose("本人への通知は必要？", hits) is who
+
+
+def test_which_one_of_a_numbered_series_gets_the_section_naming_it() -> None:
+    overview = _hit("ガイドラインXの構成（3原則と重要10項目）", 10.0, source="guidance/x.md")
+    one = _hit("ガイドラインXの指示9（取引先を含む対策）", 8.5, source="guidance/x.md")
+    hits = [overview, one]
+    assert _choose("ガイドラインXで取引先の対策は重要10項目のうちどの指示？", hits) is one
+    assert _choose("ガイドラインXはどんな構成？", hits) is overview
+    far = _hit("ガイドラインXの指示9（取引先を含む対策）", 6.0, source="guidance/x.md")
+    assert _choose("ガイドラインXで取引先の対策はどの指示？", [overview, far]) is overview

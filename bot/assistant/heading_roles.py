@@ -512,6 +512,24 @@ def _of_year(asked: str, hits: list[Hit], best: Hit, window: int) -> Hit | None:
     return _close(hits, best, window, lambda hit: names_year(normalize(hit.chunk.section), year))
 
 
+# which one of a numbered series is asked for (「重要10項目のうちどの指示？」「どの管理策？」)
+_WHICH_NUMBERED = re.compile(r"(?:どの|どれが|何番の?)(指示|管理策|原則|類型|指針)")
+
+
+def _which_numbered(asked: str, hits: list[Hit], best: Hit, window: int) -> Hit | None:
+    """A question for which one of a numbered series (指示1〜10, 管理策5.19…) is answered by a
+    close section whose heading names one by its number, not by the series' overview."""
+    m = _WHICH_NUMBERED.search(asked)
+    if m is None:
+        return None
+    numbered = re.compile(rf"{m.group(1)}\s*\d")
+    if numbered.search(normalize(best.chunk.section)):
+        return None
+    return _close(
+        hits, best, window, lambda hit: bool(numbered.search(normalize(hit.chunk.section)))
+    )
+
+
 def by_heading_role(
     q: PreparedQuery,
     hits: list[Hit],
@@ -538,6 +556,7 @@ def by_heading_role(
         _besides(q, asked, hits, best, policy.role_window)
         or _difference(q, asked, hits, best, policy.role_window)
         or _of_year(asked, hits, best, policy.role_window)
+        or _which_numbered(asked, hits, best, policy.role_window)
     )
     if other is not None:
         return other
