@@ -428,9 +428,7 @@ def _besides(q: PreparedQuery, asked: str, hits: list[Hit], best: Hit, window: i
         heading = normalize(hit.chunk.section)
         return any(t.occurs_in(heading) for t in aside)
 
-    if not names_aside(best):
-        return None
-    return _close(hits, best, window, lambda hit: not names_aside(hit))
+    return _instead(hits, best, window, lambda hit: not names_aside(hit))
 
 
 BESIDES_RATIO = 0.8
@@ -449,6 +447,11 @@ def _close(hits: list[Hit], best: Hit, window: int, answers: Callable[[Hit], boo
         ),
         None,
     )
+
+
+def _instead(hits: list[Hit], best: Hit, window: int, answers: Callable[[Hit], bool]) -> Hit | None:
+    """A close hit that answers where the best one does not (None where the best answers)."""
+    return None if answers(best) else _close(hits, best, window, answers)
 
 
 def _difference(
@@ -476,9 +479,7 @@ def _difference(
                     heading = heading.replace(alt, " ") if alt else heading
         return found >= 2
 
-    if contrasts(best):
-        return None
-    return _close(hits, best, window, contrasts)
+    return _instead(hits, best, window, contrasts)
 
 
 # a year (2026, 2026年版), not part of a longer number nor a standard's edition (27001:2022)
@@ -523,9 +524,7 @@ def _which_numbered(asked: str, hits: list[Hit], best: Hit, window: int) -> Hit 
     if m is None:
         return None
     numbered = re.compile(rf"{m.group(1)}\s*\d")
-    if numbered.search(normalize(best.chunk.section)):
-        return None
-    return _close(
+    return _instead(
         hits, best, window, lambda hit: bool(numbered.search(normalize(hit.chunk.section)))
     )
 
