@@ -348,6 +348,9 @@ def test_what_went_wrong_in_a_case_gets_what_its_inquiry_found() -> None:
 
     assert choose("X社の事件って結局どこがまずかったの？") is found
     assert choose("What went wrong in the X case?") is found
+    # what the commission did about it is what it found and ordered
+    assert choose("X社の事件で、委員会はどんな措置をとったの？") is found
+    assert choose("What did the regulator do about the X case?") is found
     assert choose("X社の事件って何があったの？") is story
     # the same headings outside a case document: no inquiry to report
     assert _choose("X社の事件って結局どこがまずかったの？", [story, found]) is story

@@ -67,6 +67,9 @@ _ASKS_LESSONS = _finds(r"教訓|学べる|学ぶ|活か|lesson|learn|takeaway")
 _ASKS_FAULT = _finds(
     r"まずかった|まずい(点|ところ)|(何|なに|どこ)が(悪|問題|いけな|ダメ|だめ|まず)|問題点|落ち度"
     r"|指摘|went wrong|at fault|to blame|\bfault|\bfind(?:ings?)?\b|\bfound\b"
+    # … or what the commission did about it (「委員会はどのような措置を？」「何か処分出したの？」)
+    r"|(委員会|個情委|PPC)[^。？?]{0,12}(措置|処分|対応|行政指導)"
+    r"|\b(?:PPC|regulator|commission)\b[^.?]{0,20}\b(?:do|did|take|took|action)\b"
 )
 _FINDINGS = _finds(r"指摘|勧告|指導")
 # whether something is allowed (「勝手に任せていた。民法上許されるのですか」): a section whose first
