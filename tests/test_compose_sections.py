@@ -410,6 +410,7 @@ def test_a_year_is_named_itself_not_as_the_end_of_a_span() -> None:
     assert not names_year("順位（2019年〜2026年）", "2019")
     assert asked_year("2025年版で何位？") == "2025"
     assert asked_year("2019年と2026年の順位は？") is None
+    assert asked_year("初めて入ったのはいつ？2026年版では何位？") is None
     assert asked_year("ISO/IEC 27001:2022の管理策は？") is None
 
 

@@ -19,13 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.assistant.answer_type import (
-    AnswerType,
-    answer_type,
-    asks,
-    asks_for_items,
-    asks_for_list,
-)
+from bot.assistant.answer_type import AnswerType, answer_type, asks_for_items, asks_for_list
 from bot.assistant.coverage import Coverage, assess
 from bot.assistant.heading_roles import asked_year, by_heading_role, names_year
 from bot.assistant.models import Answer, Citation, Reference
@@ -160,7 +154,7 @@ def compose_answer(
             if opens(best_summary) >= policy.summary_ratio * opens(lead):
                 lead = best_summary
     year = asked_year(q.asked)
-    if year is not None and not asks("year", q.asked) and not names_year(lead.text, year):
+    if year is not None and not names_year(lead.text, year):
         # a question about one year of a section that spans several (「2025年版では何位？」)
         # opens with the sentence on that year
         dated = [s for s in leads if names_year(s.text, year)]

@@ -492,9 +492,10 @@ _SPAN = re.compile(r"(?:19|20)\d{2}\s*年?\s*[〜~～\-–]\s*(?:19|20)\d{2}")
 
 
 def asked_year(asked: str) -> str | None:
-    """The one year a question names (「2026年版で何位？」), None for none or several."""
+    """The one year a question is about (「2026年版で何位？」), None for none or several, or where
+    a year is asked for as well (「初めて入ったのは？2026年は何位？」 asks the span)."""
     years = set(_YEAR.findall(asked))
-    return years.pop() if len(years) == 1 else None
+    return years.pop() if len(years) == 1 and not asks("year", asked) else None
 
 
 def names_year(text: str, year: str) -> bool:
@@ -510,8 +511,7 @@ def _of_year(asked: str, hits: list[Hit], best: Hit, window: int) -> Hit | None:
     """A question about one year (「2026年版で1位は？」) is answered by a close section whose
     heading names that year, not by one that spans several (「2019年〜2026年の順位」)."""
     year = asked_year(asked)
-    # (not when a year is asked for as well: 「初めて入ったのは？2026年は何位？」 asks the span)
-    if year is None or asks("year", asked) or not _SPAN.search(normalize(best.chunk.section)):
+    if year is None or not _SPAN.search(normalize(best.chunk.section)):
         return None
     return _close(hits, best, window, lambda hit: names_year(normalize(hit.chunk.section), year))
 
