@@ -233,6 +233,15 @@ def test_how_to_hand_it_in_gets_the_section_on_submitting() -> None:
     assert _choose("How do we submit the report to the PPC?", hits) is method
     assert _choose("How are leak reports to the regulator normally filed?", hits) is method
     assert _choose("1,000人以下でも報告はいる？", hits) is who
+    # whether by a channel one has in mind, and from further down the ranking
+    far = _hit("報告事項（9項目）と提出方法", 8.2)
+    hits = [who, *(_hit(f"別の節{i}", 9.5 - i / 10) for i in range(6)), far]
+    assert (
+        _choose("報告書をWordで作りました。委員会にはメールに添付して送ればよいですか。", hits)
+        is far
+    )
+    assert _choose("Can we send the report to the PPC by email?", hits) is far
+    assert _choose("1,000人以下でも報告はいる？", hits) is who
 
 
 def test_what_to_keep_doing_afterwards_gets_the_periodic_checks() -> None:
@@ -423,6 +432,23 @@ def test_whether_one_party_too_must_do_it_gets_the_exemption() -> None:
     # whether both must, and the rule itself, are not about an exemption
     assert _choose("当社も委託先もそれぞれ報告しなければならない？", hits) is who
     assert _choose("本人への通知は必要？", hits) is who
+    # the party named with に or as the one who would do it (「…も当社が行う必要が？」)
+    assert _choose("本人への通知は委託先にもさせる必要がありますか。", hits) is exempt
+    assert (
+        _choose("委託元へ通知しました。本人への通知も当社が行う必要がありますか。", hits) is exempt
+    )
+
+
+def test_which_of_the_parties_does_it_gets_how_the_duty_is_shared() -> None:
+    cases = _hit("報告が必要な4つの事態", 10.0, source="law/x.md")
+    shared = _hit(
+        "委託先で漏えいが起きたとき誰が報告するか（委託元と委託先）", 6.5, source="law/x.md"
+    )
+    hits = [cases, shared]
+    assert _choose("委員会への報告は当社とベンダーのどちらがすることになりますか。", hits) is shared
+    assert _choose("委託先と当社で別々に報告書を出さないといけないのでしょうか。", hits) is shared
+    assert _choose("Who files the report to the PPC, us or the vendor?", hits) is shared
+    assert _choose("どんな漏えいなら報告が必要？", hits) is cases
 
 
 def test_which_one_of_a_numbered_series_gets_the_section_naming_it() -> None:

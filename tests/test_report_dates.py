@@ -39,6 +39,11 @@ def test_whether_an_improper_purpose_is_told() -> None:
     assert improper_purpose("誤送信で漏えいした。不正な目的によるものではありません") is False
     assert improper_purpose("メールの誤送信で漏えいした") is False
     assert improper_purpose("漏えいした") is None
+    # an attack named to say it was not one
+    assert improper_purpose("取引先へ誤ってメール送信した。不正アクセス等ではありません") is False
+    assert improper_purpose("サイバー攻撃ではない") is False
+    assert improper_purpose("It was a misdirected e-mail, not an attack.") is False
+    assert improper_purpose("There was no hacking involved.") is False
 
 
 def test_the_deadline_line_counts_from_day_one_and_passes_closed_days() -> None:

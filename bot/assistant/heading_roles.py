@@ -95,10 +95,21 @@ _CONTRASTS = _finds(r"違い|比較|区別")
 # whether one party too must do what another does (「委託先自身も報告しなければ？」, "do they still
 # have to notify the individuals themselves?"): asks about an exemption
 _ASKS_EXEMPT = _finds(
-    r"(自身|自分たち|自ら|自社|当社|うち)も[^。？?]{0,30}(しなければ|必要|義務|しないと|やらな|いけない|べき)"
+    r"(自身|自分たち|自ら|自社|当社|弊社|うち|委託先|受託者|受託先|ベンダー|業者|外注先)(にも|でも|も)"
+    r"[^。？?]{0,30}(しなければ|必要|義務|しないと|やらな|いけない|べき)"
+    # 「本人への通知も当社が行う必要が？」: the duty too, by us
+    r"|も(自社|当社|弊社|うち|委託先|受託者)(が|で)[^。？?]{0,20}(しなければ|必要|義務|べき)"
     r"|\b(?:still|also) (?:have|need|required) to\b|\b(?:ourselves|themselves|itself)\b"
 )
 _EXEMPTION = _finds(r"免除|不要|除外")
+# which of the parties does it (「報告は当社とベンダーのどちらが？」「別々に報告書を出さないと？」):
+# the section on how the duty is shared, not on what must be reported
+_ASKS_WHICH_PARTY = _finds(
+    r"(どちら|どっち|誰|だれ)が[^。？?]{0,12}(する|やる|出す|行う|報告|通知|届け)|別々|各自|連名|共同で"
+    r"|\bwho\b[^.?]{0,30}\b(?:reports?|files?|notif(?:y|ies))\b|\bwhich (?:of us|party|side)\b"
+    r"|\bseparately\b|\bjointly\b"
+)
+_SHARES_DUTY = _finds(r"誰が|どちらが|分担|双方|両方|連名")
 _BOTH = _finds(r"も[^。？?]{1,8}も|それぞれ|両方|双方|共同|連名|\bboth\b|\beach\b|\bjointly\b")
 _ASKS_FIRST = _finds(
     r"まず|最初|初動|真っ先|手始め|すぐ(に)?(何|なに|やる|する)|first (step|thing)|do first"
@@ -228,6 +239,8 @@ _HEADING_ROLES = (
     # whether one party too must do it: the section on who is exempted
     # (not whether both must, 「当社も委託先もそれぞれ報告？」: that is who reports)
     _towards(lambda q: _ASKS_EXEMPT(q) and not _BOTH(q), _EXEMPTION, 0.7),
+    # which of the parties must do it: the section on how the duty is shared
+    _towards(_ASKS_WHICH_PARTY, _SHARES_DUTY, 0.6, wide=True),
     # what went wrong in a case: what an inquiry or the commission found, not what happened
     _HeadingRole(
         asks=_ASKS_FAULT,
@@ -286,7 +299,7 @@ _HEADING_ROLES = (
     _towards(
         _finds(
             r"条項|項目|事項|盛り込|入れ|記載|書く|\binclude|\bcontain|\bclauses?\b"
-            r"|\bprovisions?\b|\bitems?\b|\bput (?:in|into)\b|\bgoes? (?:in|into)\b"
+            r"|\bprovisions?\b|\bitems?\b|\bput (?:in|into)\b|\bgoes? (?:in|into)\b|\bwrite (?:in|into)\b"
         ),
         _NAMES_CONTENTS,
         0.9,
@@ -333,9 +346,13 @@ _HEADING_ROLES = (
         _finds(
             r"どうやって(出|提出|報告|送)|提出(方法|の仕方)|出し方|どこに(出|提出)|郵送|how (?:do|can|should)"
             r" (?:we|i|you) (?:submit|file|send|make)|how (?:is|are) (?:\w+ ){0,6}(?:submitted|filed|sent)"
+            # … or whether by a channel one has in mind (「メールに添付して送ればよい？」)
+            r"|(メール|FAX|ファクス|ファックス|紙|窓口)(に添付して|で|に)[^。？?]{0,6}(送|出|提出|持参)|添付して(送|出|提出)"
+            r"|\bby (?:e-?mail|post|mail|fax)\b|\b(?:e-?mail|mail|fax|post) (?:it|them)\b"
         ),
         _finds(r"提出|様式|フォーム"),
-        0.85,
+        0.8,
+        wide=True,
     ),
     # what to keep doing afterwards (「移転が始まった後も何を続ける？」): a close section on the
     # periodic checks, not on the condition that allowed it

@@ -42,7 +42,10 @@ _BREACH = re.compile(
     r"breach|leak|lost|ransomware|hack|stolen|unauthori[sz]ed access"
 )
 _NOT_IMPROPER = re.compile(
-    r"不正(な|の)目的(による|で)?(もの)?(で|に)?は(な|あり)|not (malicious|intentional|deliberate)"
+    r"(不正(な|の)目的(による|で)?(もの)?|(不正アクセス|サイバー攻撃|攻撃|ランサムウェア)(等|など)?(によるもの)?)"
+    r"(で|に)?は(な|あり)"
+    r"|not (malicious|intentional|deliberate|an? (attack|hack|cyber ?attack))"
+    r"|no (sign of )?(hack(ing)?|attack|malicious|unauthori[sz]ed access)"
 )
 _IMPROPER = re.compile(
     r"不正アクセス|ランサム|サイバー攻撃|持ち出|盗|窃取|不正(な|の)目的|攻撃|"
