@@ -459,3 +459,18 @@ def test_which_one_of_a_numbered_series_gets_the_section_naming_it() -> None:
     assert _choose("ガイドラインXはどんな構成？", hits) is overview
     far = _hit("ガイドラインXの指示9（取引先を含む対策）", 6.0, source="guidance/x.md")
     assert _choose("ガイドラインXで取引先の対策はどの指示？", [overview, far]) is overview
+
+
+def test_what_to_do_when_the_contract_ends_gets_the_section_on_its_end() -> None:
+    handing = _hit("委託先に渡すデータは必要な範囲に限る", 10.0, source="guidance/x.md")
+    ending = _hit("契約終了時の返却と消去", 8.5, source="guidance/x.md")
+    hits = [handing, ending]
+    assert (
+        _choose("来月で委託契約が終了します。預けている顧客データはどうしてもらう？", hits)
+        is ending
+    )
+    assert (
+        _choose("Our contract with the vendor ends next month. What about our data?", hits)
+        is ending
+    )
+    assert _choose("委託先に顧客データを渡すとき気をつけることは？", hits) is handing

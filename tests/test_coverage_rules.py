@@ -99,3 +99,14 @@ def test_a_price_is_missing_only_when_the_question_proper_asks_one() -> None:
     )
     assert answer_type(told.text) is not None
     assert _missing_figure(told, clauses, answer_type(told.text)) is None
+
+
+def test_where_on_the_companys_own_intranet_is_its_own() -> None:
+    for text in (
+        "委託先台帳のひな形って社内ポータルのどこにある？",
+        "Where on our intranet can I find the NDA template?",
+    ):
+        assert asks_own_rules(text, text), text
+    # what a ledger holds, or a public template, is the knowledge base's
+    for text in ("委託先管理台帳には何を書く？", "Is there a public NDA template we could use?"):
+        assert not asks_own_rules(text, text), text

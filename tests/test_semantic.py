@@ -415,6 +415,8 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         "Can we claim the input tax credit on invoices from an unregistered freelancer?",
         # an English question naming a body the knowledge base never mentions, by title case
         "A customer slipped on our shop floor. By when must we tell the Labour Inspection Office?",
+        # screening a counterparty for organised crime is not its security
+        "取引を始める前の反社チェックってどのサービスでやってる？",
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
@@ -640,6 +642,18 @@ def test_health_records_in_english_are_sensitive_personal_information(
             "経費を抑えたくて海外の業者に顧客データの入力を頼みます。同意は取っていませんが問題ない？",
             ("28条",),
         ),
+        # which party reports; whether the contractor too must notify, named as the doer
+        ("漏えいの報告って、発注したうちと受けた業者のどっちがやるの？", ("両方",)),
+        (
+            "受託した名簿が流出し、委託元にはすぐ連絡しました。本人への連絡も当社がする必要がある？",
+            ("免除",),
+        ),
+        # by e-mail, in the question's own words: the submission method
+        ("委員会への漏えい報告、PDFにしてメールで送ればいい？", ("フォーム",)),
+        # the contract ends: return and erase, not handing data over
+        ("今月末で外注先との契約が切れる。渡してた名簿はどうしてもらえばいい？", ("返却",)),
+        # a leak clause asked in everyday words: the clause's contents
+        ("業者との契約に、漏れたときの決め事って何を書いとく？", ("損害賠償",)),
     ],
 )
 def test_the_first_sentence_holds_what_was_asked(

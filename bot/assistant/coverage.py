@@ -88,6 +88,9 @@ _OWN_RULES = re.compile(
     # its own team works ("How long does our legal team take to review…")
     r"|(うち|当社|弊社|自社|社内)[^。？?]{0,40}(決まり|決まって)"
     r"|\bour (?:\w+ )?(?:team|department|dept)\b"
+    # … or where on its own intranet a thing is kept (「台帳のテンプレートって社内ポータルのどこ？」)
+    r"|(うち|当社|弊社|自社|社内)の?(ポータル|イントラ|共有フォルダ|共有ドライブ|ファイルサーバ|wiki|ウィキ)"
+    r"|\bour (?:intranet|portal|shared drive|shared folder|wiki|sharepoint)\b"
 )
 _ASKS_FIGURE = re.compile(
     r"何点|何回|何日|何営業日|何時間|何週間|何か月|何ヶ月|何年|何%|何パーセント|何割|いくつ|いくら|何人"
@@ -96,7 +99,7 @@ _ASKS_FIGURE = re.compile(
     r"|who approves|how long"
     # where the company keeps it, whose sign-off it needs
     r"|どこに(保存|ある|あり|置)|保存場所|保管場所|誰の決裁|誰が決裁|どのワークフロー|どのシステム"
-    r"|where (?:is|are|do we keep|can i find)|who signs off"
+    r"|where (?:is|are|do we keep|can i find|on)\b|who signs off"
     # its own deadline, its prescribed form (「社内の決まったフォーマットある？提出期限も」)
     r"|提出期限|期限は|期限も|締め?切り?|(決まった|指定の|所定の)(フォーマット|様式|書式|テンプレート)"
 )

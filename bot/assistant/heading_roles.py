@@ -238,7 +238,7 @@ _HEADING_ROLES = (
     _towards(lambda q: asks("deadline", q), _NAMES_DEADLINE, 0.75, wide=True, topical=True),
     # whether one party too must do it: the section on who is exempted
     # (not whether both must, 「当社も委託先もそれぞれ報告？」: that is who reports)
-    _towards(lambda q: _ASKS_EXEMPT(q) and not _BOTH(q), _EXEMPTION, 0.7),
+    _towards(lambda q: _ASKS_EXEMPT(q) and not _BOTH(q), _EXEMPTION, 0.7, wide=True),
     # which of the parties must do it: the section on how the duty is shared
     _towards(_ASKS_WHICH_PARTY, _SHARES_DUTY, 0.6, wide=True),
     # what went wrong in a case: what an inquiry or the commission found, not what happened
@@ -320,7 +320,7 @@ _HEADING_ROLES = (
     _towards(
         _finds(
             r"契約書?(に|で|には|では|の中)[^。？?]{0,12}(書|定め|決め|盛り込|入れ|明記|規定)"
-            r"|what should (?:the|our|an?|its) (?:contract|agreement) (?:say|include|contain|cover)"
+            r"|what should (?:the|our|an?|its) (?:\w+ )?(?:contract|agreement) (?:say|include|contain|cover)"
             r"|\bin the (?:contract|agreement)\b"
         ),
         _finds(r"契約[^（）]{0,8}(明記|盛り込|定め|決め|ルール|記載|事項)|条項"),
@@ -351,8 +351,20 @@ _HEADING_ROLES = (
             r"|\bby (?:e-?mail|post|mail|fax)\b|\b(?:e-?mail|mail|fax|post) (?:it|them)\b"
         ),
         _finds(r"提出|様式|フォーム"),
-        0.8,
+        0.7,
         wide=True,
+    ),
+    # what to do when the contract ends (「来月で委託契約が終了します。預けたデータは？」): a close
+    # section on the contract's end, not on handing data over
+    _towards(
+        _finds(
+            r"(契約|委託|取引)[^。？?]{0,8}(終了|満了|終わ|切れ|解約|打ち切)|解約|契約期間が終"
+            r"|\b(?:contract|agreement|engagement)\b[^.?]{0,20}\b(?:ends?|ending|expires?|terminat)"
+            r"|\b(?:end|expiry|termination) of the (?:contract|agreement|engagement)\b"
+        ),
+        _finds(r"終了|満了"),
+        0.8,
+        whole=True,
     ),
     # what to keep doing afterwards (「移転が始まった後も何を続ける？」): a close section on the
     # periodic checks, not on the condition that allowed it

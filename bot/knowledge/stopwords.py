@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-# English question words, function words and generic verbs/nouns.
+# English question words, function words and generic verbs/nouns; file formats (a report "as a
+# PDF" or "in Word" names how it is sent, not what it is about).
 EN_STOPWORDS = frozenset(
     """
     a about actually affected after again all allow allowed allows already also always am an and
@@ -26,6 +27,7 @@ EN_STOPWORDS = frozenset(
     themselves themselve itself yourself yourselves himself herself away
     i'm i've i'd i'll isn't aren't doesn't didn't wasn't weren't won't wouldn't shouldn't couldn't
     haven't hasn't they're they've it'll that's let's you're find treat
+    pdf csv docx xlsx pptx excel powerpoint word
     """.split()
 )
 
@@ -39,6 +41,7 @@ JA_STOP_CONTENT = frozenset(
     致す 良い 言う 誰 貰う 遣る 関係 際 頂く 項 願う 駄目 遣り方 仕方 念の為 一応
     当社 弊社 御社 先方 上司 部下 同僚 担当 担当者 今朝 昨日 本日 今日 先日 先週 来週 判明 可能性 正直
     いくつ 幾つ せい 所為 つき 付き 面倒 めんどい 月末 来月末 今月末 年度末 来年度 今年度 来期 今期
+    エクセル パワポ
     アリ ナシ 有り 無し オッケー セーフ アウト 向こう 打診 相談 取り直し やり直し 取り直す やり直す 一回 一度 もん
     """.split()
 )
