@@ -356,6 +356,7 @@ def test_what_went_wrong_in_a_case_gets_what_its_inquiry_found() -> None:
         )
 
     assert choose("X社の事件って結局どこがまずかったの？") is found
+    assert choose("X社の件、何がマズかったんだっけ") is found  # in katakana
     assert choose("What went wrong in the X case?") is found
     # what the commission did about it is what it found and ordered
     assert choose("X社の事件で、委員会はどんな措置をとったの？") is found

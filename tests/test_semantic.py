@@ -654,6 +654,10 @@ def test_health_records_in_english_are_sensitive_personal_information(
         ("今月末で外注先との契約が切れる。渡してた名簿はどうしてもらえばいい？", ("返却",)),
         # a leak clause asked in everyday words: the clause's contents
         ("業者との契約に、漏れたときの決め事って何を書いとく？", ("損害賠償",)),
+        # the time before a rule was made: what was done then
+        ("復受任者のルールが民法にできる前って、裁判所はどう判断してたの？", ("104条",)),
+        # a deadline asked as a period within which
+        ("確報はどの程度の期間内に出すものですか。", ("30日",)),
     ],
 )
 def test_the_first_sentence_holds_what_was_asked(

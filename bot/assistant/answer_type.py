@@ -16,7 +16,7 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     (
         "deadline",
         re.compile(
-            r"いつまで|期限|何日|締め切り|締切|(どの|どれ|どん)(くらい|ぐらい)で|how long|how soon"
+            r"いつまで|期限|何日|締め切り|締切|(どの|どれ|どん)(くらい|ぐらい)で|期間内|how long|how soon"
             rf"|how quickly|deadline|when|due|by when|within|how many {_DAYS_AND_SO_ON}"
         ),
         re.compile(
@@ -68,7 +68,7 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
             # (not 「どこがまずかった」: what was wrong, not which body)
             # (nor who did it in a case, 「どこの誰がやらかした」: a company and its staff)
             r"機関|(?<!どこの)(?:誰|だれ)が(?!(?:勝手に)?(?:やらか|漏らし|持ち出|盗|売|犯))"
-            r"|どこが(?!まず|悪|問題|いけな|ダメ|だめ|違|おかし|甘)|どの団体|どの組織"
+            r"|どこが(?!まず|マズ|悪|問題|いけな|ダメ|だめ|違|おかし|甘)|どの団体|どの組織"
             r"|(?:^|[.?!]\s*|\b(?:and|or|but)\s+)who\b"
             r"|which (body|organi[sz]ation)"
         ),

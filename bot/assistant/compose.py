@@ -47,6 +47,16 @@ _META = re.compile(
 )
 
 
+# a question about the time before a rule (「規定が新設される以前はどう扱われていた？」) and the
+# sentence that tells it (「…ができる前は、裁判所が第104条を類推適用していた」)
+_ASKS_BEFORE = re.compile(
+    r"(新設|改正|施行|制定|導入|でき|作られ|設けられ)[^。？?]{0,6}(以前|前)(は|に|の|、|まで|って)|改正前|それ以前"
+    r"|\bbefore (?:the|it|this|that)\b[^.?]{0,40}\b(?:added|introduced|enacted|amended|created"
+    r"|existed|took effect)\b|\bprior to (?:the|its) (?:amendment|reform|enactment)\b"
+)
+_TELLS_BEFORE = re.compile(r"(以前|前)は|改正前|かつては|それまでは")
+
+
 @dataclass(frozen=True)
 class ComposePolicy:
     min_coverage: float = 0.45  # words only: share of the key terms (by idf) the best chunk holds
@@ -160,6 +170,11 @@ def compose_answer(
         dated = [s for s in leads if names_year(s.text, year)]
         if dated:
             lead = max(dated, key=opens)
+    if _ASKS_BEFORE.search(normalize(q.asked)) and not _TELLS_BEFORE.search(lead.text):
+        # … and one about the time before a rule opens with what was done then
+        earlier = [s for s in leads if _TELLS_BEFORE.search(s.text)]
+        if earlier:
+            lead = max(earlier, key=opens)
     chosen: list[_Sentence] = [lead]
     list_items = [s for s in section if s.is_item and s is not lead]
     wants_list = asks_for_list(q.text) or bool(_INTRODUCES_LIST.search(lead.text))

@@ -65,7 +65,7 @@ _DEFINES = _finds(r"とは")
 _ASKS_LESSONS = _finds(r"教訓|学べる|学ぶ|活か|lesson|learn|takeaway")
 # what went wrong in a case (「結局どこがまずかったの？」): what an inquiry or the commission found
 _ASKS_FAULT = _finds(
-    r"まずかった|まずい(点|ところ)|(何|なに|どこ)が(悪|問題|いけな|ダメ|だめ|まず)|問題点|落ち度"
+    r"(まず|マズ)かった|(まず|マズ)い(点|ところ)|(何|なに|どこ)が(悪|問題|いけな|ダメ|だめ|まず|マズ)|問題点|落ち度"
     r"|指摘|went wrong|at fault|to blame|\bfault|\bfind(?:ings?)?\b|\bfound\b"
     # … or what the commission did about it (「委員会はどのような措置を？」「何か処分出したの？」)
     r"|(委員会|個情委|PPC)[^。？?]{0,12}(措置|処分|対応|行政指導)"
