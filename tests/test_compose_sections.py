@@ -212,6 +212,18 @@ def test_what_the_contract_should_say_gets_the_clause_on_that_subject() -> None:
     assert (
         _choose_with_glossary("監査では何を確認する？", hits) is selection
     )  # not asked of the contract
+    # the list of every clause ranked first names no subject of the question: the clause on
+    # the one asked about, when close
+    hits = [every_clause, audit_clause]
+    assert (
+        _choose_with_glossary("外注先に監査入れられるよう契約に何書いとく？", hits) is audit_clause
+    )
+    assert _choose_with_glossary("契約書には何を盛り込めばいい？", hits) is every_clause
+    far = _hit("定期的な立入調査（監査）と報告書の提出を契約に明記する", 7.0)
+    assert (
+        _choose_with_glossary("監査入れられるよう契約に何書いとく？", [every_clause, far])
+        is every_clause
+    )
 
 
 def test_what_to_have_the_contractor_hand_in_gets_what_the_request_states() -> None:

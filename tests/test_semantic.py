@@ -656,6 +656,8 @@ def test_health_records_in_english_are_sensitive_personal_information(
         ("業者との契約に、漏れたときの決め事って何を書いとく？", ("損害賠償",)),
         # the time before a rule was made: what was done then
         ("復受任者のルールが民法にできる前って、裁判所はどう判断してたの？", ("104条",)),
+        # a clause's section opens with its prose, not its numbered paragraph
+        ("業者に預けるハードディスクの保管について、契約ではどう決めておく？", ("記録媒体条項は",)),
         # a deadline asked as a period within which
         ("確報はどの程度の期間内に出すものですか。", ("30日",)),
     ],

@@ -37,6 +37,8 @@ _INTRODUCES_LIST = re.compile(r"(次の|以下の|下記の)[^。]{0,30}(。|：
 _ANAPHORA = re.compile(
     r"^(この|その|これ|それ|同|上記|前記|こうした|そうした|また、|さらに、|ただし、)"
 )
+# A numbered paragraph of a contract clause (「1 乙は、秘密情報を…」).
+_CLAUSE_PARAGRAPH = re.compile(r"^[0-9０-９]+\s*[　 ]\s*[甲乙]")
 # A sentence about the document itself, not about the subject.
 _META = re.compile(
     r"^(この|本|当)(チェックリスト|ドキュメント|文書|資料|節|章|項|ページ|テンプレート|ひな形|条項集|一覧|表)"
@@ -144,6 +146,10 @@ def compose_answer(
     first = min((s.position for s in section if not s.is_item), default=section[0].position)
     # a sentence that leans on the one before it (「この条項で…」) cannot open an answer
     leads = [s for s in section if s.position == first or not _ANAPHORA.match(s.text)]
+    # a clause's numbered paragraph (「1 乙は、…」) is the form's wording, not an answer in
+    # itself: the section's prose opens where it has some
+    prose = [s for s in leads if not _CLAUSE_PARAGRAPH.match(s.text)]
+    leads = prose or leads
     if expected is not None and q.lang == "en":
         # an English question shares little wording with the Japanese sentences, so the kind of
         # answer it asks for (who: a body; when: a date) decides which of them opens

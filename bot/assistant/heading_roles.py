@@ -111,6 +111,13 @@ _ASKS_WHICH_PARTY = _finds(
 )
 _SHARES_DUTY = _finds(r"誰が|どちらが|分担|双方|両方|連名")
 _BOTH = _finds(r"も[^。？?]{1,8}も|それぞれ|両方|双方|共同|連名|\bboth\b|\beach\b|\bjointly\b")
+# what the contract should say (「監査って契約書にどんな感じで書いとけば？」) and the headings on it
+_ASKS_CONTRACT = _finds(
+    r"契約書?(に|で|には|では|の中)[^。？?]{0,12}(書|定め|決め|盛り込|入れ|明記|規定)"
+    r"|what should (?:the|our|an?|its) (?:\w+ )?(?:contract|agreement) (?:say|include|contain|cover)"
+    r"|\bin the (?:contract|agreement)\b"
+)
+_CONTRACT_SAYS = _finds(r"契約[^（）]{0,8}(明記|盛り込|定め|決め|ルール|記載|事項)|条項")
 _ASKS_FIRST = _finds(
     r"まず|最初|初動|真っ先|手始め|すぐ(に)?(何|なに|やる|する)|first (step|thing)|do first"
     r"|immediately|right away"
@@ -318,12 +325,8 @@ _HEADING_ROLES = (
     # what the contract should say about it (「監査って契約書にどんな感じで書いとけば？」): a close
     # section on what to write into the contract, not on choosing a contractor
     _towards(
-        _finds(
-            r"契約書?(に|で|には|では|の中)[^。？?]{0,12}(書|定め|決め|盛り込|入れ|明記|規定)"
-            r"|what should (?:the|our|an?|its) (?:\w+ )?(?:contract|agreement) (?:say|include|contain|cover)"
-            r"|\bin the (?:contract|agreement)\b"
-        ),
-        _finds(r"契約[^（）]{0,8}(明記|盛り込|定め|決め|ルール|記載|事項)|条項"),
+        _ASKS_CONTRACT,
+        _CONTRACT_SAYS,
         0.8,
         topical=True,
         as_topical=True,
@@ -466,6 +469,24 @@ def _besides(q: PreparedQuery, asked: str, hits: list[Hit], best: Hit, window: i
 BESIDES_RATIO = 0.8
 
 
+def _contract_on_subject(
+    q: PreparedQuery, asked: str, hits: list[Hit], best: Hit, window: int
+) -> Hit | None:
+    """What the contract should say about one thing (「監査入れられるように、契約に何書いとけば？」)
+    is answered by a close section on putting that thing into the contract, not by the list of
+    everything a contract holds, whose heading names none of the question's subjects."""
+    if not _ASKS_CONTRACT(asked) or not _CONTRACT_SAYS(best.chunk.section):
+        return None
+    if _subjects_named(q, best.chunk):
+        return None
+    return _close(
+        hits,
+        best,
+        window,
+        lambda hit: _CONTRACT_SAYS(hit.chunk.section) and _subjects_named(q, hit.chunk) > 0,
+    )
+
+
 def _close(hits: list[Hit], best: Hit, window: int, answers: Callable[[Hit], bool]) -> Hit | None:
     """The first hit within BESIDES_RATIO of the best that answers (never a form's fill-in part:
     「{{if my_number}}…」 is a template, not an answer)."""
@@ -585,6 +606,7 @@ def by_heading_role(
                     return hit
     other = (
         _besides(q, asked, hits, best, policy.role_window)
+        or _contract_on_subject(q, asked, hits, best, policy.role_window)
         or _difference(q, asked, hits, best, policy.role_window)
         or _of_year(asked, hits, best, policy.role_window)
         or _which_numbered(asked, hits, best, policy.role_window)
