@@ -56,8 +56,13 @@ def test_a_question_about_what_goes_in_gets_the_section_that_names_it() -> None:
     # a heading that names one clause is no list of them
     one, all_ = _hit("有効期間と存続条項", 10.0), _hit("契約Xに入れるべき条項", 9.0)
     assert _choose("What clauses does contract X usually have?", [one, all_]) is all_
-    far = _hit("契約Xに入れるべき条項", 8.0)
+    far = _hit("契約Xに入れるべき条項", 7.0)
     assert _choose("契約Xにはどんな条項を入れる？", [definition, far]) is definition
+    # a clause told as there already asks no contents (「…条項入ってるし、NDAは要らなくない？」)
+    assert _choose("契約Yに守秘の条項入ってるし、契約Xは要らなくない？", [definition, clauses]) is (
+        definition
+    )
+    assert _choose("契約Xってだいたいどんな条項が入ってるもの？", [definition, clauses]) is clauses
 
 
 def test_a_what_is_question_gets_the_section_that_defines_it() -> None:

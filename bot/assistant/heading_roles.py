@@ -118,6 +118,16 @@ _ASKS_CONTRACT = _finds(
     r"|\bin the (?:contract|agreement)\b"
 )
 _CONTRACT_SAYS = _finds(r"契約[^（）]{0,8}(明記|盛り込|定め|決め|ルール|記載|事項)|条項")
+# what goes into a thing asked for (「どんな条項を入れる？」), not a clause told as there already
+# (「業務委託契約に守秘義務の条項入ってるし、NDAは別に要らなくない？」)
+_ASKS_CONTENTS = _finds(
+    r"条項|項目|事項|盛り込|入れ|記載|書く|\binclude|\bcontain|\bclauses?\b"
+    r"|\bprovisions?\b|\bitems?\b|\bput (?:in|into)\b|\bgoes? (?:in|into)\b|\bwrite (?:in|into)\b"
+)
+_TELLS_CONTENTS = _finds(
+    r"(?<!どんな)(?<!どのような)(?<!どういう)(?<!何の)(?<!なんの)(条項|項目)[^。？?]{0,3}"
+    r"(入って|入れて|あ(る|れ)|含まれて|含んで)"
+)
 _ASKS_FIRST = _finds(
     r"まず|最初|初動|真っ先|手始め|すぐ(に)?(何|なに|やる|する)|first (step|thing)|do first"
     r"|immediately|right away"
@@ -304,12 +314,9 @@ _HEADING_ROLES = (
     # what goes into a thing is answered by a close heading that names its contents (条項, 事項),
     # not by one that says what it is (「秘密保持契約（NDA）とは」) or when it applies
     _towards(
-        _finds(
-            r"条項|項目|事項|盛り込|入れ|記載|書く|\binclude|\bcontain|\bclauses?\b"
-            r"|\bprovisions?\b|\bitems?\b|\bput (?:in|into)\b|\bgoes? (?:in|into)\b|\bwrite (?:in|into)\b"
-        ),
+        lambda q: _ASKS_CONTENTS(q) and not _TELLS_CONTENTS(q),
         _NAMES_CONTENTS,
-        0.9,
+        0.75,
     ),
     # what kinds there are (「大きく分けてどのような発生の仕方が？」): a close heading that names the
     # kinds (2つの経路, 類型), not the steps to take when one happens
