@@ -477,6 +477,14 @@ def test_which_one_of_a_numbered_series_gets_the_section_naming_it() -> None:
     assert _choose("ガイドラインXはどんな構成？", hits) is overview
     far = _hit("ガイドラインXの指示9（取引先を含む対策）", 6.0, source="guidance/x.md")
     assert _choose("ガイドラインXで取引先の対策はどの指示？", [overview, far]) is overview
+    # asked in English, and of several close ones the one whose heading names the subject
+    controls = _hit("規格Yの管理策の一覧", 10.0, source="law/x.md")
+    first = _hit("管理策5.19（供給者関係）", 9.0, source="law/x.md")
+    dev = _hit("管理策8.30（外部委託による開発）", 8.5, source="law/x.md")
+    hits = [controls, first, dev]
+    assert (
+        _choose_with_glossary("Which Annex A control covers outsourced development?", hits) is dev
+    )
 
 
 def test_what_to_do_when_the_contract_ends_gets_the_section_on_its_end() -> None:

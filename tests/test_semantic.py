@@ -656,6 +656,12 @@ def test_health_records_in_english_are_sensitive_personal_information(
         ("業者との契約に、漏れたときの決め事って何を書いとく？", ("損害賠償",)),
         # the time before a rule was made: what was done then
         ("復受任者のルールが民法にできる前って、裁判所はどう判断してたの？", ("104条",)),
+        # English words for the glossary's: a third party, per company, monitoring suppliers
+        ("Apart from delegation, when is a recipient not a third party under the APPI?", ("承継",)),
+        (
+            "Can one department of a company get the PrivacyMark, or is it per company?",
+            ("法人単位",),
+        ),
         # a clause's section opens with its prose, not its numbered paragraph
         ("業者に預けるハードディスクの保管について、契約ではどう決めておく？", ("記録媒体条項は",)),
         # a deadline asked as a period within which

@@ -575,18 +575,46 @@ def _of_year(asked: str, hits: list[Hit], best: Hit, window: int) -> Hit | None:
 
 # which one of a numbered series is asked for (「重要10項目のうちどの指示？」「どの管理策？」)
 _WHICH_NUMBERED = re.compile(r"(?:どの|どれが|何番の?)(指示|管理策|原則|類型|指針)")
+# … asked in English, by the series' Japanese name ("which Annex A control covers…")
+_WHICH_NUMBERED_EN = re.compile(
+    r"\bwhich (?:(?:annex a|iso(?: 27001)?|part of the) )?(control|instruction|principle|directive)s?\b"
+)
+_SERIES_JA = {
+    "control": "管理策",
+    "instruction": "指示",
+    "directive": "指示",
+    "principle": "原則",
+}
 
 
-def _which_numbered(asked: str, hits: list[Hit], best: Hit, window: int) -> Hit | None:
+def _which_numbered(
+    q: PreparedQuery, asked: str, hits: list[Hit], best: Hit, window: int
+) -> Hit | None:
     """A question for which one of a numbered series (指示1〜10, 管理策5.19…) is answered by a
     close section whose heading names one by its number, not by the series' overview."""
     m = _WHICH_NUMBERED.search(asked)
-    if m is None:
+    en = _WHICH_NUMBERED_EN.search(asked.lower())
+    if m is not None:
+        series = m.group(1)
+    elif en is not None:
+        series = _SERIES_JA[en.group(1)]
+    else:
         return None
-    numbered = re.compile(rf"{m.group(1)}\s*\d")
-    return _instead(
-        hits, best, window, lambda hit: bool(numbered.search(normalize(hit.chunk.section)))
-    )
+    numbered = re.compile(rf"{series}\s*\d")
+
+    def names_one(hit: Hit) -> bool:
+        return bool(numbered.search(normalize(hit.chunk.section)))
+
+    if names_one(best):
+        return None
+    # of the close ones, the one whose heading names most of what the question asks about
+    # ("keeping an eye on supplier services": 5.22, not 5.19 ranked above it)
+    close = [
+        hit
+        for hit in hits[:window]
+        if hit.score >= BESIDES_RATIO * best.score and names_one(hit) and "{{" not in hit.chunk.text
+    ]
+    return max(close, key=lambda hit: _subjects_named(q, hit.chunk), default=None)
 
 
 def by_heading_role(
@@ -616,7 +644,7 @@ def by_heading_role(
         or _contract_on_subject(q, asked, hits, best, policy.role_window)
         or _difference(q, asked, hits, best, policy.role_window)
         or _of_year(asked, hits, best, policy.role_window)
-        or _which_numbered(asked, hits, best, policy.role_window)
+        or _which_numbered(q, asked, hits, best, policy.role_window)
     )
     if other is not None:
         return other
