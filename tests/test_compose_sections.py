@@ -78,6 +78,23 @@ def test_a_question_that_names_no_other_country_is_not_about_sending_data_abroad
     assert _choose("外注先に顧客リスト渡すのって、本人の同意いらないの？", [abroad, home]) is home
     assert _choose("インドの開発会社に顧客データを渡すのに同意はいる？", [abroad, home]) is abroad
     assert _choose("Can we send customer data to a vendor in Vietnam?", [abroad, home]) is abroad
+    # "us" the pronoun is no country; the country is
+    home_first = [home, abroad]
+    assert _choose("A client gave us their customer data. Do we need consent?", home_first) is home
+    assert (
+        _choose("We want to use a US analytics vendor. Do we need consent?", home_first) is abroad
+    )
+
+
+def test_a_document_without_headings_is_headed_by_its_title() -> None:
+    clause = _hit("", 10.0, "knowledge/templates/clauses/x.md", "廃棄条項（シュレッダー）")
+    listing = _hit(
+        "委託契約に盛り込む項目（書類の廃棄）", 9.5, "knowledge/guidance/x.md", "委託契約"
+    )
+    # the clause is what the contract says about disposal already: no role moves away from it
+    assert (
+        _choose_with_glossary("書類の捨て方、契約書に書いとくもの？", [clause, listing]) is clause
+    )
 
 
 def test_a_question_set_in_a_setting_gets_the_section_specific_to_it() -> None:

@@ -146,8 +146,14 @@ _ASKS_RULE = _finds(
 )
 
 
+def _head(chunk: Chunk) -> str:
+    """A section's heading; a document without headings (a clause of its own) is headed by its
+    title."""
+    return chunk.section or chunk.title
+
+
 def _heading(predicate: Callable[[str], bool]) -> Callable[[Chunk, str], bool]:
-    return lambda chunk, _kind: predicate(chunk.section)
+    return lambda chunk, _kind: predicate(_head(chunk))
 
 
 def _titled(predicate: Callable[[str], bool]) -> Callable[[Chunk, str], bool]:
@@ -170,7 +176,11 @@ _ABROAD = _finds(r"外国|海外|国外|越境")
 _ASKS_ABROAD = _finds(
     r"外国|海外|国外|越境|外資|米国|アメリカ|中国|韓国|台湾|インド|ベトナム|フィリピン|タイの|シンガポール"
     r"|マレーシア|インドネシア|英国|イギリス|欧州|ヨーロッパ|ドイツ|フランス|カナダ|オーストラリア"
-    r"|\beu\b|\bus\b|\busa\b|\buk\b|apec|cbpr|overseas|foreign|abroad|cross-border|country"
+    # ("us" the country, not the pronoun: "a client gave us their data")
+    r"|\beu\b|\bthe us\b|\bu\.s\.|\bus-based\b|\busa\b|\buk\b|apec|cbpr|overseas|foreign|abroad"
+    r"|\bus (?:\w+ )?(?:vendors?|compan(?:y|ies)|firms?|providers?|cloud|servers?|saas|partners?"
+    r"|subsidiar(?:y|ies)|data ?cent(?:er|re)s?)\b"
+    r"|cross-border|country"
     r"|countries|international|offshore|china|india|vietnam|philippines|singapore|korea|taiwan"
     r"|europe|america|britain|germany|france|canada|australia"
 )
@@ -448,7 +458,7 @@ def _counted(asked: str) -> str | None:
 
 def _subjects_named(q: PreparedQuery, chunk: Chunk) -> int:
     """How many of the question's key terms (not a contract word) the chunk's heading names."""
-    heading = normalize(chunk.section)
+    heading = normalize(_head(chunk))
     return sum(t.text not in _NO_SUBJECT and t.occurs_in(heading) for t in q.key_terms)
 
 
@@ -482,7 +492,7 @@ def _contract_on_subject(
     """What the contract should say about one thing (「監査入れられるように、契約に何書いとけば？」)
     is answered by a close section on putting that thing into the contract, not by the list of
     everything a contract holds, whose heading names none of the question's subjects."""
-    if not _ASKS_CONTRACT(asked) or not _CONTRACT_SAYS(best.chunk.section):
+    if not _ASKS_CONTRACT(asked) or not _CONTRACT_SAYS(_head(best.chunk)):
         return None
     if _subjects_named(q, best.chunk):
         return None
@@ -490,7 +500,7 @@ def _contract_on_subject(
         hits,
         best,
         window,
-        lambda hit: _CONTRACT_SAYS(hit.chunk.section) and _subjects_named(q, hit.chunk) > 0,
+        lambda hit: _CONTRACT_SAYS(_head(hit.chunk)) and _subjects_named(q, hit.chunk) > 0,
     )
 
 
