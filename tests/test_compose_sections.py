@@ -70,6 +70,8 @@ def test_a_what_is_question_gets_the_section_that_defines_it() -> None:
     assert _choose("契約Xとはどのような契約か", [other, definition]) is definition
     assert _choose("What is contract X?", [other, definition]) is definition
     assert _choose("契約Xの下請けの条件は？", [other, definition]) is other
+    # こと is no term defined (「気をつけることはありますか」)
+    assert _choose("契約Xの下請けで気をつけることはありますか。", [other, definition]) is other
 
 
 def test_a_question_that_names_no_other_country_is_not_about_sending_data_abroad() -> None:

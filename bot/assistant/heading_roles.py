@@ -426,7 +426,8 @@ _HEADING_ROLES = (
     # and the mirror: 「請負契約とはどのような契約か」 (holdout2: one more answered, nothing lost)
     _towards(
         _finds(
-            r"とは|って何|ってなに|とはどういう|どういう(契約|制度|意味)|what (is|are)\b|\bmean\b"
+            # (not 「気をつけることはありますか」: こと is no term defined)
+            r"(?<!こ)とは(?!いえ)|って何|ってなに|どういう(契約|制度|意味)|what (is|are)\b|\bmean\b"
             r"|\bdefin"
         ),
         _DEFINES,
