@@ -519,3 +519,21 @@ def test_what_to_do_when_the_contract_ends_gets_the_section_on_its_end() -> None
         is ending
     )
     assert _choose("委託先に顧客データを渡すとき気をつけることは？", hits) is handing
+
+
+def test_a_country_of_equivalent_protection_gets_the_section_on_those_countries() -> None:
+    rule = _hit("第28条の原則（外国への提供に特化した本人同意）", 10.0, source="law/x.md")
+    other = _hit("海外の委託先を使う場合の確認事項", 8.0, source="guidance/x.md")
+    equivalent = _hit(
+        "同意が不要になる例外1（日本と同等の水準にある国：EUと英国）", 6.5, "law/x.md"
+    )
+    hits = [rule, other, equivalent]
+    for question in (
+        "ミュンヘンの会社にデータ入力を委託します。外国への提供として同意は要りますか。",
+        "Can we send customer data to a processor in Britain without consent?",
+    ):
+        assert _choose_with_glossary(question, hits) is equivalent, question
+    # a country of no equivalent protection, or none named, keeps the general rule
+    assert _choose_with_glossary("ベトナムの会社に委託します。同意は要りますか。", hits) is rule
+    far = _hit("同意が不要になる例外1（日本と同等の水準にある国：EUと英国）", 5.0, "law/x.md")
+    assert _choose_with_glossary("ロンドンの会社に委託。同意は要る？", [rule, far]) is rule

@@ -505,6 +505,33 @@ def _contract_on_subject(
     )
 
 
+# a country of the EU or the UK named (the glossary's 同等水準国: ロンドン, ドイツ, UK) and the
+# section on the countries whose protection counts as Japan's
+_EQUIVALENT_COUNTRY = "同等水準国"
+_NAMES_EQUIVALENT = re.compile(r"EU|英国|同等の水準|同等水準")
+EQUIVALENT_RATIO = 0.6
+
+
+def _equivalent_country(q: PreparedQuery, hits: list[Hit], best: Hit, window: int) -> Hit | None:
+    """A transfer to a country named in the EU or the UK (「ロンドンの会社に委託。同意は要る？」) is
+    answered by the section on the countries of equivalent protection, not by the general rule
+    of consent for sending data abroad, when it is in reach."""
+    if not any(t.text == _EQUIVALENT_COUNTRY for t in q.key_terms):
+        return None
+    if _NAMES_EQUIVALENT.search(_head(best.chunk)):
+        return None
+    return next(
+        (
+            hit
+            for hit in hits[:window]
+            if hit.score >= EQUIVALENT_RATIO * best.score
+            and _NAMES_EQUIVALENT.search(_head(hit.chunk))
+            and "{{" not in hit.chunk.text
+        ),
+        None,
+    )
+
+
 def _close(hits: list[Hit], best: Hit, window: int, answers: Callable[[Hit], bool]) -> Hit | None:
     """The first hit within BESIDES_RATIO of the best that answers (never a form's fill-in part:
     「{{if my_number}}…」 is a template, not an answer)."""
@@ -653,6 +680,7 @@ def by_heading_role(
     other = (
         _besides(q, asked, hits, best, policy.role_window)
         or _contract_on_subject(q, asked, hits, best, policy.role_window)
+        or _equivalent_country(q, hits, best, policy.role_window)
         or _difference(q, asked, hits, best, policy.role_window)
         or _of_year(asked, hits, best, policy.role_window)
         or _which_numbered(q, asked, hits, best, policy.role_window)
