@@ -289,6 +289,14 @@ def test_what_to_keep_doing_afterwards_gets_the_periodic_checks() -> None:
     assert _choose_with_glossary("基準適合体制って何？", hits) is condition
     after = "基準適合体制を理由に海外の業者へデータを移転した後、こちらで何をする？"
     assert _choose_with_glossary(after, hits) is checks
+    # from further down, and with the measures said in everyday words
+    further = [
+        condition,
+        *(_hit(f"海外の節{i}", 9.0 - i / 10) for i in range(5)),
+        _hit("基準適合体制による場合の定期確認と提供停止", 6.8),
+    ]
+    question = "日本の法律と同等の措置をとる覚書を結んだ。一度結べば、あとは何もしなくていい？"
+    assert _choose_with_glossary(question, further) is further[-1]
 
 
 def test_a_setting_named_reaches_further_down_for_its_own_section() -> None:

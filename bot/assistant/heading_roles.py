@@ -395,8 +395,9 @@ _HEADING_ROLES = (
             r" (?:transfer|contract|signing)|once (?:the|it|we)|continu"
         ),
         _finds(r"定期|継続|見直|モニタリング|その後"),
-        0.8,
+        0.65,
         topical=True,
+        wide=True,
     ),
     # what there is besides the thing named (「委託以外に第三者に当たらない場合は？」): a close
     # section on the other kinds, not the one the question sets aside
