@@ -662,6 +662,8 @@ def test_health_records_in_english_are_sensitive_personal_information(
             "Can one department of a company get the PrivacyMark, or is it per company?",
             ("法人単位",),
         ),
+        # what an NDA leaves out, in everyday words
+        ("秘密保持契約で、秘密じゃない扱いになるのはどんな情報？", ("公知",)),
         # a clause's section opens with its prose, not its numbered paragraph
         ("業者に預けるハードディスクの保管について、契約ではどう決めておく？", ("記録媒体条項は",)),
         # a deadline asked as a period within which
