@@ -541,6 +541,9 @@ def test_a_country_of_equivalent_protection_gets_the_section_on_those_countries(
         "Can we send customer data to a processor in Britain without consent?",
     ):
         assert _choose_with_glossary(question, hits) is equivalent, question
+    # equivalent protection promised by contract is the other exception, not a country
+    contract = "A vendor abroad guarantees equivalent protection by contract. Do we need consent?"
+    assert _choose_with_glossary(contract, hits) is rule
     # a country of no equivalent protection, or none named, keeps the general rule
     assert _choose_with_glossary("ベトナムの会社に委託します。同意は要りますか。", hits) is rule
     far = _hit("同意が不要になる例外1（日本と同等の水準にある国：EUと英国）", 5.0, "law/x.md")

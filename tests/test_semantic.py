@@ -666,6 +666,8 @@ def test_health_records_in_english_are_sensitive_personal_information(
         ("秘密保持契約で、秘密じゃない扱いになるのはどんな情報？", ("公知",)),
         # a clause's section opens with its prose, not its numbered paragraph
         ("業者に預けるハードディスクの保管について、契約ではどう決めておく？", ("記録媒体条項は",)),
+        # the first report asked in everyday words, its section found further down
+        ("情報が漏れたら、委員会への第一報ってどんくらいで出すもん？", ("3〜5日",)),
         # a deadline asked as a period within which
         ("確報はどの程度の期間内に出すものですか。", ("30日",)),
     ],

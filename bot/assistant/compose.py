@@ -81,7 +81,7 @@ class ComposePolicy:
     # this similarity (the sets: one near miss refused, no answer lost; English is left out, as
     # its words reach the Japanese text only through the glossary)
     unrelated_sim: float = 0.9
-    role_window: int = 10  # hits a wide heading role may reach (the search returns as many)
+    role_window: int = 12  # hits a wide heading role may reach (the search returns as many)
     # a heading that names as many things as the question asks for (「3つの義務」 for 「3つ挙げて」)
     # is a strong sign: within this share of the best score, it answers
     count_ratio: float = 0.6

@@ -262,7 +262,7 @@ _HEADING_ROLES = (
         ratio=0.85,
     ),
     # a deadline asked for: a close section on that deadline, not on when a report is needed
-    _towards(lambda q: asks("deadline", q), _NAMES_DEADLINE, 0.75, wide=True, topical=True),
+    _towards(lambda q: asks("deadline", q), _NAMES_DEADLINE, 0.7, wide=True, topical=True),
     # whether one party too must do it: the section on who is exempted
     # (not whether both must, 「当社も委託先もそれぞれ報告？」: that is who reports)
     _towards(lambda q: _ASKS_EXEMPT(q) and not _BOTH(q), _EXEMPTION, 0.7, wide=True),
@@ -511,6 +511,14 @@ def _contract_on_subject(
 _EQUIVALENT_COUNTRY = "同等水準国"
 _NAMES_EQUIVALENT = re.compile(r"EU|英国|同等の水準|同等水準")
 EQUIVALENT_RATIO = 0.6
+# … named as a place (the glossary's group also holds the words for equivalence itself)
+_NAMES_EU_UK = _finds(
+    r"英国|イギリス|\beu\b|欧州|ヨーロッパ|ドイツ|フランス|イタリア|スペイン|オランダ|ベルギー|アイルランド"
+    r"|スウェーデン|デンマーク|フィンランド|ポーランド|オーストリア|ポルトガル|ルクセンブルク|ロンドン|パリ"
+    r"|ベルリン|ミュンヘン|アムステルダム|ダブリン|\buk\b|britain|british|united kingdom|europe|germany"
+    r"|german|france|french|italy|spain|netherlands|dutch|ireland|irish|sweden|denmark|finland|poland"
+    r"|austria|portugal|luxembourg|london|paris|berlin|munich|amsterdam|dublin"
+)
 
 
 def _equivalent_country(q: PreparedQuery, hits: list[Hit], best: Hit, window: int) -> Hit | None:
@@ -519,6 +527,8 @@ def _equivalent_country(q: PreparedQuery, hits: list[Hit], best: Hit, window: in
     of consent for sending data abroad, when it is in reach."""
     if not any(t.text == _EQUIVALENT_COUNTRY for t in q.key_terms):
         return None
+    if not _NAMES_EU_UK(normalize(q.text).lower()):
+        return None  # "equivalent protection" by contract is the other exception
     if _NAMES_EQUIVALENT.search(_head(best.chunk)):
         return None
     return next(
