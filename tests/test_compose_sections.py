@@ -466,6 +466,12 @@ def test_a_year_is_named_itself_not_as_the_end_of_a_span() -> None:
     assert asked_year("2019年と2026年の順位は？") is None
     assert asked_year("初めて入ったのはいつ？2026年版では何位？") is None
     assert asked_year("ISO/IEC 27001:2022の管理策は？") is None
+    # a year told before the question's own sentence, where that names none
+    assert (
+        asked_year("what is it called now?", "the item was renamed in 2025. what is it called now?")
+        == "2025"
+    )
+    assert asked_year("2026年版では何位？", "2025年に改名された。2026年版では何位？") == "2026"
 
 
 def test_whether_one_party_too_must_do_it_gets_the_exemption() -> None:

@@ -417,6 +417,9 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         "A customer slipped on our shop floor. By when must we tell the Labour Inspection Office?",
         # screening a counterparty for organised crime is not its security
         "取引を始める前の反社チェックってどのサービスでやってる？",
+        # a contractor's tax, the company's insurance
+        "フリーランスの外注先に払う報酬から源泉所得税を引くのはいくらから？",
+        "If a vendor leaks our data, will our cyber insurance pay the notification costs?",
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
@@ -664,6 +667,15 @@ def test_health_records_in_english_are_sensitive_personal_information(
         ),
         # what an NDA leaves out, in everyday words
         ("秘密保持契約で、秘密じゃない扱いになるのはどんな情報？", ("公知",)),
+        # a year told in the situation, not in the question's own sentence
+        (
+            "IPA changed the name of the supply-chain item in the 2025 list. What is it called now?",
+            ("委託先",),
+        ),
+        # a buyer is a customer; handing addresses to a courier is no third-party provision
+        ("通販サイトの購入者の住所を配送会社に渡すのに、本人の同意はいる？", ("不要",)),
+        # which countries count as equivalent, none named
+        ("日本と同じくらいの保護水準と認められている国ってどこ？", ("英国",)),
         # a clause's section opens with its prose, not its numbered paragraph
         ("業者に預けるハードディスクの保管について、契約ではどう決めておく？", ("記録媒体条項は",)),
         # the first report asked in everyday words, its section found further down

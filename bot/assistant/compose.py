@@ -169,7 +169,7 @@ def compose_answer(
             best_summary = max(summary, key=opens)
             if opens(best_summary) >= policy.summary_ratio * opens(lead):
                 lead = best_summary
-    year = asked_year(q.asked)
+    year = asked_year(q.asked, normalize(q.text))
     if year is not None and not names_year(lead.text, year):
         # a question about one year of a section that spans several (「2025年版では何位？」)
         # opens with the sentence on that year
@@ -255,8 +255,9 @@ def _coverage_beyond_laws(q: PreparedQuery, result: SearchResult, norm_text: str
 
 
 def _names_other_law(q: PreparedQuery, kb: KnowledgeBase, best: Hit) -> bool:
-    """Whether the question names a law (a glossary concept: 番号法, 民法…) that the answering
-    section, with its document's title, never names."""
+    """Whether the question names laws (glossary concepts: 番号法, 民法…) none of which the
+    answering section, with its document's title, names (one of two named is a comparison:
+    「マイナンバーの再委託は個人情報保護法と同じ考え方でいい？」)."""
     laws = [t for t in q.key_terms if _is_law(t)]
     if not laws:
         return False
@@ -264,7 +265,7 @@ def _names_other_law(q: PreparedQuery, kb: KnowledgeBase, best: Hit) -> bool:
     text = normalize(
         "\n".join([chunk.title, chunk.section, *(c.text for c in kb.section_of(chunk))])
     )
-    return any(not t.occurs_in(text) for t in laws)
+    return not any(t.occurs_in(text) for t in laws)
 
 
 def _part_answers(

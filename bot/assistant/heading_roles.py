@@ -102,6 +102,9 @@ _ASKS_EXEMPT = _finds(
     r"|\b(?:still|also) (?:have|need|required) to\b|\b(?:ourselves|themselves|itself)\b"
 )
 _EXEMPTION = _finds(r"免除|不要|除外")
+_ANOTHER_DUTY = _finds(
+    r"\bbesides\b|\bapart from\b|\bin addition to\b|\bother than\b|以外に|に加えて"
+)
 # which of the parties does it (「報告は当社とベンダーのどちらが？」「別々に報告書を出さないと？」):
 # the section on how the duty is shared, not on what must be reported
 _ASKS_WHICH_PARTY = _finds(
@@ -265,7 +268,13 @@ _HEADING_ROLES = (
     _towards(lambda q: asks("deadline", q), _NAMES_DEADLINE, 0.7, wide=True, topical=True),
     # whether one party too must do it: the section on who is exempted
     # (not whether both must, 「当社も委託先もそれぞれ報告？」: that is who reports)
-    _towards(lambda q: _ASKS_EXEMPT(q) and not _BOTH(q), _EXEMPTION, 0.7, wide=True),
+    # ("Besides the PPC report, do we also have to notify them?" asks about another duty)
+    _towards(
+        lambda q: _ASKS_EXEMPT(q) and not _BOTH(q) and not _ANOTHER_DUTY(q),
+        _EXEMPTION,
+        0.7,
+        wide=True,
+    ),
     # which of the parties must do it: the section on how the duty is shared
     _towards(_ASKS_WHICH_PARTY, _SHARES_DUTY, 0.6, wide=True),
     # what went wrong in a case: what an inquiry or the commission found, not what happened
@@ -298,10 +307,12 @@ _HEADING_ROLES = (
     # a public model or an official source asked for (「公的なひな形はない？」「経産省のひな形」):
     # the section on what the public body published, not the notes to our own template
     _towards(
-        _finds(r"公的|(?<!外)国(の|が)|官公庁|公式|経産省|経済産業省|\bofficial\b|government"),
+        # (国 alone, the state: not 米国 or 外国, a country)
+        _finds(r"公的|(?<![一-龥])国(の|が)|官公庁|公式|経産省|経済産業省|\bofficial\b|government"),
         _NAMES_PUBLIC_BODY,
         0.6,
         whole=True,
+        wide=True,
     ),
     # a why-question is answered by the section that gives the reasons, when it is close; so is
     # 「わざわざ…しなくてもよくない？」 (why bother)
@@ -311,7 +322,7 @@ _HEADING_ROLES = (
     # the article asked for (「請負を定めている条文は第何条？」): a close section on the subject whose
     # heading names an article, not one that cites another article in passing (下請負 and 644-2)
     _towards(
-        _finds(r"何条|どの条文|which article|what article|which provision"),
+        _finds(r"何条|どの条文|\b(?:which|what)\b[^.?]{0,25}\b(?:articles?|provisions?)\b"),
         _finds(r"第?\d+条"),
         0.8,
         topical=True,
@@ -511,6 +522,8 @@ def _contract_on_subject(
 _EQUIVALENT_COUNTRY = "同等水準国"
 _NAMES_EQUIVALENT = re.compile(r"EU|英国|同等の水準|同等水準")
 EQUIVALENT_RATIO = 0.6
+# … or which countries those are (「同等の水準にある国・地域はどこ？」)
+_ASKS_WHERE = _finds(r"どこ|どの国|どの地域|which countr|what countr|where")
 # … named as a place (the glossary's group also holds the words for equivalence itself)
 _NAMES_EU_UK = _finds(
     r"英国|イギリス|\beu\b|欧州|ヨーロッパ|ドイツ|フランス|イタリア|スペイン|オランダ|ベルギー|アイルランド"
@@ -527,7 +540,8 @@ def _equivalent_country(q: PreparedQuery, hits: list[Hit], best: Hit, window: in
     of consent for sending data abroad, when it is in reach."""
     if not any(t.text == _EQUIVALENT_COUNTRY for t in q.key_terms):
         return None
-    if not _NAMES_EU_UK(normalize(q.text).lower()):
+    text = normalize(q.text).lower()
+    if not _NAMES_EU_UK(text) and not _ASKS_WHERE(text):
         return None  # "equivalent protection" by contract is the other exception
     if _NAMES_EQUIVALENT.search(_head(best.chunk)):
         return None
@@ -597,11 +611,15 @@ _YEAR = re.compile(r"(?<![\d:])(?:19|20)\d{2}(?!\d)")
 _SPAN = re.compile(r"(?:19|20)\d{2}\s*年?\s*[〜~～\-–]\s*(?:19|20)\d{2}")
 
 
-def asked_year(asked: str) -> str | None:
+def asked_year(asked: str, whole: str | None = None) -> str | None:
     """The one year a question is about (「2026年版で何位？」), None for none or several, or where
-    a year is asked for as well (「初めて入ったのは？2026年は何位？」 asks the span)."""
-    years = set(_YEAR.findall(asked))
-    return years.pop() if len(years) == 1 and not asks("year", asked) else None
+    a year is asked for as well (「初めて入ったのは？2026年は何位？」 asks the span); a year told
+    only in the situation before (`whole`: "IPA renamed the item in its 2025 list. What is the
+    new title?") counts where the question itself names none."""
+    if asks("year", asked):
+        return None
+    years = set(_YEAR.findall(asked)) or (set(_YEAR.findall(whole)) if whole else set())
+    return years.pop() if len(years) == 1 else None
 
 
 def names_year(text: str, year: str) -> bool:
@@ -613,10 +631,10 @@ def names_year(text: str, year: str) -> bool:
     )
 
 
-def _of_year(asked: str, hits: list[Hit], best: Hit, window: int) -> Hit | None:
+def _of_year(asked: str, whole: str, hits: list[Hit], best: Hit, window: int) -> Hit | None:
     """A question about one year (「2026年版で1位は？」) is answered by a close section whose
     heading names that year, not by one that spans several (「2019年〜2026年の順位」)."""
-    year = asked_year(asked)
+    year = asked_year(asked, whole)
     if year is None or not _SPAN.search(normalize(best.chunk.section)):
         return None
     return _close(hits, best, window, lambda hit: names_year(normalize(hit.chunk.section), year))
@@ -693,7 +711,7 @@ def by_heading_role(
         or _contract_on_subject(q, asked, hits, best, policy.role_window)
         or _equivalent_country(q, hits, best, policy.role_window)
         or _difference(q, asked, hits, best, policy.role_window)
-        or _of_year(asked, hits, best, policy.role_window)
+        or _of_year(asked, whole, hits, best, policy.role_window)
         or _which_numbered(q, asked, hits, best, policy.role_window)
     )
     if other is not None:
