@@ -676,6 +676,8 @@ def test_health_records_in_english_are_sensitive_personal_information(
         ("通販サイトの購入者の住所を配送会社に渡すのに、本人の同意はいる？", ("不要",)),
         # which countries count as equivalent, none named
         ("日本と同じくらいの保護水準と認められている国ってどこ？", ("英国",)),
+        # a law named to compare with does not refuse the other law's rule
+        ("マイナンバーを扱う事務の再委託って、個人情報保護法と同じルールでOK？", ("許諾",)),
         # a clause's section opens with its prose, not its numbered paragraph
         ("業者に預けるハードディスクの保管について、契約ではどう決めておく？", ("記録媒体条項は",)),
         # the first report asked in everyday words, its section found further down

@@ -49,6 +49,10 @@ _META = re.compile(
 )
 
 
+# a question that compares with what it names (「…と同じ考え方でいい？」, "the same as")
+_COMPARES = re.compile(
+    r"と同じ|と同様|と違|と異な|と比べ|との違い|same as|different from|differ from|compared (?:to|with)"
+)
 # a question about the time before a rule (「規定が新設される以前はどう扱われていた？」) and the
 # sentence that tells it (「…ができる前は、裁判所が第104条を類推適用していた」)
 _ASKS_BEFORE = re.compile(
@@ -259,7 +263,9 @@ def _names_other_law(q: PreparedQuery, kb: KnowledgeBase, best: Hit) -> bool:
     answering section, with its document's title, names (one of two named is a comparison:
     「マイナンバーの再委託は個人情報保護法と同じ考え方でいい？」)."""
     laws = [t for t in q.key_terms if _is_law(t)]
-    if not laws:
+    if not laws or _COMPARES.search(normalize(q.text)):
+        # (a law named to compare with: 「マイナンバーの再委託も個人情報保護法と同じ考え方で
+        # いい？」 is answered by the My Number Act's rule)
         return False
     chunk = best.chunk
     text = normalize(
