@@ -182,6 +182,10 @@ def test_what_to_do_first_after_a_leak_gets_the_first_steps() -> None:
     # no incident, or no first step asked: the best stays
     assert _choose("委託先を選ぶとき、まず何を確認する？", hits) is case
     assert _choose("誤送信の事例を教えて", hits) is case
+    # what to do right away is asked; "it told us right away" is the situation
+    assert _choose("A vendor leaked our data. What should we do right away?", hits) is first
+    told_fast = "Our vendor had a breach and told us right away. Must it report too?"
+    assert _choose(told_fast, hits) is case
     far = _hit("漏えいが起きたときに最初にすること", 5.0)  # under 0.55 of the best
     assert _choose(told, [case, *others, far]) is case
 

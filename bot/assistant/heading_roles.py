@@ -133,7 +133,8 @@ _TELLS_CONTENTS = _finds(
 )
 _ASKS_FIRST = _finds(
     r"まず|最初|初動|真っ先|手始め|すぐ(に)?(何|なに|やる|する)|first (step|thing)|do first"
-    r"|immediately|right away"
+    # (what to do right away, not "it told us right away")
+    r"|\b(?:do|doing|take|steps?|actions?)\b(?: \w+){0,3} (?:immediately|right away)"
 )
 _INCIDENT = _finds(
     r"漏え|漏洩|漏れ|流出|紛失|なくし|無くし|盗|誤送信|ランサム|感染|不正アクセス|事故|インシデント"
