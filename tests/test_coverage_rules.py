@@ -110,3 +110,19 @@ def test_where_on_the_companys_own_intranet_is_its_own() -> None:
     # what a ledger holds, or a public template, is the knowledge base's
     for text in ("委託先管理台帳には何を書く？", "Is there a public NDA template we could use?"):
         assert not asks_own_rules(text, text), text
+
+
+def test_a_request_to_its_own_it_staff_or_its_own_tools_is_the_companys() -> None:
+    for text in (
+        "How can I ask IT for a VPN account for our contractor?",
+        "Which document-signing software does our company use with vendors?",
+        "ヘルプデスクにUSBの利用を申請するにはどうすればいい？",
+        "当社ではどのシステムで委託先を管理してる？",
+    ):
+        assert asks_own_rules(text, text), text
+    for text in (
+        "Can I ask it to delete the data when the contract ends?",  # it, not IT
+        "How do I request approval for a subcontractor?",
+        "委託先が使うツールで気をつけることは？",
+    ):
+        assert not asks_own_rules(text, text), text

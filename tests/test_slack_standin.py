@@ -38,6 +38,17 @@ def client_for(slack: SlackStandIn, **kwargs: Any) -> WebClient:
     return WebClient(token=TOKEN, base_url=slack.api_url, timeout=5, **kwargs)
 
 
+class _Sleeps:
+    """Replaces the `time` module inside slack_sdk's builtin handlers: records the waits they
+    ask for instead of timing them (a loaded machine makes wall-clock checks flaky)."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
 class _NoJitter:
     """Replaces the `random` module inside slack_sdk's builtin handlers: jitter 0."""
 
@@ -175,25 +186,29 @@ def test_ratelimit_retry_with_retry_after_zero(
 ) -> None:
     # RateLimitErrorRetryHandler sleeps int(Retry-After) + random.random(): up to 1 s even for 0.
     monkeypatch.setattr(builtin_handlers, "random", _NoJitter)
+    sleeps = _Sleeps()
+    monkeypatch.setattr(builtin_handlers, "time", sleeps)
     client = client_for(slack)
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     slack.fail("chat.postMessage", 429, times=2, retry_after=0)
-    started = time.monotonic()
     result = client.chat_postMessage(channel="C1", text="hi")
-    assert time.monotonic() - started < 0.5
+    assert sleeps.waits == [0, 0]  # Retry-After: 0, no jitter
     assert result["ok"]
     assert len(slack.messages) == 1
     assert len(slack.calls_to("chat.postMessage")) == 1
     assert slack.failures == [("chat.postMessage", 429), ("chat.postMessage", 429)]
 
 
-def test_ratelimit_retry_jitter_is_under_a_second(slack: SlackStandIn) -> None:
+def test_ratelimit_retry_jitter_is_under_a_second(
+    slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sleeps = _Sleeps()
+    monkeypatch.setattr(builtin_handlers, "time", sleeps)
     client = client_for(slack)
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
     slack.fail("auth.test", 429, retry_after=0)
-    started = time.monotonic()
     assert client.auth_test()["ok"]
-    assert time.monotonic() - started < 1.5
+    assert len(sleeps.waits) == 1 and 0 <= sleeps.waits[0] < 1.0
 
 
 def test_ratelimit_header_and_body(slack: SlackStandIn) -> None:

@@ -123,7 +123,23 @@ def asks_own_rules(text: str, asked: str | None = None) -> bool:
     if _OWN_RULES.search(norm) and _ASKS_FIGURE.search(norm):
         return True
     own = normalize(asked if asked is not None else text).lower()
+    if _OWN_IT.search(text) or _OWN_TOOLS.search(norm):  # (IT in capitals: not "it")
+        return True
     return bool(_OWN_PLANS.search(own) or _CONTACT.search(own))
+
+
+# … or a request to its own IT staff, or which tool it uses (the knowledge base holds no
+# company's procedures: "How do I submit a request to IT for a new laptop?")
+_OWN_IT = re.compile(
+    r"\b(?:request|ask|submit|apply|ticket)\b[^.?]{0,40}\b(?:to|from|with) (?:the |our )?IT\b"
+    r"|\bask (?:the |our )?IT\b"
+    r"|(情シス|情報システム部|ヘルプデスク|IT部門)(に|へ|から)[^。？?]{0,15}(申請|依頼|頼|お願い)"
+)
+_OWN_TOOLS = re.compile(
+    r"\b(?:which|what) (?:[\w-]+ ){0,2}(?:tool|system|software|app|service|platform)s? does our"
+    r" (?:company|team|department|firm) use\b"
+    r"|(うち|当社|弊社|自社|社内)(の会社)?(で|は|の)[^。？?]{0,15}(どの|何の|なんの)(ツール|システム|ソフト|アプリ)"
+)
 
 
 # … or whom to call: the knowledge base holds no one's phone number or mail address
