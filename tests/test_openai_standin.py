@@ -298,7 +298,8 @@ def test_rate_limit_is_retried_at_once(llm: OpenAIStandIn) -> None:
         llm.fail("chat", 429, times=2)
         started = time.monotonic()
         assert ask(retrying) == DEFAULT_REPLY
-        assert time.monotonic() - started < 0.5  # openai would back off >= 1.1 s without it
+        # openai would back off >= 1.1 s (twice) without it; the margin allows a loaded machine
+        assert time.monotonic() - started < 1.0
     assert len(llm.chat_calls) == 3
 
 
@@ -319,7 +320,7 @@ def test_delay_beyond_the_timeout(llm: OpenAIStandIn, client: openai.OpenAI) -> 
     started = time.monotonic()
     with pytest.raises(openai.APITimeoutError):
         client.with_options(timeout=0.2).chat.completions.create(model=MODEL, messages=MESSAGES)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 1.8  # the reply comes at 2.0 s
 
 
 def test_slow_success(llm: OpenAIStandIn, client: openai.OpenAI) -> None:
@@ -452,4 +453,4 @@ def test_stop_does_not_wait_for_sleeping_handlers() -> None:
             c.with_options(timeout=0.1).chat.completions.create(model=MODEL, messages=MESSAGES)
     started = time.monotonic()
     standin.stop()
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 5  # the handler sleeps 30 s
