@@ -45,10 +45,10 @@ DEFAULT_SETS = (
     EVAL_DIR / "questions_holdout14.yaml",  # a fourteenth helper's, 2026-12-03, measured before use
     EVAL_DIR / "questions_holdout15.yaml",  # a fifteenth helper's, 2026-12-04, measured before use
     EVAL_DIR / "questions_holdout16.yaml",  # a sixteenth helper's, 2026-12-04, measured before use
-    EVAL_DIR
-    / "questions_holdout17.yaml",  # a seventeenth helper's, 2026-12-04, measured before use
-    EVAL_DIR
-    / "questions_holdout18.yaml",  # an eighteenth helper's, 2026-12-04, measured before use
+    # the seventeenth to nineteenth helpers', 2026-12-04, each measured before use
+    EVAL_DIR / "questions_holdout17.yaml",
+    EVAL_DIR / "questions_holdout18.yaml",
+    EVAL_DIR / "questions_holdout19.yaml",
 )
 
 
