@@ -546,31 +546,40 @@ def _equivalent_country(q: PreparedQuery, hits: list[Hit], best: Hit, window: in
         return None  # "equivalent protection" by contract is the other exception
     if _NAMES_EQUIVALENT.search(_head(best.chunk)):
         return None
-    return next(
-        (
-            hit
-            for hit in hits[:window]
-            if hit.score >= EQUIVALENT_RATIO * best.score
-            and _NAMES_EQUIVALENT.search(_head(hit.chunk))
-            and "{{" not in hit.chunk.text
-        ),
-        None,
+    return _close(
+        hits,
+        best,
+        window,
+        lambda hit: bool(_NAMES_EQUIVALENT.search(_head(hit.chunk))),
+        EQUIVALENT_RATIO,
     )
 
 
-def _close(hits: list[Hit], best: Hit, window: int, answers: Callable[[Hit], bool]) -> Hit | None:
-    """The first hit within BESIDES_RATIO of the best that answers (never a form's fill-in part:
-    「{{if my_number}}…」 is a template, not an answer)."""
-    return next(
-        (
-            hit
-            for hit in hits[:window]
-            if hit.score >= BESIDES_RATIO * best.score
-            and answers(hit)
-            and "{{" not in hit.chunk.text
-        ),
-        None,
-    )
+def _close_ones(
+    hits: list[Hit],
+    best: Hit,
+    window: int,
+    answers: Callable[[Hit], bool],
+    ratio: float = BESIDES_RATIO,
+) -> list[Hit]:
+    """The hits within `ratio` of the best that answer, in rank order (never a form's fill-in
+    part: 「{{if my_number}}…」 is a template, not an answer)."""
+    return [
+        hit
+        for hit in hits[:window]
+        if hit.score >= ratio * best.score and answers(hit) and "{{" not in hit.chunk.text
+    ]
+
+
+def _close(
+    hits: list[Hit],
+    best: Hit,
+    window: int,
+    answers: Callable[[Hit], bool],
+    ratio: float = BESIDES_RATIO,
+) -> Hit | None:
+    """The first close hit that answers."""
+    return next(iter(_close_ones(hits, best, window, answers, ratio)), None)
 
 
 def _instead(hits: list[Hit], best: Hit, window: int, answers: Callable[[Hit], bool]) -> Hit | None:
@@ -677,11 +686,7 @@ def _which_numbered(
         return None
     # of the close ones, the one whose heading names most of what the question asks about
     # ("keeping an eye on supplier services": 5.22, not 5.19 ranked above it)
-    close = [
-        hit
-        for hit in hits[:window]
-        if hit.score >= BESIDES_RATIO * best.score and names_one(hit) and "{{" not in hit.chunk.text
-    ]
+    close = _close_ones(hits, best, window, names_one)
     return max(close, key=lambda hit: _subjects_named(q, hit.chunk), default=None)
 
 
