@@ -83,8 +83,12 @@ def test_law_names_are_told_from_words_for_a_way_of_doing() -> None:
 def test_when_that_asks_for_a_condition_asks_for_no_time() -> None:
     asked = answer_type("When is a vendor allowed to pass our work to another firm?")
     assert asked is None or not {"deadline", "year"} & set(asked.names)
+    without = answer_type("When may a company share customer data without asking them?")
+    assert without is None or not {"deadline", "year"} & set(without.names)
     timed = answer_type("When did the rule on sub-mandataries take effect?")
     assert timed is not None and "year" in timed.names
+    due = answer_type("When is the final report due?")
+    assert due is not None and "deadline" in due.names
 
 
 def test_how_many_days_asks_for_a_deadline_not_a_count() -> None:

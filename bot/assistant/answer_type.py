@@ -102,10 +102,11 @@ class AnswerType:
         )
 
 
-# "when" that asks for a condition, not a time ("When is a mandatary allowed to…?")
+# "when" that asks for a condition, not a time ("When is a mandatary allowed to…?", "When can
+# data be given without consent?")
 _WHEN_CONDITION = re.compile(
     r"\bwhen\b(?=[^?.]*\b(?:allowed|permitted|ok|okay|acceptable|required|necessary|needed|apply"
-    r"|applies|exempt|possible|legal|lawful)\b)"
+    r"|applies|exempt|possible|legal|lawful|without)\b)"
 )
 
 
