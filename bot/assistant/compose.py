@@ -140,7 +140,8 @@ def compose_answer(
         # 「マイナンバー法の罰則は？」 is not answered by its rule on subcontracting) and is not
         # close in meaning: the words were covered elsewhere (社内, システム, パスワード)
         return "", [], cov
-    if _names_other_law(q, kb, best):
+    whole = normalize(q.text)  # the question with its situation, as the rules below read it
+    if _names_other_law(q, kb, best, whole):
         # 「番号法で…の罰則は？」 answered with the APPI's penalties: the law asked about is not
         # the answer's (the knowledge base does not hold that law's provision)
         return "", [], cov
@@ -173,7 +174,7 @@ def compose_answer(
             best_summary = max(summary, key=opens)
             if opens(best_summary) >= policy.summary_ratio * opens(lead):
                 lead = best_summary
-    year = asked_year(q.asked, normalize(q.text))
+    year = asked_year(q.asked, whole)
     if year is not None and not names_year(lead.text, year):
         # a question about one year of a section that spans several (「2025年版では何位？」)
         # opens with the sentence on that year
@@ -258,12 +259,12 @@ def _coverage_beyond_laws(q: PreparedQuery, result: SearchResult, norm_text: str
     )
 
 
-def _names_other_law(q: PreparedQuery, kb: KnowledgeBase, best: Hit) -> bool:
+def _names_other_law(q: PreparedQuery, kb: KnowledgeBase, best: Hit, whole: str) -> bool:
     """Whether the question names laws (glossary concepts: 番号法, 民法…) none of which the
     answering section, with its document's title, names (one of two named is a comparison:
     「マイナンバーの再委託は個人情報保護法と同じ考え方でいい？」)."""
     laws = [t for t in q.key_terms if _is_law(t)]
-    if not laws or _COMPARES.search(normalize(q.text)):
+    if not laws or _COMPARES.search(whole):
         # (a law named to compare with: 「マイナンバーの再委託も個人情報保護法と同じ考え方で
         # いい？」 is answered by the My Number Act's rule)
         return False
