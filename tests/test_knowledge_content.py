@@ -36,7 +36,7 @@ def test_glossary_terms_belong_to_one_group() -> None:
     seen: dict[str, str] = {}
     for group in raw["groups"]:
         assert group["canonical"] in group["terms"]
-        for term in group["terms"]:
+        for term in [*group["terms"], *group.get("places", [])]:
             key = normalize(str(term))
             assert key not in seen or seen[key] == group["canonical"], f"{term} in two groups"
             seen[key] = group["canonical"]

@@ -1,4 +1,5 @@
 from bot.assistant.answer_type import answer_type
+from bot.knowledge.glossary import Glossary
 from bot.knowledge.query import law_names
 from bot.knowledge.text import detect_language, normalize, split_sentences, strip_control
 
@@ -159,3 +160,13 @@ def test_english_contractions_frame_the_question_and_name_nothing() -> None:
     terms = key_terms("I'm told our vendor isn't certified. Let's find out: they're fine?")
     assert not {"i'm", "isn't", "let's", "they're", "find"} & set(terms)
     assert "vendor" in terms and "certifi" in " ".join(terms)
+
+
+def test_a_glossary_place_finds_its_group_and_says_it_is_a_place() -> None:
+    glossary = Glossary(
+        [("同等水準国", ["同等水準国", "adequacy"])], {"同等水準国": ["ドイツ", "london"]}
+    )
+    by_text = {c.matched: c for c in glossary.match("ドイツの会社とlondonのadequacyは同等水準国？")}
+    assert {c.canonical for c in by_text.values()} == {"同等水準国"}
+    assert by_text["ドイツ"].place and by_text["london"].place
+    assert not by_text["adequacy"].place and not by_text["同等水準国"].place

@@ -518,21 +518,13 @@ def _contract_on_subject(
     )
 
 
-# a country of the EU or the UK named (the glossary's 同等水準国: ロンドン, ドイツ, UK) and the
+# a country of the EU or the UK named (a place in the glossary's 同等水準国: ロンドン, UK) and the
 # section on the countries whose protection counts as Japan's
 _EQUIVALENT_COUNTRY = "同等水準国"
 _NAMES_EQUIVALENT = re.compile(r"EU|英国|同等の水準|同等水準")
 EQUIVALENT_RATIO = 0.6
 # … or which countries those are (「同等の水準にある国・地域はどこ？」)
 _ASKS_WHERE = _finds(r"どこ|どの国|どの地域|which countr|what countr|where")
-# … named as a place (the glossary's group also holds the words for equivalence itself)
-_NAMES_EU_UK = _finds(
-    r"英国|イギリス|\beu\b|欧州|ヨーロッパ|ドイツ|フランス|イタリア|スペイン|オランダ|ベルギー|アイルランド"
-    r"|スウェーデン|デンマーク|フィンランド|ポーランド|オーストリア|ポルトガル|ルクセンブルク|ロンドン|パリ"
-    r"|ベルリン|ミュンヘン|アムステルダム|ダブリン|\buk\b|britain|british|united kingdom|europe|germany"
-    r"|german|france|french|italy|spain|netherlands|dutch|ireland|irish|sweden|denmark|finland|poland"
-    r"|austria|portugal|luxembourg|london|paris|berlin|munich|amsterdam|dublin"
-)
 
 
 def _equivalent_country(q: PreparedQuery, hits: list[Hit], best: Hit, window: int) -> Hit | None:
@@ -541,8 +533,10 @@ def _equivalent_country(q: PreparedQuery, hits: list[Hit], best: Hit, window: in
     of consent for sending data abroad, when it is in reach."""
     if not any(t.text == _EQUIVALENT_COUNTRY for t in q.key_terms):
         return None
-    text = normalize(q.text).lower()
-    if not _NAMES_EU_UK(text) and not _ASKS_WHERE(text):
+    # (the glossary's group holds the words for equivalence itself and, as places, the EU's
+    # countries and cities and the UK)
+    named_place = any(c.place for c in q.concepts if c.canonical == _EQUIVALENT_COUNTRY)
+    if not named_place and not _ASKS_WHERE(normalize(q.text).lower()):
         return None  # "equivalent protection" by contract is the other exception
     if _NAMES_EQUIVALENT.search(_head(best.chunk)):
         return None

@@ -17,6 +17,9 @@ class _Group(BaseModel):
     model_config = ConfigDict(extra="forbid")
     canonical: str = Field(min_length=1)
     terms: list[str] = Field(min_length=1)
+    # words that name a place where the group's meaning holds (the EU's countries and cities for
+    # 同等水準国): they find the group like its terms, and a match says a place was named
+    places: list[str] = Field(default_factory=list)
 
 
 class _GlossaryFile(BaseModel):
@@ -32,18 +35,27 @@ class Concept:
     canonical: str
     matched: str  # the text of the question that matched (normalised)
     alternatives: tuple[str, ...]  # normalised Japanese forms to look for in the knowledge base
+    place: bool = False  # matched one of the group's places
 
 
 class Glossary:
-    def __init__(self, groups: list[tuple[str, list[str]]]) -> None:
+    def __init__(
+        self, groups: list[tuple[str, list[str]]], places: dict[str, list[str]] | None = None
+    ) -> None:
         self._concepts: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self._places = {
+            (canonical, stem_english(normalize(p)))
+            for canonical, names in (places or {}).items()
+            for p in names
+        }
         ja_terms: list[str] = []
         en_terms: list[str] = []
         for canonical, terms in groups:
             canon = normalize(canonical)
-            alts = [canon] + [n for t in terms if (n := normalize(t)) != canon and has_japanese(n)]
+            every = [*terms, *(places or {}).get(canonical, [])]
+            alts = [canon] + [n for t in every if (n := normalize(t)) != canon and has_japanese(n)]
             alternatives = tuple(dict.fromkeys(alts))
-            for term in {stem_english(normalize(t)) for t in [canonical, *terms]}:
+            for term in {stem_english(normalize(t)) for t in [canonical, *every]}:
                 if not term.strip():
                     continue
                 self._concepts.setdefault(term, (canonical, alternatives))
@@ -70,7 +82,10 @@ class Glossary:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
         data = _GlossaryFile.model_validate(raw)
-        return cls([(g.canonical, g.terms) for g in data.groups])
+        return cls(
+            [(g.canonical, g.terms) for g in data.groups],
+            {g.canonical: g.places for g in data.groups if g.places},
+        )
 
     def match(self, text: str) -> list[Concept]:
         """Concepts named in the text, longest matches first, without overlaps. `matched` is
@@ -91,7 +106,8 @@ class Glossary:
                 canonical, alternatives = (
                     self._concepts.get(key) or self._concepts[key.replace("-", " ")]
                 )
-                found.append(Concept(canonical, m.group(0), alternatives))
+                place = bool({(canonical, key), (canonical, key.replace("-", " "))} & self._places)
+                found.append(Concept(canonical, m.group(0), alternatives, place))
         return found
 
 
