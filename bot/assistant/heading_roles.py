@@ -244,8 +244,24 @@ def _setting_roles() -> tuple[_HeadingRole, ...]:
     return tuple(roles)
 
 
+# a transfer abroad taken for mere outsourcing (「委託だから同意はいらない、で進めて大丈夫？」「国内の
+# 委託先と同じ扱いでいける？」): the section on what the outsourcing exception does abroad, not the
+# general rule of consent for sending data abroad
+_TAKES_FOR_OUTSOURCING = _finds(
+    r"委託(?:だから|なので|なら|扱い|の例外|として)|国内の(?:委託先|業者|外注先)と同じ|同じ扱い"
+    r"|(?:outsourcing|commission|entrustment) exception|just outsourcing|same as a domestic"
+)
+_NAMES_OUTSOURCING_EXCEPTION = _finds(r"委託の例外")
+
 _HEADING_ROLES = (
     *_setting_roles(),
+    _towards(
+        lambda q: _ASKS_ABROAD(q) and _TAKES_FOR_OUTSOURCING(q),
+        _NAMES_OUTSOURCING_EXCEPTION,
+        0.6,
+        whole=True,
+        wide=True,
+    ),
     # what to do first when something has leaked: the first steps, not the case that resembles
     # the situation told, nor the rule of the report
     _towards(lambda q: _ASKS_FIRST(q) and _INCIDENT(q), _FIRST_STEPS, 0.55, whole=True, wide=True),
