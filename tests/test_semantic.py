@@ -420,6 +420,8 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         # a contractor's tax, the company's insurance
         "フリーランスの外注先に払う報酬から源泉所得税を引くのはいくらから？",
         "If a vendor leaks our data, will our cyber insurance pay the notification costs?",
+        # company law's accounting auditor ("accounting" is no user "account")
+        "When must a joint-stock company appoint an outside accounting auditor for its books?",
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:

@@ -1,7 +1,13 @@
 from bot.assistant.answer_type import answer_type
 from bot.knowledge.glossary import Glossary
 from bot.knowledge.query import law_names
-from bot.knowledge.text import detect_language, normalize, split_sentences, strip_control
+from bot.knowledge.text import (
+    detect_language,
+    normalize,
+    split_sentences,
+    stem_english,
+    strip_control,
+)
 
 
 def test_split_keeps_quoted_sentences_whole() -> None:
@@ -170,3 +176,9 @@ def test_a_glossary_place_finds_its_group_and_says_it_is_a_place() -> None:
     assert {c.canonical for c in by_text.values()} == {"同等水準国"}
     assert by_text["ドイツ"].place and by_text["london"].place
     assert not by_text["adequacy"].place and not by_text["同等水準国"].place
+
+
+def test_english_stems_fold_inflections_but_not_nouns_of_their_own() -> None:
+    assert stem_english("destroyed breaches") == "destroy breach"
+    # (accounting is not an account, during no verb)
+    assert stem_english("accounting during meetings") == "accounting during meeting"

@@ -27,7 +27,7 @@ EN_STOPWORDS = frozenset(
     themselves themselve itself yourself yourselves himself herself away
     i'm i've i'd i'll isn't aren't doesn't didn't wasn't weren't won't wouldn't shouldn't couldn't
     haven't hasn't they're they've it'll that's let's you're find treat
-    hey btw quick question basically legally
+    hey btw quick question basically legally during honestly nobody anybody somebody everybody
     pdf csv docx xlsx pptx excel powerpoint word
     """.split()
 )

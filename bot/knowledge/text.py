@@ -126,7 +126,47 @@ def detect_language(text: str) -> str:
 _LATIN_RUN = re.compile(r"[a-z]{4,}")
 
 
+# words whose ending is no inflection (accounting is not account, during not dur)
+_NOT_INFLECTED = frozenset(
+    [
+        "accounting",
+        "marketing",
+        "building",
+        "buildings",
+        "meeting",
+        "meetings",
+        "setting",
+        "settings",
+        "during",
+        "string",
+        "strings",
+        "spring",
+        "morning",
+        "evening",
+        "housing",
+        "booking",
+        "clothing",
+        "ceiling",
+        "wedding",
+        "something",
+        "anything",
+        "everything",
+        "nothing",
+        "speed",
+        "feed",
+        "seed",
+        "indeed",
+        "exceed",
+        "proceed",
+        "succeed",
+        "embed",
+    ]
+)
+
+
 def _stem(word: str) -> str:
+    if word in _NOT_INFLECTED:
+        return word[:-1] if word.endswith("gs") else word
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     if word.endswith("ing") and len(word) > 5:
