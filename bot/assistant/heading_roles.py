@@ -160,8 +160,13 @@ def _heading(predicate: Callable[[str], bool]) -> Callable[[Chunk, str], bool]:
     return lambda chunk, _kind: predicate(_head(chunk))
 
 
+# a title's closing list of what its document also covers (「委託先の選び方（事前調査・選定基準・
+# 認証・海外委託）」 is no document about sending data abroad)
+_TITLE_TOPICS = re.compile(r"（[^（）]*）$")
+
+
 def _titled(predicate: Callable[[str], bool]) -> Callable[[Chunk, str], bool]:
-    return lambda chunk, _kind: predicate(f"{chunk.title}\n{chunk.section}")
+    return lambda chunk, _kind: predicate(f"{_TITLE_TOPICS.sub('', chunk.title)}\n{chunk.section}")
 
 
 def _tells_case(chunk: Chunk, kind: str) -> bool:
