@@ -558,3 +558,27 @@ def test_a_country_of_equivalent_protection_gets_the_section_on_those_countries(
     assert _choose_with_glossary("ベトナムの会社に委託します。同意は要りますか。", hits) is rule
     far = _hit("同意が不要になる例外1（日本と同等の水準にある国：EUと英国）", 5.0, "law/x.md")
     assert _choose_with_glossary("ロンドンの会社に委託。同意は要る？", [rule, far]) is rule
+
+
+def test_a_deadline_asked_for_gets_the_days_not_when_the_count_starts() -> None:
+    steps = _hit("漏えいが起きたときに最初にすること", 10.0)
+    start = _hit("速報の期限の起算点（いずれかの部署が最初に知った時点）", 8.5)
+    days = _hit("漏えい等報告の期限（速報と確報のまとめ）", 7.5)
+    hits = [steps, start, days]
+    assert (
+        _choose_with_glossary("漏れたときの最初の報告ってさ、何日ぐらいで出せばいいの？", hits)
+        is days
+    )
+    # … and when the count starts, the start
+    assert _choose_with_glossary("速報の期限はどの時点から数えるの？何日以内？", hits) is start
+
+
+def test_a_title_counts_for_a_setting_by_its_subject_not_its_list_of_topics() -> None:
+    selection = _hit(
+        "委託先を選ぶときに確認すること", 10.0, "guidance/x.md", "委託先の選び方（認証・海外委託）"
+    )
+    abroad = _hit("第28条の原則", 8.0, "law/y.md", "外国にある第三者への提供（第28条）")
+    assert (
+        _choose("米国のベンダーに顧客情報を処理させたい。何を確認すべき？", [selection, abroad])
+        is abroad
+    )

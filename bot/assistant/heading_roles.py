@@ -88,6 +88,12 @@ def _states_rule(chunk: Chunk, _kind: str) -> bool:
 # the headings of the sections that state a deadline (asked for as answer_type reads it:
 # 「最終的な報告はいつまで？」「第一報ってどんくらいで出す？」)
 _NAMES_DEADLINE = _finds(r"期限|以内|いつまで|早く|何日")
+# when the count of a deadline starts, asked or named
+_ASKS_START = _finds(
+    r"起算|起点|いつから|どこから|どの時点|どの日から|どちらの日|どっちの日|から数え|数え始め"
+    r"|start(?:s|ing)? (?:counting|the clock)|clock start"
+)
+_NAMES_START = _finds(r"起算")
 
 # a difference asked for (「請負と準委任ってどう違う？」) and the headings that contrast two things
 _ASKS_DIFFERENCE = _finds(r"違い|違う|ちがう|区別|difference|differ|versus|\bvs\b")
@@ -287,7 +293,15 @@ _HEADING_ROLES = (
         ratio=0.85,
     ),
     # a deadline asked for: a close section on that deadline, not on when a report is needed
-    _towards(lambda q: asks("deadline", q), _NAMES_DEADLINE, 0.7, wide=True, topical=True),
+    # (not the section on when the count starts, unless that is asked: 「何日ぐらいで出せば？」 is
+    # answered by the days, 「どの時点から数える？」 by the start)
+    _towards(
+        lambda q: asks("deadline", q) and not _ASKS_START(q),
+        lambda heading: _NAMES_DEADLINE(heading) and not _NAMES_START(heading),
+        0.7,
+        wide=True,
+        topical=True,
+    ),
     # whether one party too must do it: the section on who is exempted
     # (not whether both must, 「当社も委託先もそれぞれ報告？」: that is who reports)
     # ("Besides the PPC report, do we also have to notify them?" asks about another duty)
