@@ -247,9 +247,28 @@ def test_what_the_contract_should_say_gets_the_clause_on_that_subject() -> None:
         _choose_with_glossary("外注先に監査入れられるよう契約に何書いとく？", hits) is audit_clause
     )
     assert _choose_with_glossary("契約書には何を盛り込めばいい？", hits) is every_clause
-    far = _hit("定期的な立入調査（監査）と報告書の提出を契約に明記する", 7.0)
+    # (a section on putting that subject into the contract reaches further down than most roles)
+    lower = _hit("定期的な立入調査（監査）と報告書の提出を契約に明記する", 6.0)
+    assert (
+        _choose_with_glossary("監査入れられるよう契約に何書いとく？", [every_clause, lower])
+        is lower
+    )
+    far = _hit("定期的な立入調査（監査）と報告書の提出を契約に明記する", 5.0)
     assert (
         _choose_with_glossary("監査入れられるよう契約に何書いとく？", [every_clause, far])
+        is every_clause
+    )
+    # what the contract does with a subject (定め), and a word inside a name the heading quotes,
+    # name no subject of the question
+    benchmark = _hit(
+        "IPA「情報セキュリティ対策ベンチマーク」の「業務委託契約」で求める記載事項", 9.0
+    )
+    by_a_case = _hit("X社の事件を踏まえて委託契約で定めておく事項", 8.9)
+    assert (
+        _choose_with_glossary(
+            "委託中もセキュリティ対策が続いているか確かめたい。契約にどんな定めを盛り込む？",
+            [every_clause, benchmark, by_a_case],
+        )
         is every_clause
     )
 
@@ -360,6 +379,11 @@ def test_the_rule_asked_in_a_situation_like_a_case_gets_the_rule() -> None:
     # the case asked about keeps its own account
     asked = prepare_query("B社の事例では何件漏れた？", GLOSSARY)
     assert by_heading_role(asked, hits, account, POLICY, docs) is account
+    # … and the rule must be about the question's subject: a clause that names none of it is no
+    # rule for this (「報告の期限は？」 is not answered by the damages clause ranked above the rule)
+    clause = _hit("損害賠償条項（事故対応費用）", 6.0, "knowledge/rules/c.md", "条項")
+    hits = [account, clause, rule]
+    assert by_heading_role(prepare_query(told, GLOSSARY), hits, account, POLICY, docs) is rule
 
 
 def test_a_sentence_that_names_things_in_a_row_or_counts_them_enumerates() -> None:

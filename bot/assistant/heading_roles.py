@@ -329,6 +329,7 @@ _HEADING_ROLES = (
         plays=lambda chunk, kind: kind != "case" and not _NAMES_EXAMPLES(chunk.section),
         ratio=0.45,
         wide=True,
+        topical=True,
     ),
     # who answers for it: the section on the entrusting party's liability (「孫請けがやらかしたら
     # うちのせいにもなる？」)
@@ -505,10 +506,20 @@ def _counted(asked: str) -> str | None:
     return m.group(1) or _NUMBER_WORDS[m.group(2)]
 
 
+_QUOTED = re.compile(r"「[^」]*」")
+# what a contract does with a subject is no subject (「どのような定めを盛り込む？」)
+_WRITES_DOWN = _finds(r"^(定め|決め|明記|盛り込|記載|規定)")
+
+
 def _subjects_named(q: PreparedQuery, chunk: Chunk) -> int:
-    """How many of the question's key terms (not a contract word) the chunk's heading names."""
-    heading = normalize(_head(chunk))
-    return sum(t.text not in _NO_SUBJECT and t.occurs_in(heading) for t in q.key_terms)
+    """How many of the question's key terms (not a contract word) the chunk's heading names, not
+    counting the words of a name it quotes (IPA「情報セキュリティ対策ベンチマーク」 is no section
+    about セキュリティ対策)."""
+    heading = normalize(_QUOTED.sub(" ", _head(chunk)))
+    return sum(
+        t.text not in _NO_SUBJECT and not _WRITES_DOWN(t.text) and t.occurs_in(heading)
+        for t in q.key_terms
+    )
 
 
 # what the question sets aside (「委員会への報告以外に、事業者がすべきことは？」)
@@ -535,6 +546,9 @@ def _besides(q: PreparedQuery, asked: str, hits: list[Hit], best: Hit, window: i
 BESIDES_RATIO = 0.8
 
 
+CONTRACT_SUBJECT_RATIO = 0.6
+
+
 def _contract_on_subject(
     q: PreparedQuery, asked: str, hits: list[Hit], best: Hit, window: int
 ) -> Hit | None:
@@ -550,6 +564,7 @@ def _contract_on_subject(
         best,
         window,
         lambda hit: _CONTRACT_SAYS(_head(hit.chunk)) and _subjects_named(q, hit.chunk) > 0,
+        CONTRACT_SUBJECT_RATIO,
     )
 
 
