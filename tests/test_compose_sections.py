@@ -190,6 +190,21 @@ def test_what_to_do_first_after_a_leak_gets_the_first_steps() -> None:
     assert _choose(told, [case, *others, far]) is case
 
 
+def test_what_to_do_and_by_when_after_a_leak_gets_the_steps_in_order() -> None:
+    notice = _hit("報告の流れ：誰に、どれだけ早く知らせるか", 10.0)
+    steps = _hit("漏えいが起きたときにすること（対応の順番）", 9.0)
+    hits = [notice, steps]
+    told = "委託先がノートPCを電車に置き忘れたと連絡がありました。当社は何をいつまでにすればいい？"
+    assert _choose(told, hits) is steps
+    assert (
+        _choose("A vendor lost a laptop with our data. What must we do, and by when?", hits)
+        is steps
+    )
+    # one deadline asked, or no incident told: the best stays
+    assert _choose("委託先がノートPCを置き忘れた。報告はいつまで？", hits) is notice
+    assert _choose("委託先を選ぶときは何をいつまでに確認する？", hits) is notice
+
+
 def test_a_pointer_to_another_document_is_no_answer() -> None:
     from bot.assistant.compose import is_meta
 
@@ -606,3 +621,17 @@ def test_a_title_counts_for_a_setting_by_its_subject_not_its_list_of_topics() ->
         _choose("米国のベンダーに顧客情報を処理させたい。何を確認すべき？", [selection, abroad])
         is abroad
     )
+
+
+def test_a_sentence_on_a_setting_the_question_does_not_name_is_no_support() -> None:
+    from bot.assistant.heading_roles import in_other_setting
+
+    abroad = "外国にある事業者に個人データを渡す場合は、第27条の委託の例外だけでは足りない。"
+    assert in_other_setting("委託が終わったら預けたデータはどうしてもらう？", abroad)
+    assert not in_other_setting("海外の委託先に預けたデータはどうしてもらう？", abroad)
+    assert not in_other_setting("what about data we sent to an overseas vendor?", abroad)
+    my_number = "番号法第10条の許諾がないままマイナンバー事務を再委託することは認められない。"
+    assert in_other_setting("外注先が勝手に下請けに出してるけどアリ？", my_number)
+    # a public body named as a case's client is no setting with rules of its own
+    client = "地方公共団体から印刷・発送を受託していた会社がランサムウェアの被害を受けた。"
+    assert not in_other_setting("印刷の委託先で起きた漏えいの事例は？", client)

@@ -1,5 +1,5 @@
 """A breach report's deadline worked out for the day a question gives: the date found (with or
-without a year, in Japanese or English), the 30- or 60-day deadline chosen from the question's
+without a year, in Japanese or English; of several, the earliest on which it was known), the 30- or 60-day deadline chosen from the question's
 words, closed days passed over, and nothing added when no single past date is given."""
 
 from __future__ import annotations
@@ -25,7 +25,11 @@ TODAY = dt.date(2026, 12, 3)
         ("Our marketing 20 vendors were told.", None),  # no month's name
         ("2027年1月5日に知りました", None),  # in the future: a typo, not a day of learning
         ("2月30日に知りました", None),  # no such day
-        ("3月1日に発生し、3月4日に知りました", None),  # two dates: not ours to pick
+        ("3月1日に発生し、3月4日に知りました", dt.date(2026, 3, 4)),  # the day it happened: no
+        # several days of knowing: any department's first knowing starts the count
+        ("営業部は3月1日に把握、法務部に上がったのは3月4日でした", dt.date(2026, 3, 1)),
+        ("The leak began on May 2, but we found out on May 9.", dt.date(2026, 5, 9)),
+        ("3月1日と3月4日、どちらの日ですか", None),  # two dates, neither told as known
         ("確報の期限は？", None),
     ],
 )
@@ -74,3 +78,14 @@ def test_only_the_question_itself_asks_for_the_deadline() -> None:
     assert deadline_line(told, "ja", TODAY) is None
     asked = "12月1日に委託先から漏えいの連絡を受けました。確報はいつまでに出せばいいですか。"
     assert deadline_line(asked, "ja", TODAY) is not None
+
+
+def test_of_several_days_the_line_counts_from_the_first_knowing() -> None:
+    told = "委託先の漏えいを現場は3月1日に把握、法務部に上がったのは3月4日。確報はいつまで？"
+    line = deadline_line(told, "ja", TODAY)
+    assert line is not None and line.startswith("社内で最初に知った2026年3月1日（日）を1日目")
+    assert "30日目の2026年3月30日（月）" in line
+    line = deadline_line(
+        "The leak happened on May 2; we found out on May 9. When is the report due?", "en", TODAY
+    )
+    assert line is not None and line.startswith("First learned of in the company on Sat 2026-05-09")

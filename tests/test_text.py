@@ -92,6 +92,9 @@ def test_when_that_asks_for_a_condition_asks_for_no_time() -> None:
     assert asked is None or not {"deadline", "year"} & set(asked.names)
     without = answer_type("When may a company share customer data without asking them?")
     assert without is None or not {"deadline", "year"} & set(without.names)
+    # a may or a can asks when it is permitted, whatever follows
+    modal = answer_type("Under the Civil Code, when may a mandatary appoint a sub-mandatary?")
+    assert modal is None or not {"deadline", "year"} & set(modal.names)
     timed = answer_type("When did the rule on sub-mandataries take effect?")
     assert timed is not None and "year" in timed.names
     due = answer_type("When is the final report due?")

@@ -103,10 +103,11 @@ class AnswerType:
 
 
 # "when" that asks for a condition, not a time ("When is a mandatary allowed to…?", "When can
-# data be given without consent?")
+# data be given without consent?", "when may a mandatary appoint a sub-mandatary?")
 _WHEN_CONDITION = re.compile(
     r"\bwhen\b(?=[^?.]*\b(?:allowed|permitted|ok|okay|acceptable|required|necessary|needed|apply"
     r"|applies|exempt|possible|legal|lawful|without)\b)"
+    r"|\bwhen (?:may|can|could|might)\b"
 )
 
 

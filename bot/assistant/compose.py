@@ -21,7 +21,12 @@ from dataclasses import dataclass
 
 from bot.assistant.answer_type import AnswerType, answer_type, asks_for_items, asks_for_list
 from bot.assistant.coverage import Coverage, assess
-from bot.assistant.heading_roles import asked_year, by_heading_role, names_year
+from bot.assistant.heading_roles import (
+    asked_year,
+    by_heading_role,
+    in_other_setting,
+    names_year,
+)
 from bot.assistant.models import Answer, Citation, Reference
 from bot.assistant.parts import Part, question_parts
 from bot.knowledge.loaders import LIST_ITEM
@@ -210,7 +215,9 @@ def compose_answer(
     outside = next((s for s in opening if not _same_section(s.chunk, best.chunk)), None)
     support = None
     if outside is None:
-        support = _support(hits, best.chunk, chosen + opening, score, policy, lead.score)
+        support = _support(
+            hits, best.chunk, chosen + opening, score, policy, lead.score, whole.lower()
+        )
 
     citations: list[Citation] = [citation_for(1, best.chunk, kb.docs.get(best.chunk.source))]
     if outside is not None:
@@ -402,11 +409,12 @@ def _support(
     score: _Scorer,
     policy: ComposePolicy,
     lead: float,
+    question: str,
 ) -> _Sentence | None:
     """One sentence from another section (of this document or another), only when it adds a
     fact (a number, an article) that the answer does not hold yet: a question that asks two
     things (who grants the PrivacyMark, and how many hold it) finds the second in the
-    neighbouring section."""
+    neighbouring section. Never one on a setting the question does not name (abroad…)."""
     said = normalize("\n".join(s.text for s in chosen))
     best: _Sentence | None = None
     for hit in hits[1 : policy.chunks_considered]:
@@ -421,6 +429,8 @@ def _support(
             if s.score < policy.support_ratio * lead or (best and s.score <= best.score):
                 continue
             if _repeats(sentence, chosen, policy) or not _adds_fact(sentence, said):
+                continue
+            if in_other_setting(question, sentence):
                 continue
             best = s
     return best

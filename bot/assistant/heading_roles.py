@@ -143,10 +143,16 @@ _ASKS_FIRST = _finds(
     r"|\b(?:do|doing|take|steps?|actions?)\b(?: \w+){0,3} (?:immediately|right away)"
 )
 _INCIDENT = _finds(
-    r"漏え|漏洩|漏れ|流出|紛失|なくし|無くし|盗|誤送信|ランサム|感染|不正アクセス|事故|インシデント"
+    r"漏え|漏洩|漏れ|流出|紛失|なくし|無くし|置き忘れ|置忘れ|盗|誤送信|誤送付|誤配|ランサム|感染|不正アクセス"
+    r"|事故|インシデント"
     r"|やられ|breach|leak|lost|stolen|ransomware|incident|hack"
 )
 _FIRST_STEPS = _finds(r"最初|初動|直後")
+_ASKS_WHAT_BY_WHEN = _finds(
+    r"何を[^。？?]{0,8}いつ|いつまでに[^。？?]{0,4}何を|\bwhat\b[^?]{0,40}\bby when\b"
+    r"|\bby when\b[^?]{0,40}\bwhat\b"
+)
+_NAMES_ORDER = _finds(r"順番|順序|手順|ステップ")
 _GIVES_REASONS = _finds(r"理由|なぜ")
 _ASKS_CASE = _finds(r"事件|事案|事例|やつ|ケース|\bincident\b|\bcase\b")
 _NAMES_EXAMPLES = _finds(r"例")  # (事例 too)
@@ -200,19 +206,27 @@ _ASKS_ABROAD = _finds(
     r"|europe|america|britain|germany|france|canada|australia"
 )
 # Settings a section may be specific to: (what names it in a question, what names it in a heading)
-_SETTINGS = (
-    (_ASKS_ABROAD, _ABROAD),
-    (
-        _finds(
-            r"自治体|官公庁|公共|市役所|県庁|行政|市から|県から|国から|public[- ]sector|government|municipal"
-        ),
-        _finds(r"公共|自治体|官公庁|行政"),
+_ABROAD_SETTING = (_ASKS_ABROAD, _ABROAD)
+_PUBLIC_SETTING = (
+    _finds(
+        r"自治体|官公庁|公共|市役所|県庁|行政|市から|県から|国から|public[- ]sector|government|municipal"
     ),
-    (
-        _finds(r"マイナンバー|番号法|特定個人情報|my ?number|individual number"),
-        _finds(r"番号法|マイナンバー"),
-    ),
+    _finds(r"公共|自治体|官公庁|行政"),
 )
+_MY_NUMBER_SETTING = (
+    _finds(r"マイナンバー|番号法|特定個人情報|my ?number|individual number"),
+    _finds(r"番号法|マイナンバー"),
+)
+_SETTINGS = (_ABROAD_SETTING, _PUBLIC_SETTING, _MY_NUMBER_SETTING)
+# … of which these have rules of their own (a public body is often just the client a case names)
+_REGIMES = (_ABROAD_SETTING, _MY_NUMBER_SETTING)
+
+
+def in_other_setting(question: str, text: str) -> bool:
+    """Whether a text is about a setting with rules of its own (abroad, My Number) that the
+    question does not name: 「委託が終わったら預けたデータは？」 is not answered by what a transfer
+    abroad needs besides the outsourcing exception."""
+    return any(specific(text) and not named(question) for named, specific in _REGIMES)
 
 
 def _not(predicate: Callable[[str], bool]) -> Callable[[str], bool]:
@@ -276,6 +290,15 @@ _HEADING_ROLES = (
     # what to do first when something has leaked: the first steps, not the case that resembles
     # the situation told, nor the rule of the report
     _towards(lambda q: _ASKS_FIRST(q) and _INCIDENT(q), _FIRST_STEPS, 0.55, whole=True, wide=True),
+    # what to do and by when, after a leak (「当社は何をいつまでにすればいい？」): the steps in order
+    # with their deadlines, not one party's deadline alone
+    _towards(
+        lambda q: _ASKS_WHAT_BY_WHEN(q) and _INCIDENT(q),
+        _NAMES_ORDER,
+        0.8,
+        whole=True,
+        wide=True,
+    ),
     # a question about what happened in a case: the case's own account, not a clause or guidance
     # on the same subject (「飲み会の後でUSBなくした自治体の事件、結局漏れたの？」)
     _HeadingRole(

@@ -55,18 +55,55 @@ _ACCIDENT = re.compile(r"誤送信|紛失|置き忘れ|誤配|misdirect|lost|wro
 
 
 def learned_date(question: str, today: dt.date) -> dt.date | None:
-    """The one date the question gives (the day the breach was learned of), or None."""
+    """The day the breach was learned of: the one date the question gives or, of several, the
+    earliest on which someone learned of it (「営業部は3月1日に把握、法務部に上がったのは3月4日」:
+    any department's knowing starts the count, and a day the leak happened on is no day of
+    learning), or None."""
     norm = normalize(question)
-    found: list[tuple[int | None, int, int]] = []
+    found = _dates(norm)
+    days = [d for d in (_as_date(y, mo, d, today) for _, y, mo, d in found) if d is not None]
+    if len(found) == 1:
+        return days[0] if days else None
+    if len(days) != len(found):
+        return None
+    learned = [
+        d for (pos, *_), d in zip(found, days, strict=True) if _LEARNED.search(_clause(norm, pos))
+    ]
+    # none, or several dates none of which is told as known: which one is not ours to guess
+    return min(learned) if learned else None
+
+
+def _dates(norm: str) -> list[tuple[int, int | None, int, int]]:
+    """The dates a text gives: (position, year or None, month, day)."""
+    found: list[tuple[int, int | None, int, int]] = []
     for m in _DATE_JA.finditer(norm):
-        found.append((int(m[1]) if m[1] else None, int(m[2]), int(m[3])))
+        found.append((m.start(), int(m[1]) if m[1] else None, int(m[2]), int(m[3])))
     for m in _DATE_ISO.finditer(norm):
-        found.append((int(m[1]), int(m[2]), int(m[3])))
+        found.append((m.start(), int(m[1]), int(m[2]), int(m[3])))
     for m in _DATE_EN.finditer(norm):
-        found.append((int(m[3]) if m[3] else None, _MONTHS.index(m[1]) + 1, int(m[2])))
-    if len(found) != 1:
-        return None  # none, or several: which one is the day of learning is not ours to guess
-    year, month, day = found[0]
+        found.append((m.start(), int(m[3]) if m[3] else None, _MONTHS.index(m[1]) + 1, int(m[2])))
+    return found
+
+
+# (a clause: up to the next comma or full stop, from the previous one)
+_CLAUSE_END = re.compile(r"[、。,.;!?！？]|\bbut\b")
+# someone in the company came to know of it: learned, told, found, passed on
+_LEARNED = re.compile(
+    r"把握|知っ|知り|知る|気づ|気付|判明|発覚|発見|連絡を受|報告を受|通知を受|報告が(あ|上が)|連絡が(あ|来)"
+    r"|上が(っ|る)|伝わ|共有され|届い|聞い"
+    r"|learn|found out|discover|notic|told|inform|notified|alerted|aware|heard|reported to us"
+)
+
+
+def _clause(text: str, pos: int) -> str:
+    start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, pos)), default=0)
+    end = _CLAUSE_END.search(text, pos)
+    return text[start : end.start() if end else len(text)]
+
+
+def _as_date(year: int | None, month: int, day: int, today: dt.date) -> dt.date | None:
+    """A date given (without a year: its latest occurrence up to today), None in the future or
+    for no such day."""
     try:
         if year is not None:
             when = dt.date(year, month, day)
@@ -101,9 +138,10 @@ def deadline_line(question: str, lang: str, today: dt.date | None = None) -> str
         return None
     improper = improper_purpose(question)
     deadlines = compute_deadlines(learned, improper_purpose=improper)
+    first = len(_dates(norm)) > 1  # the earliest of several days on which it was known
     if lang == "en":
-        return _english(deadlines, improper)
-    return _japanese(deadlines, improper)
+        return _english(deadlines, improper, first)
+    return _japanese(deadlines, improper, first)
 
 
 def _ja_day(day: dt.date) -> str:
@@ -119,7 +157,7 @@ def _ja_final(d: Deadline) -> str:
     return f"{d.days}日目の{_ja_day(d.due)}"
 
 
-def _japanese(deadlines: Deadlines, improper: bool | None) -> str:
+def _japanese(deadlines: Deadlines, improper: bool | None, first: bool = False) -> str:
     learned = deadlines.learned_on
     pre = deadlines.get(Kind.PRELIMINARY)
     short, long = deadlines.get(Kind.FINAL), deadlines.get(Kind.FINAL_IMPROPER)
@@ -133,8 +171,13 @@ def _japanese(deadlines: Deadlines, improper: bool | None) -> str:
             f"{_ja_final(long)}まで）"
         )
     assert pre.window_start is not None
+    known = (
+        f"社内で最初に知った{_ja_day(learned)}を1日目として数えると"
+        if first
+        else f"{_ja_day(learned)}に知った場合、その日を1日目として数えると"
+    )
     return (
-        f"{_ja_day(learned)}に知った場合、その日を1日目として数えると、{final}であり、"
+        f"{known}、{final}であり、"
         f"速報は速やかに（目安は{pre.window_start.month}月{pre.window_start.day}日〜"
         f"{pre.due.month}月{pre.due.day}日）出す。"
     )
@@ -151,7 +194,7 @@ def _en_final(d: Deadline) -> str:
     return f"{_en_day(d.due)} (day {d.days}{moved})"
 
 
-def _english(deadlines: Deadlines, improper: bool | None) -> str:
+def _english(deadlines: Deadlines, improper: bool | None, first: bool = False) -> str:
     short, long = deadlines.get(Kind.FINAL), deadlines.get(Kind.FINAL_IMPROPER)
     pre = deadlines.get(Kind.PRELIMINARY)
     if improper is True:
@@ -165,6 +208,7 @@ def _english(deadlines: Deadlines, improper: bool | None) -> str:
         )
     assert pre.window_start is not None
     return (
-        f"Learned of on {_en_day(deadlines.learned_on)} (day 1): {final}; the preliminary report "
+        f"{'First learned of in the company' if first else 'Learned of'} on "
+        f"{_en_day(deadlines.learned_on)} (day 1): {final}; the preliminary report "
         f"is due promptly (target {pre.window_start.isoformat()} to {pre.due.isoformat()})."
     )
