@@ -258,6 +258,8 @@ def test_what_the_contract_should_say_gets_the_clause_on_that_subject() -> None:
     # the list of every clause ranked first names no subject of the question: the clause on
     # the one asked about, when close
     hits = [every_clause, audit_clause]
+    in_a_contract = "Which audit provisions should be in an outsourcing contract?"
+    assert _choose_with_glossary(in_a_contract, hits) is audit_clause
     assert (
         _choose_with_glossary("外注先に監査入れられるよう契約に何書いとく？", hits) is audit_clause
     )

@@ -28,6 +28,15 @@ def test_key_terms_english_stopwords() -> None:
         "final",
         "report",
     ]
+    # what a noun is "related" to is the noun, not the relation
+    from bot.config import PROJECT_ROOT
+    from bot.knowledge.glossary import Glossary
+    from bot.knowledge.query import prepare_query
+
+    glossary = Glossary.load(PROJECT_ROOT / "knowledge" / "glossary.yaml")
+    q = prepare_query("Which breach-related clauses belong in a contract?", glossary)
+    texts = [t.text for t in q.key_terms]
+    assert "事故" in texts and not any("relat" in t for t in texts)
 
 
 def test_sudachi_input_limit_is_respected() -> None:

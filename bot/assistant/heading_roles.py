@@ -124,7 +124,7 @@ _BOTH = _finds(r"も[^。？?]{1,8}も|それぞれ|両方|双方|共同|連名|
 _ASKS_CONTRACT = _finds(
     r"契約書?(に|で|には|では|の中)[^。？?]{0,12}(書|定め|決め|盛り込|入れ|明記|規定)"
     r"|what should (?:the|our|an?|its) (?:\w+ )?(?:contract|agreement) (?:say|include|contain|cover)"
-    r"|\bin the (?:contract|agreement)\b"
+    r"|\bin (?:the|our|an?|its|their) (?:\w+ )?(?:contract|agreement)s?\b"
 )
 _CONTRACT_SAYS = _finds(r"契約[^（）]{0,8}(明記|盛り込|定め|決め|ルール|記載|事項)|条項")
 # what goes into a thing asked for (「どんな条項を入れる？」), not a clause told as there already

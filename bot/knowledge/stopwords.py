@@ -28,6 +28,7 @@ EN_STOPWORDS = frozenset(
     i'm i've i'd i'll isn't aren't doesn't didn't wasn't weren't won't wouldn't shouldn't couldn't
     haven't hasn't they're they've it'll that's let's you're find treat
     hey btw quick question basically legally during honestly nobody anybody somebody everybody
+    related relate relates relating regarding concerning
     pdf csv docx xlsx pptx excel powerpoint word
     """.split()
 )
