@@ -43,7 +43,7 @@ REVIEW = DialogSpec(
             "報告書と確かめた項目",
             "Report and what was checked",
             ("report_received", "report_date", "checked"),
-            Guidance(CHECKLIST, "報告書の受領と点検で確かめる項目"),
+            Guidance(CHECKLIST, "点検（立入調査・報告書）で確かめる項目"),
         ),
         StepSpec(
             "findings",
