@@ -60,7 +60,13 @@ def learned_date(question: str, today: dt.date) -> dt.date | None:
     any department's knowing starts the count, and a day the leak happened on is no day of
     learning), or None."""
     norm = normalize(question)
-    found = _dates(norm)
+    return _learned_on(norm, _dates(norm), today)
+
+
+def _learned_on(
+    norm: str, found: list[tuple[int, int | None, int, int]], today: dt.date
+) -> dt.date | None:
+    """learned_date, of the dates already found in the normalised question."""
     days = [d for d in (_as_date(y, mo, d, today) for _, y, mo, d in found) if d is not None]
     if len(found) == 1:
         return days[0] if days else None
@@ -133,12 +139,13 @@ def deadline_line(question: str, lang: str, today: dt.date | None = None) -> str
     asked = normalize(split_context(question)[1])
     if not (_ASKS.search(asked) and _WHEN.search(asked) and _BREACH.search(norm)):
         return None
-    learned = learned_date(question, today or today_in_japan())
+    found = _dates(norm)
+    learned = _learned_on(norm, found, today or today_in_japan())
     if learned is None:
         return None
     improper = improper_purpose(question)
     deadlines = compute_deadlines(learned, improper_purpose=improper)
-    first = len(_dates(norm)) > 1  # the earliest of several days on which it was known
+    first = len(found) > 1  # the earliest of several days on which it was known
     if lang == "en":
         return _english(deadlines, improper, first)
     return _japanese(deadlines, improper, first)

@@ -126,20 +126,17 @@ def detect_language(text: str) -> str:
 _LATIN_RUN = re.compile(r"[a-z]{4,}")
 
 
-# words whose ending is no inflection (accounting is not account, during not dur)
+# words whose ending is no inflection (accounting is not account, during not dur); a plural of one
+# (meetings, settings) is its singular
 _NOT_INFLECTED = frozenset(
     [
         "accounting",
         "marketing",
         "building",
-        "buildings",
         "meeting",
-        "meetings",
         "setting",
-        "settings",
         "during",
         "string",
-        "strings",
         "spring",
         "morning",
         "evening",
@@ -166,7 +163,9 @@ _NOT_INFLECTED = frozenset(
 
 def _stem(word: str) -> str:
     if word in _NOT_INFLECTED:
-        return word[:-1] if word.endswith("gs") else word
+        return word
+    if word.endswith("s") and word[:-1] in _NOT_INFLECTED:
+        return word[:-1]
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     if word.endswith("ing") and len(word) > 5:
