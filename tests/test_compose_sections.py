@@ -401,6 +401,15 @@ def test_the_rule_asked_in_a_situation_like_a_case_gets_the_rule() -> None:
     clause = _hit("損害賠償条項（事故対応費用）", 6.0, "knowledge/rules/c.md", "条項")
     hits = [account, clause, rule]
     assert by_heading_role(prepare_query(told, GLOSSARY), hits, account, POLICY, docs) is rule
+    # whether it must be reported at all, from a little further down (0.42 of the case)
+    categories = _hit(
+        "少人数でも報告が必要な漏えいの類型", 4.2, "knowledge/law/l.md", "漏えい等の報告"
+    )
+    hits = [account, example, categories]
+    whether = "委託先のPCがマルウェアに感染してメールアドレスが漏れた。これは報告の対象になる？"
+    assert (
+        by_heading_role(prepare_query(whether, GLOSSARY), hits, account, POLICY, docs) is categories
+    )
 
 
 def test_a_sentence_that_names_things_in_a_row_or_counts_them_enumerates() -> None:

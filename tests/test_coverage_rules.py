@@ -13,6 +13,7 @@ from bot.assistant.coverage import (
     _holds_years,
     _missing_figure,
     _Signals,
+    _sparse,
     _too_far,
     asks_own_rules,
 )
@@ -126,3 +127,32 @@ def test_a_request_to_its_own_it_staff_or_its_own_tools_is_the_companys() -> Non
         "委託先が使うツールで気をつけることは？",
     ):
         assert not asks_own_rules(text, text), text
+
+
+def test_a_sparse_question_whose_absent_words_are_all_in_the_situation_told_is_answered() -> None:
+    # the asker's world (税理士法人, 年末調整) is absent from the knowledge base, the question
+    # itself is generic: with the meaning close it is no sparse question about something else
+    told = prepare_query(
+        "年末調整を税理士法人に頼んでいます。その法人が入力作業を別の業者に出したいそうです。"
+        "どうすれば？",
+        Glossary([]),
+    )
+    assert told.context and told.key_terms
+    n = len(told.key_terms)
+    result = cast(Any, SimpleNamespace(key_weights=[1.0] * n, absent=[True] * n))
+
+    def signals(q: Any, sim: float) -> _Signals:
+        return _Signals(q, result, LIMITS, sim, 0.15, 0.6, q.asked, bool(q.context))
+
+    assert not _sparse(signals(told, LIMITS.told_sim + 0.01))
+    # … but not where the meaning is far, nor where nothing is told before the question
+    assert _sparse(signals(told, LIMITS.told_sim - 0.01))
+    bare = prepare_query("税理士法人の年末調整の入力作業の外注", Glossary([]))
+    assert not bare.context
+    result = cast(
+        Any,
+        SimpleNamespace(
+            key_weights=[1.0] * len(bare.key_terms), absent=[True] * len(bare.key_terms)
+        ),
+    )
+    assert _sparse(signals(bare, LIMITS.told_sim + 0.01))

@@ -57,3 +57,23 @@ def test_glossary_maps_the_issue_examples() -> None:
         ("contractor", "委託先"),
     ]:
         assert [c.canonical for c in g.match(word)] == [canonical], word
+
+
+def test_glossary_knows_how_users_say_it_in_a_sentence() -> None:
+    g = Glossary.load(KNOWLEDGE / "glossary.yaml")
+    for text, canonical in [
+        # a country is abroad (a few common ones named; the EU's name an equivalent country)
+        ("インドの会社に頼む", "海外"),
+        ("ブラジルの業者", "海外"),
+        ("a vendor in Mexico", "海外"),
+        # the contractor passing work on is subcontracting, however it is put
+        ("業者が別の業者に出したいと言ってきた", "再委託"),
+        ("受託者が別の者に業務を任せる", "再委託"),
+        ("Can they hand part of the work to someone else?", "再委託"),
+        ("they gave the job to another company", "再委託"),
+        # telling the people whose data leaked
+        ("本人にも連絡が要る？", "本人通知"),
+    ]:
+        assert canonical in [c.canonical for c in g.match(text)], text
+    # a longer name still wins (インドネシア is not India and Indonesia at once)
+    assert [c.matched for c in g.match("インドネシア")] == ["インドネシア"]

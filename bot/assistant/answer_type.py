@@ -111,9 +111,26 @@ _WHEN_CONDITION = re.compile(
 )
 
 
+# a "when" inside a sentence that opens a clause of its own ("Does a mandatary have to report
+# progress when we ask?", "What should we do when a breach happens?"): the question asks whether
+# or what, not when. It still asks a time where it opens the sentence or a clause ("…, and when
+# must we report?"), follows by / until, or is what one wants to know ("tell me when…").
+_CLAUSE_WHEN = re.compile(
+    r"(?<=[a-z0-9] )when\b(?! (?:is|are|was|were|do|does|did|must|should|shall|will|would|can"
+    r"|could|may|might|has|have)\b)"
+)
+_ASKS_TIME_BEFORE = re.compile(r"(?:\b(?:by|until|till|and|or|but|know|tell me|ask|wonder))\s*$")
+
+
 def _as_asked(text: str) -> str:
-    """The text as the question patterns read it (a when that asks a condition taken out)."""
-    return _WHEN_CONDITION.sub(" ", normalize(text))
+    """The text as the question patterns read it (a when that asks a condition, or that opens a
+    clause of its own, taken out)."""
+    norm = _WHEN_CONDITION.sub(" ", normalize(text))
+
+    def clause(m: re.Match[str]) -> str:
+        return m.group(0) if _ASKS_TIME_BEFORE.search(norm[: m.start()]) else " "
+
+    return _CLAUSE_WHEN.sub(clause, norm)
 
 
 def asks(kind: str, text: str) -> bool:

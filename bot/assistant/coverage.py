@@ -265,7 +265,7 @@ def _named_absent(s: _Signals) -> bool:
 def _sparse(s: _Signals) -> bool:
     """Half its weight absent and under a fifth covered (建設工事の施工体制台帳, where only 下請け
     matches): meaning alone must be closer (no in-scope question of the sets is so sparse)."""
-    return s.absent >= 0.5 and s.key < 0.2 and s.sim < s.limits.sparse_sim
+    return s.absent >= 0.5 and s.key < 0.2 and s.sim < s.limits.sparse_sim and not s.situated
 
 
 def _too_far(s: _Signals) -> bool:

@@ -157,7 +157,7 @@ _GIVES_REASONS = _finds(r"理由|なぜ")
 _ASKS_CASE = _finds(r"事件|事案|事例|やつ|ケース|\bincident\b|\bcase\b")
 _NAMES_EXAMPLES = _finds(r"例")  # (事例 too)
 _ASKS_RULE = _finds(
-    r"必要(です|でしょう|か|？|\?)|期限|いつまで|何日以内|義務|しなければ|報告対象|求められ|\bmust\b|\brequired\b"
+    r"必要(です|でしょう|か|？|\?)|期限|いつまで|何日以内|義務|しなければ|報告の?対象|求められ|\bmust\b|\brequired\b"
     r"|\bdeadline\b|\bdo we (?:have|need) to\b"
 )
 
@@ -350,7 +350,7 @@ _HEADING_ROLES = (
         asks=lambda q: _ASKS_RULE(q) and not _ASKS_CASE(q),
         instead_of=lambda chunk, kind: kind == "case",
         plays=lambda chunk, kind: kind != "case" and not _NAMES_EXAMPLES(chunk.section),
-        ratio=0.45,
+        ratio=0.4,
         wide=True,
         topical=True,
     ),
