@@ -646,3 +646,19 @@ def test_a_sentence_on_a_setting_the_question_does_not_name_is_no_support() -> N
     # a public body named as a case's client is no setting with rules of its own
     client = "地方公共団体から印刷・発送を受託していた会社がランサムウェアの被害を受けた。"
     assert not in_other_setting("印刷の委託先で起きた漏えいの事例は？", client)
+
+
+def test_the_way_to_do_it_asked_for_gets_the_section_on_its_ways() -> None:
+    duty = _hit("委託先の点検で取扱状況を把握する義務", 10.0, "guidance/a.md", "点検")
+    ways = _hit("点検のやり方（訪問・書類・聞き取り）", 9.2, "guidance/a.md", "点検")
+    other = _hit("選定の方法（書面と聞き取り）", 9.5, "guidance/b.md", "選定")
+    hits = [duty, other, ways]
+    assert _choose("委託先の点検って、どんなやり方でやればいい？", hits) is ways
+    # (without a glossary an English question names no Japanese subject: the best stays)
+    assert _choose("How should we run the inspection of a vendor?", hits) is duty
+    # a way of something else is no way to do this; nor is a section that is not close
+    assert _choose("委託先の点検って、どんなやり方でやればいい？", [duty, other]) is duty
+    far = _hit("点検のやり方（訪問・書類・聞き取り）", 8.5, "guidance/a.md", "点検")
+    assert _choose("委託先の点検って、どんなやり方でやればいい？", [duty, far]) is duty
+    # not asked for a way: the duty stays
+    assert _choose("委託先の点検は義務？", hits) is duty

@@ -354,6 +354,16 @@ _HEADING_ROLES = (
         wide=True,
         topical=True,
     ),
+    # the way to do it asked for (「どんなやり方で確認すれば？」): a close section on its ways
+    # (「監査のやり方（立入調査・報告書…）」), about the question's subject
+    _towards(
+        _finds(
+            r"やり方|方法で|どうやって|どんな方法|どのような方法|手法|\bhow (?:do|can|should) (?:we|i)\b"
+        ),
+        _finds(r"やり方|方法|手法|仕方"),
+        0.9,
+        topical=True,
+    ),
     # who answers for it: the section on the entrusting party's liability (「孫請けがやらかしたら
     # うちのせいにもなる？」)
     _towards(
