@@ -186,3 +186,20 @@ def test_a_long_situation_in_the_knowledge_bases_words_is_answered_where_the_que
     assert not _told_and_held(signals(half, LIMITS.floor_sim + 0.01))
     assert not _told_and_held(signals(holds, LIMITS.floor_sim - 0.01))
     assert not _told_and_held(signals(holds, LIMITS.floor_sim + 0.01, absent=0.1))
+
+
+def test_a_figure_of_this_or_next_business_year_is_the_companys_own() -> None:
+    for text in (
+        "今期のセキュリティ教育のeラーニング、締め切りいつだっけ？",
+        "来年度の委託先点検の予算っていくら？",
+        "Remind me of the deadline for this year's compliance training?",
+        "What is next year's budget for vendor audits?",
+    ):
+        assert asks_own_rules(text, text), text
+    for text in (
+        # the year as the situation, or a year of a public ranking: no plan of the company's own
+        "今年度は現地監査の予算が取れなかった。書面とヒアリングだけで足りる？",
+        "What was this year's top threat in the IPA ranking?",
+        "来期から委託を始めます。契約書には何を入れる？",
+    ):
+        assert not asks_own_rules(text, text), text

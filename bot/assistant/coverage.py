@@ -113,6 +113,13 @@ _ASKS_FIGURE = re.compile(
 _OWN_PLANS = re.compile(
     r"(うち|当社|弊社|自社|社内|わが社|我が社)[^。？?]{0,25}?"
     r"(いつ[^。？?]{0,15}予定|予定(日|は|を)|予算|スケジュール|(結果|実績)は?(どう|何))"
+    # … or of this or the next business year (「今年度の研修の受講完了報告って、期限は？」)
+    r"|(今年度|来年度|今期|来期|本年度|次年度)の[^。？?]{0,30}?(期限|締め?切り?|いつ|予算|スケジュール"
+    r"|結果|何件|いくら)"
+    r"|\b(?:this|next) (?:fiscal |financial |business )?year'?s\b[^.?]{0,40}\b(?:deadline|due"
+    r"|schedule|budget|results?)\b"
+    r"|\b(?:deadline|due date|schedule|budget)\b[^.?]{0,30}\b(?:this|next) (?:fiscal |financial "
+    r"|business )?year'?s?\b"
     r"|\bour (?:next|upcoming|own|company'?s?)\b[^.?]{0,30}\b(?:scheduled|schedule)\b"
     r"|\bour\b[^.?]{0,50}\bbudgets?\b"
 )
