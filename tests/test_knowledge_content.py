@@ -66,6 +66,8 @@ def test_glossary_knows_how_users_say_it_in_a_sentence() -> None:
         ("インドの会社に頼む", "海外"),
         ("ブラジルの業者", "海外"),
         ("a vendor in Mexico", "海外"),
+        ("タイの会社に頼む", "海外"),
+        ("東南アジアの業者", "海外"),
         # the contractor passing work on is subcontracting, however it is put
         ("業者が別の業者に出したいと言ってきた", "再委託"),
         ("受託者が別の者に業務を任せる", "再委託"),
