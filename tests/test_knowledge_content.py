@@ -73,6 +73,7 @@ def test_glossary_knows_how_users_say_it_in_a_sentence() -> None:
         ("受託者が別の者に業務を任せる", "再委託"),
         ("Can they hand part of the work to someone else?", "再委託"),
         ("they gave the job to another company", "再委託"),
+        ("…passes the work on to yet another company (a sub-sub-contractor)?", "再々委託"),
         # telling the people whose data leaked
         ("本人にも連絡が要る？", "本人通知"),
     ]:
