@@ -17,6 +17,7 @@ from bot.assistant.coverage import (
     _told_and_held,
     _too_far,
     asks_own_rules,
+    asks_product_pick,
 )
 from bot.knowledge.glossary import Glossary
 from bot.knowledge.query import prepare_query
@@ -203,3 +204,20 @@ def test_a_figure_of_this_or_next_business_year_is_the_companys_own() -> None:
         "来期から委託を始めます。契約書には何を入れる？",
     ):
         assert not asks_own_rules(text, text), text
+
+
+def test_a_product_or_company_to_pick_is_not_the_knowledge_bases() -> None:
+    for text in (
+        "社内のファイル共有、どのクラウドが一番安い？",
+        "委託先管理に使えるおすすめのツールある？",
+        "Could you recommend a vendor risk management tool?",
+        "Which insurer is best for cyber insurance?",
+    ):
+        assert asks_product_pick(text), text
+    for text in (
+        # what to weigh when choosing one, or a figure the guidance suggests, is the knowledge base's
+        "委託先はどんな基準で選べばいい？",
+        "NDAの有効期間は何年くらいがおすすめ？",
+        "When did the PPC issue its recommendation to the call-centre operator?",
+    ):
+        assert not asks_product_pick(text), text

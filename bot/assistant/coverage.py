@@ -172,6 +172,27 @@ _ENGLISH_LAW = re.compile(
 )
 
 
+# A product, a service or a company to pick (「電子署名はどのサービスがおすすめ？」"Which cloud
+# provider is the cheapest?"): the knowledge base holds guidance and law, and names no vendor to
+# choose (what to check when choosing one is another question)
+_PRODUCT_PICK = re.compile(
+    r"(おすすめ|オススメ|お勧め|お薦め|イチオシ)の?(サービス|ツール|製品|ソフト|クラウド|保険|会社|業者"
+    r"|ベンダー|システム|メーカー)"
+    r"|(どの|どこの)(サービス|ツール|製品|ソフト|クラウド|保険会社|保険|会社|業者|ベンダー|メーカー)"
+    r"[がをで]?(おすすめ|オススメ|お勧め|いい|良い|安い|一番)"
+    r"|\brecommend (?:a|an|any|some|me a)? ?(?:\w+ )?(?:tool|service|product|software|vendor"
+    r"|provider|insurer|company|cloud)s?\b"
+    r"|\bwhich (?:\w+ )?(?:tool|service|product|software|vendor|provider|insurer|insurance company)"
+    r"s? (?:is|are|should|would)\b[^?]*\b(?:best|cheapest|recommend)"
+    r"|\bcheapest\b"
+)
+
+
+def asks_product_pick(asked: str) -> bool:
+    """Whether the question proper asks which product, service or company to pick."""
+    return _PRODUCT_PICK.search(normalize(asked).lower()) is not None
+
+
 def names_unknown_law(q: PreparedQuery) -> bool:
     """Whether an English question names an act that no glossary concept (a law) stands for."""
     if q.lang != "en" or not _ENGLISH_LAW.search(q.text):
@@ -453,6 +474,8 @@ def assess(
         return Coverage(False, 0.0, 0.0, None, 0.0, "no_hits")
     if asks_own_rules(q.text, q.core or q.asked):
         return Coverage(False, 0.0, 0.0, None, 0.0, "own_rules")
+    if asks_product_pick(q.core or q.asked):
+        return Coverage(False, 0.0, 0.0, None, 0.0, "product_pick")
     missing = _missing_figure(q, hits, expected)
     if missing is not None:
         return Coverage(False, 0.0, max(h.coverage for h in hits), hits[0].similarity, 0.0, missing)
