@@ -422,6 +422,14 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         "If a vendor leaks our data, will our cyber insurance pay the notification costs?",
         # company law's accounting auditor ("accounting" is no user "account")
         "When must a joint-stock company appoint an outside accounting auditor for its books?",
+        # a vendor's worker hurt on site, their insurance, hiring them away, the share price, a
+        # product to pick: the words of a contractor, not a question the guidance answers
+        "業者の人がうちの倉庫で転んで骨折した。労基署への届け出は？",
+        "外注先スタッフの健康保険料って誰持ち？",
+        "委託先のエンジニアを引き抜くのって法的にアウト？",
+        "May we poach our vendor's best engineer?",
+        "委託先で漏えいが起きたら取引先の株価はどれくらい下がる？",
+        "委託先の管理にはどのツールがおすすめ？",
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
