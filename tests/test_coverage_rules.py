@@ -219,5 +219,7 @@ def test_a_product_or_company_to_pick_is_not_the_knowledge_bases() -> None:
         "委託先はどんな基準で選べばいい？",
         "NDAの有効期間は何年くらいがおすすめ？",
         "When did the PPC issue its recommendation to the call-centre operator?",
+        "What is the cheapest way to check a vendor's security?",
     ):
         assert not asks_product_pick(text), text
+    assert asks_product_pick("What's the cheapest cloud storage provider?")

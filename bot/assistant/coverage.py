@@ -184,7 +184,8 @@ _PRODUCT_PICK = re.compile(
     r"|provider|insurer|company|cloud)s?\b"
     r"|\bwhich (?:\w+ )?(?:tool|service|product|software|vendor|provider|insurer|insurance company)"
     r"s? (?:is|are|should|would)\b[^?]*\b(?:best|cheapest|recommend)"
-    r"|\bcheapest\b"
+    r"|\bcheapest (?:\w+ )?(?:provider|vendor|service|tool|plan|cloud|insurer|insurance|company"
+    r"|product|software)s?\b"
 )
 
 
