@@ -78,5 +78,8 @@ def test_glossary_knows_how_users_say_it_in_a_sentence() -> None:
         ("本人にも連絡が要る？", "本人通知"),
     ]:
         assert canonical in [c.canonical for c in g.match(text)], text
+    # the social insurance software of a case is the case's company, not insurance
+    named = [c.canonical for c in g.match("the social insurance software 'Sharoumu'")]
+    assert "エムケイシステム" in named and "サイバー保険" not in named
     # a longer name still wins (インドネシア is not India and Indonesia at once)
     assert [c.matched for c in g.match("インドネシア")] == ["インドネシア"]

@@ -430,6 +430,11 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         "May we poach our vendor's best engineer?",
         "委託先で漏えいが起きたら取引先の株価はどれくらい下がる？",
         "委託先の管理にはどのツールがおすすめ？",
+        # a gift for the vendor, the minutes of a meeting, where to read of a product's flaws
+        "委託先との打ち合わせの議事録は何年保存すればいい？",
+        "ベンダーの製品の脆弱性情報はどこで見られる？",
+        "What is a good gift for our vendor's account manager?",
+        "What insurance covers a vendor's data breach?",
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
