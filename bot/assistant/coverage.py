@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from bot.assistant.answer_type import AnswerType, asks
-from bot.knowledge.query import CONTRACT_WORDS, FRAMING_TERMS, PreparedQuery
+from bot.knowledge.query import CONTRACT_WORDS, FRAMING_TERMS, KeyTerm, PreparedQuery
 from bot.knowledge.search import Hit, HybridSearcher, SearchResult
 from bot.knowledge.text import normalize, split_sentences
 
@@ -191,7 +191,7 @@ _PRODUCT_PICK = re.compile(
 
 def asks_product_pick(asked: str) -> bool:
     """Whether the question proper asks which product, service or company to pick."""
-    return _PRODUCT_PICK.search(normalize(asked).lower()) is not None
+    return _PRODUCT_PICK.search(normalize(asked)) is not None
 
 
 def names_unknown_law(q: PreparedQuery) -> bool:
@@ -245,17 +245,22 @@ class _Signals:
         return _situated(self)
 
     @cached_property
-    def asked_held(self) -> float | None:
-        """The share (by rarity) of the question proper's own key terms that one of the best
-        hits holds (None where the question proper has none: 「どうすればいいですか？」)."""
+    def own_terms(self) -> tuple[list[KeyTerm], list[float]]:
+        """The key terms of the question proper (not only of the situation told), with weights."""
         own = [
             (t, w)
             for t, w in zip(self.q.key_terms, self.result.key_weights, strict=True)
             if t.occurs_in(self.asked)
         ]
-        if not own:
+        return [t for t, _ in own], [w for _, w in own]
+
+    @cached_property
+    def asked_held(self) -> float | None:
+        """The share (by rarity) of the question proper's own key terms that one of the best
+        hits holds (None where the question proper has none: 「どうすればいいですか？」)."""
+        terms, weights = self.own_terms
+        if not terms:
             return None
-        terms, weights = [t for t, _ in own], [w for _, w in own]
         return max(
             (HybridSearcher.coverage(terms, weights, h.normalized) for h in self.hits), default=0.0
         )
@@ -290,9 +295,9 @@ def _told_and_held(s: _Signals) -> bool:
         s.told
         and s.absent == 0.0
         and s.sim >= s.limits.floor_sim
+        and len(s.own_terms[0]) >= 2
         and s.asked_held is not None
         and s.asked_held >= 0.99
-        and sum(t.occurs_in(s.asked) for t in s.q.key_terms) >= 2
     )
 
 
