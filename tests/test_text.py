@@ -126,6 +126,28 @@ def test_how_many_days_asks_for_a_deadline_not_a_count() -> None:
     assert people is not None and "count" in people.names
 
 
+def test_how_careful_asks_a_degree_of_care_not_a_number() -> None:
+    for text in (
+        "準委任で受けた側って、どのくらい気をつけて仕事しなきゃいけないの？",
+        "受任者はどの程度の注意を払う義務がある？",
+    ):
+        asked = answer_type(text)
+        assert asked is None or not {"count", "duration"} & set(asked.names), text
+    many = answer_type("漏えいした人数はどのくらい？")
+    assert many is not None and "count" in many.names
+
+
+def test_which_article_asks_for_an_article_with_words_between() -> None:
+    for text in (
+        "Which Civil Code article defines a mandate?",
+        "What article of the APPI covers supervising contractors?",
+        "Which provisions apply?",
+    ):
+        asked = answer_type(text)
+        assert asked is not None and "article" in asked.names, text
+    assert answer_type("What should a contract with a vendor say about audits?") is None
+
+
 def test_how_much_asks_for_money_only_when_it_is_about_a_cost() -> None:
     fee = answer_type("How much does a privacy mark audit cost?")
     assert fee is not None and "amount" in fee.names

@@ -25,7 +25,7 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     ),
     (
         "article",
-        re.compile(r"何条|条文|根拠|which article|what article|which provision|what provision"),
+        re.compile(r"何条|条文|根拠|(?:which|what)(?: [a-z']+){0,3} (?:article|provision)s?\b"),
         re.compile(r"第?\d+条|article \d+"),
     ),
     (
@@ -119,13 +119,17 @@ _CLAUSE_WHEN = re.compile(
     r"(?<=[a-z0-9] )when\b(?! (?:is|are|was|were|do|does|did|must|should|shall|will|would|can"
     r"|could|may|might|has|have)\b)"
 )
+# 「どのくらい気をつけて」「どの程度の注意を」 ask a degree of care, not a number or a length
+_DEGREE_OF_CARE = re.compile(
+    r"(?:どのくらい|どれくらい|どのぐらい|どれぐらい|どの程度|どれほど)の?(?=気を付け|気をつけ|注意|慎重)"
+)
 _ASKS_TIME_BEFORE = re.compile(r"(?:\b(?:by|until|till|and|or|but|know|tell me|ask|wonder))\s*$")
 
 
 def _as_asked(text: str) -> str:
     """The text as the question patterns read it (a when that asks a condition, or that opens a
     clause of its own, taken out)."""
-    norm = _WHEN_CONDITION.sub(" ", normalize(text))
+    norm = _DEGREE_OF_CARE.sub(" ", _WHEN_CONDITION.sub(" ", normalize(text)))
 
     def clause(m: re.Match[str]) -> str:
         return m.group(0) if _ASKS_TIME_BEFORE.search(norm[: m.start()]) else " "
