@@ -254,6 +254,13 @@ def test_a_situation_told_in_words_the_knowledge_base_lacks_is_still_answered(
         "相談されました。どう対応すればよいですか。"
     )
     assert not answer.abstained and "許諾" in answer.answer
+    # three quarters of the weight absent (購買傾向, CRM, エクスポート, 家族構成, 勤務先), all of it in
+    # the situation told: whether to hand it all over is still answered
+    answer = assistant.ask(
+        "新しい分析ベンダーに購買傾向の分析を頼み、担当者がCRMの全項目をエクスポートして渡そうと"
+        "しています。家族構成や勤務先まで入ったままです。このまま渡して問題ないでしょうか。"
+    )
+    assert not answer.abstained and "必要" in answer.answer
 
 
 def test_the_question_is_its_sentence_that_asks() -> None:
@@ -699,6 +706,8 @@ def test_health_records_in_english_are_sensitive_personal_information(
         ("情報が漏れたら、委員会への第一報ってどんくらいで出すもん？", ("3〜5日",)),
         # a deadline asked as a period within which
         ("確報はどの程度の期間内に出すものですか。", ("30日",)),
+        # how careful asks the duty of care, not a number
+        ("準委任で受けた側って、どのくらい気をつけて仕事しなきゃいけないの？", ("第644条",)),
     ],
 )
 def test_the_first_sentence_holds_what_was_asked(

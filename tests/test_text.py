@@ -203,6 +203,26 @@ def test_a_longer_glossary_match_is_taken_out_whole() -> None:
     assert "アドレス" not in [t.text for t in q.key_terms]
 
 
+def test_a_glossary_word_does_not_end_inside_a_longer_katakana_word() -> None:
+    from bot.knowledge.glossary import Glossary
+    from bot.knowledge.query import prepare_query
+
+    glossary = Glossary(
+        [
+            ("個人情報", ["顧客データ"]),
+            ("情報セキュリティ", ["セキュリティ"]),
+            ("ガイドライン", ["ガイドライン"]),
+        ]
+    )
+    db = prepare_query("委託先の環境に当社の顧客データベースを置いてもらっている", glossary)
+    assert "ベース" not in [t.text for t in db.key_terms]
+    assert "個人情報" not in [t.text for t in db.key_terms]
+    # a compound of two glossary words is both of them
+    both = [c.canonical for c in glossary.match("IPAのセキュリティガイドラインは？")]
+    assert both == ["情報セキュリティ", "ガイドライン"]
+    assert [c.canonical for c in glossary.match("顧客データを渡す")] == ["個人情報"]
+
+
 def test_english_contractions_frame_the_question_and_name_nothing() -> None:
     from bot.knowledge.tokenize import key_terms
 

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.knowledge.text import has_japanese, normalize, stem_english
 
+_KATAKANA = re.compile(r"[ァ-ヶー]")
+
 
 class _Group(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -87,6 +89,17 @@ class Glossary:
             {g.canonical: g.places for g in data.groups if g.places},
         )
 
+    def _ends_inside_word(self, norm: str, end: int) -> bool:
+        """Whether a Japanese match ends inside a longer katakana word (データ in データベース, whose
+        rest would be left over as a word of its own). One that another term follows is a
+        compound of two (セキュリティ + ガイドライン)."""
+        if not (
+            0 < end < len(norm) and _KATAKANA.match(norm[end - 1]) and _KATAKANA.match(norm[end])
+        ):
+            return False
+        assert self._ja is not None
+        return self._ja.match(norm, end) is None
+
     def match(self, text: str) -> list[Concept]:
         """Concepts named in the text, longest matches first, without overlaps. `matched` is
         in the form `prepare_text` gives: normalised, English inflections folded."""
@@ -99,6 +112,8 @@ class Glossary:
             for m in pattern.finditer(norm):
                 start, end = m.span()
                 if any(start < e and s < end for s, e in taken):
+                    continue
+                if pattern is self._ja and self._ends_inside_word(norm, end):
                     continue
                 taken.append((start, end))
                 # "call-center" is written "call center" in the glossary
