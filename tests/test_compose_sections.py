@@ -553,6 +553,12 @@ def test_which_of_the_parties_does_it_gets_how_the_duty_is_shared() -> None:
     assert _choose("委員会への報告は当社とベンダーのどちらがすることになりますか。", hits) is shared
     assert _choose("委託先と当社で別々に報告書を出さないといけないのでしょうか。", hits) is shared
     assert _choose("Who files the report to the PPC, us or the vendor?", hits) is shared
+    # one party reports, and must we too?
+    told = "委託先は自分で委員会に報告すると言っていますが、当社も別に報告しなければならない？"
+    assert _choose(told, hits) is shared
+    assert (
+        _choose("The vendor will report it itself. Do we also have to report it?", hits) is shared
+    )
     assert _choose("どんな漏えいなら報告が必要？", hits) is cases
 
 

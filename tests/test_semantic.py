@@ -706,6 +706,8 @@ def test_health_records_in_english_are_sensitive_personal_information(
         ("情報が漏れたら、委員会への第一報ってどんくらいで出すもん？", ("3〜5日",)),
         # a deadline asked as a period within which
         ("確報はどの程度の期間内に出すものですか。", ("30日",)),
+        # how a guideline is made up, asked in English
+        ("How is METI's Cybersecurity Management Guidelines Ver3.0 structured?", ("3原則",)),
         # how careful asks the duty of care, not a number
         ("準委任で受けた側って、どのくらい気をつけて仕事しなきゃいけないの？", ("第644条",)),
     ],

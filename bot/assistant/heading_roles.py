@@ -115,6 +115,9 @@ _ANOTHER_DUTY = _finds(
 # the section on how the duty is shared, not on what must be reported
 _ASKS_WHICH_PARTY = _finds(
     r"(どちら|どっち|誰|だれ)が[^。？?]{0,12}(する|やる|出す|行う|報告|通知|届け)|別々|各自|連名|共同で"
+    # (one party reports, and we too? 「委託先が報告するそうですが、当社も別に報告が要る？」)
+    r"|(当社|弊社|うち|自社|委託元|こちら)(側)?(も|でも)[^。？?]{0,10}(報告|届け)"
+    r"|\b(?:do|must|should) we (?:also|too|as well) (?:have to |need to )?(?:report|file)\b"
     r"|\bwho\b[^.?]{0,30}\b(?:reports?|files?|notif(?:y|ies))\b|\bwhich (?:of us|party|side)\b"
     r"|\bseparately\b|\bjointly\b"
 )
