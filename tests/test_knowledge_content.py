@@ -76,6 +76,13 @@ def test_glossary_knows_how_users_say_it_in_a_sentence() -> None:
         ("…passes the work on to yet another company (a sub-sub-contractor)?", "再々委託"),
         # telling the people whose data leaked
         ("本人にも連絡が要る？", "本人通知"),
+        # who answers for it, in everyday English
+        ("is our vendor off the hook?", "責任"),
+        ("who is to blame when the subcontractor leaks it?", "責任"),
+        # how a guideline is made up
+        ("How is the guideline structured?", "構成"),
+        # how careful a mandatary must be
+        ("どのくらい気をつけて仕事しなきゃいけないの？", "善管注意義務"),
     ]:
         assert canonical in [c.canonical for c in g.match(text)], text
     # the social insurance software of a case is the case's company, not insurance
