@@ -81,6 +81,11 @@ def test_glossary_knows_how_users_say_it_in_a_sentence() -> None:
         ("who is to blame when the subcontractor leaks it?", "責任"),
         # how a guideline is made up
         ("How is the guideline structured?", "構成"),
+        # a merger is a business succession; members are customers; an invoice is accounting
+        ("If our company merges with another firm", "事業承継"),
+        ("会員ご本人への連絡", "顧客"),
+        ("so that accounts payable can pay their invoice", "会計処理"),
+        ("gives it authority to act for us", "代理権"),
         # how careful a mandatary must be
         ("どのくらい気をつけて仕事しなきゃいけないの？", "善管注意義務"),
     ]:

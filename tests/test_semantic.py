@@ -708,6 +708,12 @@ def test_health_records_in_english_are_sensitive_personal_information(
         ("確報はどの程度の期間内に出すものですか。", ("30日",)),
         # how a guideline is made up, asked in English
         ("How is METI's Cybersecurity Management Guidelines Ver3.0 structured?", ("3原則",)),
+        # whether an audit must be on site: the rule's own section says another way will do
+        (
+            "委託先での個人データの取扱状況の把握にあたっては、必ず先方に出向いて実地監査を"
+            "しなければならないのでしょうか。",
+            ("口頭",),
+        ),
         # how careful asks the duty of care, not a number
         ("準委任で受けた側って、どのくらい気をつけて仕事しなきゃいけないの？", ("第644条",)),
     ],

@@ -22,6 +22,14 @@ def test_key_terms_drop_question_words_and_chatter() -> None:
         assert noise not in terms
 
 
+def test_key_terms_drop_plural_and_done_suffixes() -> None:
+    # 「本人たち」 are the individuals, 「報告済み」 is a report made, 「方々」 are people
+    terms = key_terms("委託元には報告済みです。会員ご本人たちや被害を受けた方々への連絡も要る？")
+    assert "本人" in terms and "報告" in terms
+    for noise in ("たち", "済み", "方々"):
+        assert noise not in terms
+
+
 def test_key_terms_english_stopwords() -> None:
     assert key_terms("What is the deadline for the final report?") == [
         "deadline",
