@@ -559,7 +559,7 @@ def _subjects_named(q: PreparedQuery, chunk: Chunk) -> int:
 
 
 # what the question sets aside (「委員会への報告以外に、事業者がすべきことは？」)
-_SETS_ASIDE = re.compile(r"([^、。？?\s]{2,30}?)以外(?:に|で|の|には|では|にも)")
+_SETS_ASIDE = re.compile(r"([^、。？?\s]{2,30}?)(?:以外|のほか)(?:に|で|の|には|では|にも)")
 
 
 def _besides(q: PreparedQuery, asked: str, hits: list[Hit], best: Hit, window: int) -> Hit | None:
@@ -568,13 +568,21 @@ def _besides(q: PreparedQuery, asked: str, hits: list[Hit], best: Hit, window: i
     m = _SETS_ASIDE.search(asked)
     if m is None:
         return None
-    aside = [t for t in q.key_terms if t.occurs_in(m.group(1))]
+    # the words set aside as the question puts them (its 報告, not the 通知 the glossary
+    # groups with it: 「委員会への報告のほかに、本人に対する義務は？」 is answered by 本人への通知)
+    said = m.group(1)
+    aside = {
+        form
+        for t in q.key_terms
+        for form in (normalize(t.text), *t.alternatives)
+        if form and form in said
+    }
     if not aside:
         return None
 
     def names_aside(hit: Hit) -> bool:
         heading = normalize(hit.chunk.section)
-        return any(t.occurs_in(heading) for t in aside)
+        return any(form in heading for form in aside)
 
     return _instead(hits, best, window, lambda hit: not names_aside(hit))
 
