@@ -365,6 +365,11 @@ def test_what_there_is_besides_the_thing_named_gets_the_other_kinds() -> None:
     assert _choose("委託以外で第三者提供にならないのはどんな場合？", hits) is others
     assert _choose("Apart from outsourcing, when is a recipient not a third party?", hits) is others
     assert _choose("委託先に渡すのは第三者提供になる？", hits) is entrusting
+    # a little further down (0.65 of the best)
+    items = _hit("委託契約に盛り込む項目", 10.0)
+    other_clauses = _hit("委託契約に合わせて定めておく他の条項", 6.5)
+    told = "業務委託の契約書さえ交わしとけば十分？ほかに何か結んどいたほうがいいやつある？"
+    assert _choose(told, [items, other_clauses]) is other_clauses
 
 
 def test_what_the_question_sets_aside_is_not_the_answer() -> None:
