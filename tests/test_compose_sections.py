@@ -337,6 +337,16 @@ def test_what_to_keep_doing_afterwards_gets_the_periodic_checks() -> None:
     ]
     question = "日本の法律と同等の措置をとる覚書を結んだ。一度結べば、あとは何もしなくていい？"
     assert _choose_with_glossary(question, further) is further[-1]
+    # 後は in kanji, the measures as 「個人情報保護法並み」, and "afterwards" in English
+    question = (
+        "個人情報保護法並みの措置を約束する契約を結んだ。契約さえあれば後は何もしなくていい？"
+    )
+    assert _choose_with_glossary(question, hits) is checks
+    english = (
+        "If we send data abroad relying on the vendor's contract protections instead of consent,"
+        " do we have to do anything afterwards?"
+    )
+    assert _choose_with_glossary(english, hits) is checks
 
 
 def test_a_setting_named_reaches_further_down_for_its_own_section() -> None:

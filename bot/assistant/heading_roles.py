@@ -474,9 +474,10 @@ _HEADING_ROLES = (
     # periodic checks, not on the condition that allowed it
     _towards(
         _finds(
-            r"その後|開始後|始まった後|後も|あとは|継続して|ずっと|引き続き|(提供|移転|契約|締結)(した)?後"
+            r"その後|開始後|始まった後|後も|あとは|後は|継続して|ずっと|引き続き|(提供|移転|契約|締結)(した)?後"
             r"|一度[^。？?]{0,15}(ば|たら)|keep doing|ongoing|after the"
-            r" (?:transfer|contract|signing)|once (?:the|it|we)|continu"
+            r" (?:transfer|contract|signing)|once (?:the|it|we)|continu|afterwards?\b|after that"
+            r"|from then on"
         ),
         _finds(r"定期|継続|見直|モニタリング|その後"),
         0.65,
