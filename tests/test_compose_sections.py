@@ -488,6 +488,11 @@ def test_whether_it_is_allowed_gets_a_section_that_states_the_rule() -> None:
     rule = _hit("復委任", 9.0, source="law/x.md", text="受任者は、許諾がなければ再委託できない。")
     assert _choose("契約Xの受任者が勝手に人に任せるのは許されるの？", [what, rule]) is rule
     assert _choose("契約Xってどんな契約？", [what, rule]) is what
+    assert (
+        _choose("Is it legal for the mandatary to hand the work to someone?", [what, rule]) is rule
+    )
+    # "legal" that qualifies a noun asks no permission
+    assert _choose("What is the legal difference between X and Y?", [what, rule]) is what
 
 
 def test_a_deadline_asked_gets_the_section_on_that_deadline() -> None:

@@ -76,7 +76,9 @@ _FINDINGS = _finds(r"指摘|勧告|指導")
 # sentence states what may or must be done, not one that defines the contract
 _ASKS_ALLOWED = _finds(
     r"許され|許可され(る|ます)|認められ(る|ます)|して(も)?(いい|よい|良い)"
-    r"|\ballowed\b|\bpermitted\b|\blegal\b|\bokay\b|\bok\b"
+    r"|\ballowed\b|\bpermitted\b|\bokay\b|\bok\b"
+    # ("is it legal", "legal to", not "the legal difference between")
+    r"|\b(?:is|it's|be|are|was)(?: it| this| that| they)? (?:even |still )?legal\b|\blegal (?:to|for)\b"
 )
 _RULE_WORDS = re.compile(r"できない|できる|必要|ならない|禁止|許され|認められ|義務|要らない|不要")
 
