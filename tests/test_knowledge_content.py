@@ -86,6 +86,9 @@ def test_glossary_knows_how_users_say_it_in_a_sentence() -> None:
         ("会員ご本人への連絡", "顧客"),
         ("so that accounts payable can pay their invoice", "会計処理"),
         ("gives it authority to act for us", "代理権"),
+        # a count known only as a range
+        ("影響人数は800人から1,500人の間としか分かりません", "最大の人数"),
+        ("We're not sure how many customers were affected", "最大の人数"),
         # the national standard that mirrors an ISO one
         ("the Japanese national standard that corresponds to ISO 27001", "日本産業規格"),
         # how careful a mandatary must be
