@@ -440,6 +440,11 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         # a gift for the vendor, the minutes of a meeting, where to read of a product's flaws
         "委託先との打ち合わせの議事録は何年保存すればいい？",
         "ベンダーの製品の脆弱性情報はどこで見られる？",
+        # how long a certificate takes to get, turning a salesperson down, lending a PC
+        "ISMS認証を取るのに何か月かかる？",
+        "How long does it take to get the Privacy Mark?",
+        "業者の営業担当がしつこいんだけど断り方ある？",
+        "業務委託で来てる人にPCを貸すときの申請書は？",
         "What is a good gift for our vendor's account manager?",
         "What insurance covers a vendor's data breach?",
     ],
