@@ -89,7 +89,8 @@ class Glossary:
             {g.canonical: g.places for g in data.groups if g.places},
         )
 
-    def _ends_inside_word(self, norm: str, end: int) -> bool:
+    @staticmethod
+    def _ends_inside_word(terms: re.Pattern[str], norm: str, end: int) -> bool:
         """Whether a Japanese match ends inside a longer katakana word (データ in データベース, whose
         rest would be left over as a word of its own). One that another term follows is a
         compound of two (セキュリティ + ガイドライン)."""
@@ -97,8 +98,7 @@ class Glossary:
             0 < end < len(norm) and _KATAKANA.match(norm[end - 1]) and _KATAKANA.match(norm[end])
         ):
             return False
-        assert self._ja is not None
-        return self._ja.match(norm, end) is None
+        return terms.match(norm, end) is None
 
     def match(self, text: str) -> list[Concept]:
         """Concepts named in the text, longest matches first, without overlaps. `matched` is
@@ -113,7 +113,7 @@ class Glossary:
                 start, end = m.span()
                 if any(start < e and s < end for s, e in taken):
                     continue
-                if pattern is self._ja and self._ends_inside_word(norm, end):
+                if pattern is self._ja and self._ends_inside_word(pattern, norm, end):
                     continue
                 taken.append((start, end))
                 # "call-center" is written "call center" in the glossary
