@@ -86,6 +86,8 @@ def test_glossary_knows_how_users_say_it_in_a_sentence() -> None:
         ("会員ご本人への連絡", "顧客"),
         ("so that accounts payable can pay their invoice", "会計処理"),
         ("gives it authority to act for us", "代理権"),
+        # a report asked for at any time is the mandatary's duty to report
+        ("Can we make them tell us how the work is going whenever we ask?", "報告義務"),
         # a count known only as a range
         ("影響人数は800人から1,500人の間としか分かりません", "最大の人数"),
         ("We're not sure how many customers were affected", "最大の人数"),

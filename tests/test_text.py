@@ -148,6 +148,12 @@ def test_which_article_asks_for_an_article_with_words_between() -> None:
     assert answer_type("What should a contract with a vendor say about audits?") is None
 
 
+def test_whenever_asks_no_time() -> None:
+    assert answer_type("Must the contractor tell us how the work is going whenever we ask?") is None
+    asked = answer_type("When is the final report due?")
+    assert asked is not None and "deadline" in asked.names
+
+
 def test_how_much_asks_for_money_only_when_it_is_about_a_cost() -> None:
     fee = answer_type("How much does a privacy mark audit cost?")
     assert fee is not None and "amount" in fee.names

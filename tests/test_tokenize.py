@@ -30,6 +30,12 @@ def test_key_terms_drop_plural_and_done_suffixes() -> None:
         assert noise not in terms
 
 
+def test_key_terms_drop_english_framing_of_ease_and_japan() -> None:
+    terms = key_terms("Which countries are as good as Japan's, so we can send data more easily?")
+    for noise in ("japan's", "easily", "japan"):
+        assert noise not in terms
+
+
 def test_key_terms_english_stopwords() -> None:
     assert key_terms("What is the deadline for the final report?") == [
         "deadline",

@@ -17,7 +17,7 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
         "deadline",
         re.compile(
             r"いつまで|期限|何日|締め切り|締切|(どの|どれ|どん)(くらい|ぐらい)で|期間内|how long|how soon"
-            rf"|how quickly|deadline|when|due|by when|within|how many {_DAYS_AND_SO_ON}"
+            rf"|how quickly|deadline|\bwhen\b|due|by when|within|how many {_DAYS_AND_SO_ON}"
         ),
         re.compile(
             r"\d+\s*(日|か月|ヶ月|カ月|時間|年)|速やかに|直ちに|遅滞なく|以内|days?|hours?|months?"
@@ -79,7 +79,7 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     ),
     (
         "year",
-        re.compile(r"何年|いつ(?!も)|時期|(発行|公表|公開|施行)日|when|what year"),
+        re.compile(r"何年|いつ(?!も)|時期|(発行|公表|公開|施行)日|\bwhen\b|what year"),
         re.compile(r"\d{4}年|\d+月|\d{4}"),
     ),
 ]

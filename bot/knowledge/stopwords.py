@@ -29,6 +29,7 @@ EN_STOPWORDS = frozenset(
     haven't hasn't they're they've it'll that's let's you're find treat
     hey btw quick question basically legally during honestly nobody anybody somebody everybody
     related relate relates relating regarding concerning
+    japan's easy easily easier whenever
     pdf csv docx xlsx pptx excel powerpoint word
     """.split()
 )
