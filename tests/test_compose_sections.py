@@ -393,6 +393,9 @@ def test_what_the_question_sets_aside_is_not_the_answer() -> None:
     # groups with 報告
     besides = "個人情報保護委員会への報告のほかに、被害を受けた方々に対して負う義務は？"
     assert _choose_with_glossary(besides, [report, who_reports, notice]) is notice
+    # … and with だけじゃなくて
+    not_only = "漏えいしたら委員会への報告だけじゃなくて本人にも連絡しなきゃダメ？"
+    assert _choose_with_glossary(not_only, [report, who_reports, notice]) is notice
     # nothing close enough that is not about it, or nothing set aside: the best stays
     assert _choose_with_glossary(question, [report, who_reports, far]) is report
     plain = "漏えいしたとき、委員会への報告はいつまで？"

@@ -86,6 +86,11 @@ def test_glossary_knows_how_users_say_it_in_a_sentence() -> None:
         ("会員ご本人への連絡", "顧客"),
         ("so that accounts payable can pay their invoice", "会計処理"),
         ("gives it authority to act for us", "代理権"),
+        # a contract to deliver a finished product is 請負; where the days start is how they
+        # are counted; a contact not known calls for the alternative measure
+        ("成果物の納品を約束する契約", "請負"),
+        ("報告期限を数える起点はどちらの日？", "数え方"),
+        ("連絡先わかんない人もいる", "代替措置"),
         # a report asked for at any time is the mandatary's duty to report
         ("Can we make them tell us how the work is going whenever we ask?", "報告義務"),
         # a count known only as a range

@@ -563,8 +563,11 @@ def _subjects_named(q: PreparedQuery, chunk: Chunk) -> int:
     )
 
 
-# what the question sets aside (「委員会への報告以外に、事業者がすべきことは？」)
-_SETS_ASIDE = re.compile(r"([^、。？?\s]{2,30}?)(?:以外|のほか)(?:に|で|の|には|では|にも)")
+# what the question sets aside (「委員会への報告以外に、事業者がすべきことは？」「PPCだけじゃなくて
+# 本人にも？」)
+_SETS_ASIDE = re.compile(
+    r"([^、。？?\s]{2,30}?)(?:(?:以外|のほか)(?:に|で|の|には|では|にも)|だけ(?:で|じゃ)なく)"
+)
 
 
 def _besides(q: PreparedQuery, asked: str, hits: list[Hit], best: Hit, window: int) -> Hit | None:
