@@ -91,6 +91,8 @@ def test_glossary_knows_how_users_say_it_in_a_sentence() -> None:
         ("成果物の納品を約束する契約", "請負"),
         ("報告期限を数える起点はどちらの日？", "数え方"),
         ("連絡先わかんない人もいる", "代替措置"),
+        # a case told without its name
+        ("a contractor lost a USB stick with a whole city's data after drinking", "尼崎市"),
         # a report asked for at any time is the mandatary's duty to report
         ("Can we make them tell us how the work is going whenever we ask?", "報告義務"),
         # a count known only as a range
