@@ -522,6 +522,18 @@ class _MustNotEmbed(HashingEmbedder):
         )
 
 
+def test_a_follow_up_about_something_else_does_not_borrow_the_threads_subject(
+    assistant: Assistant,
+) -> None:
+    history = ["委託先にセキュリティチェックシートを送りたい。何を聞けばいい？"]
+    for question in ("今日の天気は？", "What about the weather?"):
+        answer = assistant.ask(question, history=history)
+        assert answer.abstained and answer.reason == "not_covered", question
+    # a follow-up in the thread's own terms still reads the thread
+    for question in ("Pマークも聞くべき？", "What about ISMS?"):
+        assert not assistant.ask(question, history=history).abstained, question
+
+
 def test_the_shipped_vectors_cover_the_knowledge_base(tmp_path: Path) -> None:
     """A new installation finds every vector of the bundled text beside it: nothing to embed."""
     from bot.knowledge.index_store import SHIPPED_VECTORS

@@ -307,6 +307,19 @@ def _subject_absent(s: _Signals) -> bool:
     return s.absent >= s.limits.absent_share and s.sim < s.limits.absent_sim and not s.situated
 
 
+def _absent_follow_up(s: _Signals) -> bool:
+    """A short question read with the thread's previous one (「今日の天気は？」 after a question on
+    the checklist) borrows that question's meaning: where every word of its own is absent from
+    the knowledge base, it is about something else, however close the borrowed meaning (an
+    English question's words reach the Japanese text only through the glossary: with no concept
+    of its own, "What about the weather?" names nothing the knowledge base holds)."""
+    if not s.q.follows or not s.q.key_terms:
+        return False
+    if s.q.lang == "en":
+        return not any(t.from_glossary for t in s.q.key_terms)
+    return s.absent >= 0.99
+
+
 def _part_absent(s: _Signals) -> bool:
     """A question that asks two things is about each of them: one whose subject is absent
     (「在宅勤務の申請は何日前まで？情報セキュリティ誓約書も必要？」) is not answered by the other."""
@@ -460,6 +473,7 @@ def _missing_figure(q: PreparedQuery, hits: list[Hit], expected: AnswerType | No
 # each rule that refuses whatever the words, by the name traces give it
 VETOES = (
     ("subject_absent", _subject_absent),
+    ("absent_follow_up", _absent_follow_up),
     ("part_absent", _part_absent),
     ("named_absent", _named_absent),
     ("sparse", _sparse),

@@ -76,6 +76,7 @@ class PreparedQuery:
     context: str = ""
     asked: str = ""
     core: str = ""  # the question itself without a background clause (のですが、)
+    follows: bool = False  # short enough to be read with the thread's previous question
 
 
 def prepare_query(
@@ -139,6 +140,7 @@ def prepare_query(
                 vector_parts.append(alt)
 
     if history and len(q.key_terms) <= 2:
+        q.follows = True
         previous = history[-1]
         q.char_terms.extend((t, HISTORY_WEIGHT) for t in char_tokens(previous))
         q.word_terms.extend((t, HISTORY_WEIGHT) for t in word_tokens(previous))
