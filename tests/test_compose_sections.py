@@ -396,6 +396,9 @@ def test_what_the_question_sets_aside_is_not_the_answer() -> None:
     # … and with だけじゃなくて
     not_only = "漏えいしたら委員会への報告だけじゃなくて本人にも連絡しなきゃダメ？"
     assert _choose_with_glossary(not_only, [report, who_reports, notice]) is notice
+    # … and in English, by the glossary concepts of the words set aside
+    english = "Besides reporting to the regulator, do we also have to inform the customers?"
+    assert _choose_with_glossary(english, [report, who_reports, notice]) is notice
     # nothing close enough that is not about it, or nothing set aside: the best stays
     assert _choose_with_glossary(question, [report, who_reports, far]) is report
     plain = "漏えいしたとき、委員会への報告はいつまで？"

@@ -16,10 +16,12 @@ from bot.assistant.coverage import (
     _Signals,
     _sparse,
     _told_and_held,
+    _told_of_absent,
     _too_far,
     asks_own_rules,
     asks_product_pick,
 )
+from bot.config import PROJECT_ROOT
 from bot.knowledge.glossary import Glossary
 from bot.knowledge.query import prepare_query
 from bot.knowledge.text import normalize
@@ -244,3 +246,37 @@ def test_a_product_or_company_to_pick_is_not_the_knowledge_bases() -> None:
         ),
     )
     assert asks_product_pick("What's the cheapest cloud storage provider?")
+
+
+def test_a_situation_told_in_words_of_a_thing_known_absent_is_what_is_asked_about() -> None:
+    glossary = Glossary.load(PROJECT_ROOT / "knowledge" / "glossary.yaml")
+    lacking = {
+        "交通事故",
+        "会計処理",
+    }  # concepts the glossary names as absent from the knowledge base
+
+    def told_of_absent(text: str) -> bool:
+        q = prepare_query(text, glossary)
+        result = cast(
+            Any,
+            SimpleNamespace(
+                key_weights=[1.0] * len(q.key_terms),
+                absent=[t.text in lacking for t in q.key_terms],
+            ),
+        )
+        signals = _Signals(q, result, LIMITS, 0.88, 0.7, 0.3, normalize(q.asked), bool(q.context))
+        return _told_of_absent(signals)
+
+    _tells_apart(
+        told_of_absent,
+        yes=(
+            "社用車で物損事故を起こしてしまいました。事故報告書は誰にいつまでに提出すればいいですか？",
+        ),
+        no=(
+            # a word of ours told beside it: the situation is ours
+            "社用車の中に顧客名簿を置いたまま盗まれました。報告は必要ですか？",
+            "経理部のデータ入力を業者に外注しています。契約書には何を書けばいい？",
+            # nothing told before the question (the other rule weighs a name in the question)
+            "物損事故の報告書は誰に出す？",
+        ),
+    )

@@ -95,6 +95,10 @@ def test_glossary_knows_how_users_say_it_in_a_sentence() -> None:
         ("a contractor lost a USB stick with a whole city's data after drinking", "尼崎市"),
         # a report asked for at any time is the mandatary's duty to report
         ("Can we make them tell us how the work is going whenever we ask?", "報告義務"),
+        ("is the vendor obliged to update us on progress?", "報告義務"),
+        # an expense claim is accounting; a car crash on company business is no data incident
+        ("How do I file an expense claim for a client dinner?", "会計処理"),
+        ("社用車で物損事故を起こした", "交通事故"),
         # a count known only as a range
         ("影響人数は800人から1,500人の間としか分かりません", "最大の人数"),
         ("We're not sure how many customers were affected", "最大の人数"),

@@ -447,6 +447,10 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         "業務委託で来てる人にPCを貸すときの申請書は？",
         "What is a good gift for our vendor's account manager?",
         "What insurance covers a vendor's data breach?",
+        # a situation told in nothing but words of a thing known to be absent (a car crash);
+        # an expense claim's deadline
+        "社用車で物損事故を起こしてしまいました。事故報告書は誰にいつまでに提出すればいいですか？",
+        "How do I file an expense claim for a client dinner, and by when?",
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:

@@ -340,8 +340,24 @@ def _named_absent(s: _Signals) -> bool:
             a and (t.specific or t.from_glossary) and (not s.told or t.occurs_in(s.asked))
             for t, a in zip(s.q.key_terms, s.result.absent, strict=True)
         )
+        or _told_of_absent(s)
     )
     return named and s.sim < s.limits.named_sim
+
+
+def _told_of_absent(s: _Signals) -> bool:
+    """A situation told in nothing but absent words, one of them a thing the glossary knows the
+    knowledge base lacks (「社用車で物損事故を起こしてしまいました。事故報告書は誰に…？」), is what
+    the question is about, however generic the question itself: not the asker's world around a
+    subject of ours (「経理のデータ入力を外注するのですが、…」 tells 外注 too)."""
+    if not s.told:
+        return False
+    told = [
+        (t, a)
+        for t, a in zip(s.q.key_terms, s.result.absent, strict=True)
+        if not t.occurs_in(s.asked)
+    ]
+    return bool(told) and all(a for _, a in told) and any(t.from_glossary for t, _ in told)
 
 
 def _sparse(s: _Signals) -> bool:

@@ -564,9 +564,11 @@ def _subjects_named(q: PreparedQuery, chunk: Chunk) -> int:
 
 
 # what the question sets aside (「委員会への報告以外に、事業者がすべきことは？」「PPCだけじゃなくて
-# 本人にも？」)
+# 本人にも？」"Besides reporting to the regulator, do we also have to…")
 _SETS_ASIDE = re.compile(
     r"([^、。？?\s]{2,30}?)(?:(?:以外|のほか)(?:に|で|の|には|では|にも)|だけ(?:で|じゃ)なく)"
+    r"|\b(?:besides|apart from|aside from|other than|in addition to)\s+([^,.?;]{2,60})",
+    re.IGNORECASE,
 )
 
 
@@ -578,13 +580,17 @@ def _besides(q: PreparedQuery, asked: str, hits: list[Hit], best: Hit, window: i
         return None
     # the words set aside as the question puts them (its 報告, not the 通知 the glossary
     # groups with it: 「委員会への報告のほかに、本人に対する義務は？」 is answered by 本人への通知)
-    said = m.group(1)
+    said = m.group(1) or m.group(2).lower()
     aside = {
         form
         for t in q.key_terms
         for form in (normalize(t.text), *t.alternatives)
         if form and form in said
     }
+    if m.group(2):
+        # English words set aside name the Japanese headings by their glossary concept's own
+        # term ("reporting to the regulator": 報告 and 個人情報保護委員会, not 通知)
+        aside |= {normalize(t.text) for t in q.key_terms if t.from_glossary and t.occurs_in(said)}
     if not aside:
         return None
 
