@@ -99,6 +99,9 @@ def test_glossary_knows_how_users_say_it_in_a_sentence() -> None:
         # an expense claim is accounting; a car crash on company business is no data incident
         ("How do I file an expense claim for a client dinner?", "会計処理"),
         ("社用車で物損事故を起こした", "交通事故"),
+        # a notice before an automatic renewal; a dispatched worker kept three years
+        ("How many days before renewal must we tell them?", "自動更新"),
+        ("派遣社員を同じ部署で3年を超えて受け入れる", "労働者派遣法"),
         # a count known only as a range
         ("影響人数は800人から1,500人の間としか分かりません", "最大の人数"),
         ("We're not sure how many customers were affected", "最大の人数"),

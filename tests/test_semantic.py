@@ -451,6 +451,11 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         # an expense claim's deadline
         "社用車で物損事故を起こしてしまいました。事故報告書は誰にいつまでに提出すればいいですか？",
         "How do I file an expense claim for a client dinner, and by when?",
+        # an automatic renewal named in the situation and again in the question; the period a
+        # dispatched worker may stay
+        "Our contract with the cleaning vendor renews automatically. How many days before "
+        "renewal do we have to notify them if we want to cancel?",
+        "派遣社員を同じ部署で3年を超えて受け入れることはできますか。",
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:

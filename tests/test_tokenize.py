@@ -53,6 +53,22 @@ def test_key_terms_english_stopwords() -> None:
     assert "事故" in texts and not any("relat" in t for t in texts)
 
 
+def test_a_concept_named_twice_is_named_by_every_form_the_question_uses() -> None:
+    # the situation names it one way, the question proper another: the question proper names
+    # it too (an English form is kept only as the question uses it)
+    from bot.knowledge.glossary import Glossary
+    from bot.knowledge.query import prepare_query
+    from bot.knowledge.text import normalize
+
+    glossary = Glossary([("自動更新", ["自動更新", "renews automatically", "before renewal"])])
+    q = prepare_query(
+        "Our contract renews automatically. How many days before renewal must we tell them?",
+        glossary,
+    )
+    [term] = [t for t in q.key_terms if t.text == "自動更新"]
+    assert term.occurs_in(normalize(q.asked))
+
+
 def test_sudachi_input_limit_is_respected() -> None:
     long = "委託先の管理。" * 20000  # well over SudachiPy's input limit
     assert word_tokens(long)

@@ -127,7 +127,10 @@ def prepare_query(
         if c.canonical in seen:
             continue
         seen.add(c.canonical)
-        q.key_terms.append(KeyTerm(c.canonical, (c.matched, *c.alternatives), from_glossary=True))
+        # every form the question names it by ("renews automatically … before renewal": the
+        # question proper names it too, though the glossary gives an English form only as met)
+        named = dict.fromkeys(d.matched for d in concepts if d.canonical == c.canonical)
+        q.key_terms.append(KeyTerm(c.canonical, (*named, *c.alternatives), from_glossary=True))
         # An English word has no Japanese match of its own: its canonical form stands in for it.
         canon_weight = 1.0 if c.matched not in c.alternatives else EXPANSION_WEIGHT
         for i, alt in enumerate(a for a in c.alternatives if a != c.matched):
