@@ -102,6 +102,11 @@ def test_glossary_knows_how_users_say_it_in_a_sentence() -> None:
         # a notice before an automatic renewal; a dispatched worker kept three years
         ("How many days before renewal must we tell them?", "自動更新"),
         ("派遣社員を同じ部署で3年を超えて受け入れる", "労働者派遣法"),
+        # telling is reporting; the culprit of a leak; what goes to HR; a device in for repair
+        ("委託元にはいつまでに知らせればいい？", "報告"),
+        ("犯人は誰だった？", "内部不正"),
+        ("健康診断の結果、人事にいつまでに出せばいい？", "人事への提出"),
+        ("the screen cracked and it is being repaired", "機器の故障"),
         # a count known only as a range
         ("影響人数は800人から1,500人の間としか分かりません", "最大の人数"),
         ("We're not sure how many customers were affected", "最大の人数"),

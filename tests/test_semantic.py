@@ -456,6 +456,10 @@ def test_an_english_question_opens_with_the_kind_of_answer_it_asks_for(
         "Our contract with the cleaning vendor renews automatically. How many days before "
         "renewal do we have to notify them if we want to cancel?",
         "派遣社員を同じ部署で3年を超えて受け入れることはできますか。",
+        # what an employee hands in to HR; a laptop in for repair
+        "会社の健康診断の結果、人事にいつまでに提出すればよいでしょうか。",
+        "I dropped my company laptop and the screen cracked. Who do I report it to, and how do I "
+        "get a loaner while it's being repaired?",
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
@@ -742,6 +746,22 @@ def test_health_records_in_english_are_sensitive_personal_information(
         ),
         # how careful asks the duty of care, not a number
         ("準委任で受けた側って、どのくらい気をつけて仕事しなきゃいけないの？", ("第644条",)),
+        # a contractor asking how soon to tell its principal (知らせる is to report)
+        (
+            "給与計算を受託しています。預かった従業員データが外部に送られてしまいました。"
+            "委託元にはどのくらいの期間内に知らせればよいですか？",
+            ("3〜5日",),
+        ),
+        # a merger: whether consent is needed, in the rule's own sentence
+        ("子会社を吸収合併して顧客データも引き継ぐ。同意を取り直す必要ある？", ("同意は不要",)),
+        # the culprit of a case is its insider
+        ("ベネッセのやつって犯人誰だったっけ？", ("派遣",)),
+        # English: what there is besides the thing set aside
+        (
+            "Besides reporting to the regulator, do we also have to inform the customers whose "
+            "data was exposed?",
+            ("本人",),
+        ),
     ],
 )
 def test_the_first_sentence_holds_what_was_asked(

@@ -7,7 +7,7 @@ The sets (tests/eval/): questions.yaml, the team's first set; questions_blind.ya
 questions_holdout.yaml, written by helpers who read the facts and the seed article but never the
 knowledge base (both have guided content since); questions_holdout2.yaml, written the same way by
 another helper, from which nothing has been written: the figure that says how unseen questions
-fare; questions_holdout3.yaml to questions_holdout27.yaml, a third to a twenty-seventh helper's (100
+fare; questions_holdout3.yaml to questions_holdout28.yaml, a third to a twenty-eighth helper's (100
 to 130 in scope, 30 out of scope each), each measured first before anything was changed for it
 (the figures are in each file's header)."""
 
@@ -45,7 +45,7 @@ DEFAULT_SETS = (
     EVAL_DIR / "questions_holdout14.yaml",  # a fourteenth helper's, 2026-12-03, measured before use
     EVAL_DIR / "questions_holdout15.yaml",  # a fifteenth helper's, 2026-12-04, measured before use
     EVAL_DIR / "questions_holdout16.yaml",  # a sixteenth helper's, 2026-12-04, measured before use
-    # the seventeenth to twenty-seventh helpers', 2026-12-04, each measured before use
+    # the seventeenth to twenty-eighth helpers', 2026-12-04, each measured before use
     EVAL_DIR / "questions_holdout17.yaml",
     EVAL_DIR / "questions_holdout18.yaml",
     EVAL_DIR / "questions_holdout19.yaml",
@@ -57,6 +57,7 @@ DEFAULT_SETS = (
     EVAL_DIR / "questions_holdout25.yaml",
     EVAL_DIR / "questions_holdout26.yaml",
     EVAL_DIR / "questions_holdout27.yaml",
+    EVAL_DIR / "questions_holdout28.yaml",
 )
 
 
