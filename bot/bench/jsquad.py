@@ -100,5 +100,8 @@ def run_jsquad(data: Path, limit: int = 0, vectors: bool = True) -> int:
 
 
 def _progress(stage: str, done: int, total: int) -> None:
-    if stage == "embed" and (done == total or done % 320 == 0):
-        print(f"embedding {done}/{total}", flush=True)
+    if stage in ("embed", "windows") and (done == total or done % 320 == 0):
+        print(
+            f"embedding {'sentence windows ' if stage == 'windows' else ''}{done}/{total}",
+            flush=True,
+        )

@@ -31,11 +31,15 @@ class FileEntry(BaseModel):
 
 
 VECTORS_FILE = "vectors.npy"
+# the bundled model's vectors of each chunk's sentence windows, and the chunk each belongs to
+WINDOWS_FILE = "windows.npy"
+WINDOW_OWNER_FILE = "window_owner.npy"
 # The knowledge base's own vectors, shipped beside it (`python3 tasks.py vectors` refreshes them).
 SHIPPED_VECTORS = ".vectors.sqlite3"
 
 # Bump when tokenisation, chunking or BM25 parameters change: indexes of another version are rebuilt.
-LEXICAL_VERSION = 5
+# (6: sentence windows are embedded beside the chunks)
+LEXICAL_VERSION = 6
 
 
 class Manifest(BaseModel):

@@ -24,6 +24,8 @@ from bot.knowledge.index_store import (
     LEXICAL_VERSION,
     SHIPPED_VECTORS,
     VECTORS_FILE,
+    WINDOW_OWNER_FILE,
+    WINDOWS_FILE,
     FileEntry,
     IndexLayout,
     LexicalIndexes,
@@ -36,6 +38,7 @@ from bot.knowledge.index_store import (
 from bot.knowledge.loaders import SUPPORTED_SUFFIXES, LoadError, load_file
 from bot.knowledge.models import Chunk, DocMeta
 from bot.knowledge.vectorstore import VectorStore, collection_name
+from bot.knowledge.windows import embeds_windows, windows_of
 
 log = logging.getLogger(__name__)
 
@@ -271,6 +274,8 @@ def run_index(
                 if progress:
                     progress("embed", min(start + batch, len(missing)), len(missing))
             report.embedded = len(missing)
+            written = {source for source, meta in docs.items() if meta.curated}
+            windows, owner = _embed_windows(chunks, written, embedder, progress)
             matrix = (
                 np.stack([vectors[c.id] for c in chunks]).astype(np.float32)
                 if chunks
@@ -305,6 +310,9 @@ def run_index(
             )
             write_generation(layout.gen_dir(generation), manifest, chunks, docs, lexical)
             np.save(layout.gen_dir(generation) / VECTORS_FILE, matrix)
+            if windows is not None:
+                np.save(layout.gen_dir(generation) / WINDOWS_FILE, windows)
+                np.save(layout.gen_dir(generation) / WINDOW_OWNER_FILE, owner)
             layout.publish(generation)
         except BaseException:
             store.drop(name)
@@ -332,6 +340,26 @@ def _other_complete(layout: IndexLayout, failed: int) -> set[int]:
         for p in layout.root.glob("g[0-9]*")
         if p.name[1:].isdigit() and int(p.name[1:]) != failed and (p / "manifest.json").exists()
     }
+
+
+def _embed_windows(
+    chunks: list[Chunk], written: set[str], embedder: Embedder, progress: Progress | None
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """The vectors of the chunks' sentence windows (None where there are none, or the embedder
+    embeds none); the embedding cache keeps those of unchanged text, whatever the generation."""
+    texts, owner = windows_of(chunks, written)
+    if not embeds_windows(embedder.name) or not texts:
+        return None, owner
+    out: list[np.ndarray] = []
+    batch = 32
+    for start in range(0, len(texts), batch):
+        out.extend(
+            np.asarray(v, dtype=np.float32)
+            for v in embedder.embed_documents(texts[start : start + batch])
+        )
+        if progress:
+            progress("windows", min(start + batch, len(texts)), len(texts))
+    return np.stack(out).astype(np.float32), owner
 
 
 def _embed_text(chunk: Chunk) -> str:

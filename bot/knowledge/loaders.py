@@ -139,7 +139,7 @@ def split_front_matter(text: str) -> tuple[dict[str, object] | None, str]:
 
 def _meta_from(data: dict[str, object]) -> DocMeta:
     try:
-        return DocMeta.model_validate(data)
+        return DocMeta.model_validate({**data, "curated": True})
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'front matter'}: {err['msg']}"

@@ -44,6 +44,9 @@ class DocMeta(BaseModel):
     # questions a section answers, by its heading, as a curator would paraphrase them (colloquial,
     # English): matched like the section's text, never shown
     questions: dict[str, list[str]] = Field(default_factory=dict)
+    # set by the loader, not written: whether the document came with front matter (written for
+    # Itaku, each section opening with its answer) or is a file as found (text, PDF, Word)
+    curated: bool = False
 
     @field_validator("tags", mode="before")
     @classmethod

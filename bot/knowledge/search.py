@@ -20,6 +20,8 @@ import numpy as np
 from bot.knowledge.embeddings import Embedder, HashingEmbedder
 from bot.knowledge.index_store import (
     VECTORS_FILE,
+    WINDOW_OWNER_FILE,
+    WINDOWS_FILE,
     IndexLayout,
     LexicalIndexes,
     read_chunks,
@@ -32,6 +34,7 @@ from bot.knowledge.query import KeyTerm, PreparedQuery, law_names
 from bot.knowledge.text import has_japanese, normalize, split_sentences
 from bot.knowledge.tokenize import char_tokens, word_tokens
 from bot.knowledge.vectorstore import VectorStore, collection_name
+from bot.knowledge.windows import best_window
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,8 @@ class FusionWeights:
     # with vectors: the lexical and the semantic score, each as a z-score over the whole index
     lexical_z: float = 1.0
     vector_z: float = 1.0
+    # … and each chunk's best sentence window, as a z-score too (JSQuAD R@5 0.978 -> 0.980)
+    window_z: float = 1.0
     sentence: float = 0.3
     candidates: int = 30
     # the best two consecutive sentences of a candidate, by the question's n-grams weighed by how
@@ -98,6 +103,7 @@ class KnowledgeBase:
         embedder_name: str,
         collection: Any | None = None,
         vectors_file: Path | None = None,
+        windows_file: Path | None = None,
     ) -> None:
         self.generation = generation
         self.chunks = chunks
@@ -110,6 +116,8 @@ class KnowledgeBase:
         self.vectors_file = vectors_file
         self._vectors: FloatArray | None = None
         self._vectors_lock = threading.Lock()
+        self.windows_file = windows_file
+        self._windows: tuple[FloatArray, np.ndarray] | None = None
 
     @property
     def has_vectors(self) -> bool:
@@ -129,6 +137,28 @@ class KnowledgeBase:
                     log.warning("vectors for generation %d are unavailable", self.generation)
                     self.vectors_file = self.collection = None
         return self._vectors
+
+    def windows(self) -> tuple[FloatArray, np.ndarray] | None:
+        """The vectors of the chunks' sentence windows and the chunk each belongs to, held in
+        memory (None where the generation has none: another embedder, or an older index)."""
+        if self._windows is not None or self.windows_file is None:
+            return self._windows
+        with self._vectors_lock:
+            if self._windows is None and self.windows_file is not None:
+                try:
+                    matrix: FloatArray = np.load(self.windows_file)
+                    owner = np.load(self.windows_file.with_name(WINDOW_OWNER_FILE))
+                    if matrix.shape[0] != owner.shape[0] or (
+                        owner.size and int(owner.max()) >= len(self.chunks)
+                    ):
+                        raise ValueError("windows do not match the chunks")
+                    self._windows = (matrix, owner)
+                except Exception:
+                    log.warning(
+                        "sentence windows for generation %d are unavailable", self.generation
+                    )
+                    self.windows_file = None
+        return self._windows
 
     def _read_vectors(self) -> FloatArray | None:
         if self.vectors_file is not None:
@@ -171,6 +201,7 @@ class KnowledgeBase:
             manifest.embedder,
             collection,
             own if (own := folder / VECTORS_FILE).is_file() else None,
+            windows if (windows := folder / WINDOWS_FILE).is_file() else None,
         )
 
     def section_of(self, chunk: Chunk) -> list[Chunk]:
@@ -258,6 +289,11 @@ class HybridSearcher:
             matched = lexical > 0
         elif self.semantic:
             fused = w.lexical_z * _z(lexical) + w.vector_z * _z(sims)
+            windows = kb.windows() if w.window_z else None
+            if windows is not None and embedding is not None:
+                # each chunk by its best two consecutive sentences too (`bot.knowledge.windows`)
+                best = best_window(sims, windows[0] @ embedding, windows[1])
+                fused = fused + w.window_z * _z(best)
             matched = np.ones(n, dtype=bool)  # the model relates any question to any chunk
             result.embedder = kb.embedder_name
         else:
