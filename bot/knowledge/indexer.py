@@ -264,15 +264,10 @@ def run_index(
                 log.warning(
                     "re-embedding %d chunks missing from the previous collection", len(missing)
                 )
-            batch = 32  # a few seconds of the bundled model: progress stays visible
-            for start in range(0, len(missing), batch):
-                part = missing[start : start + batch]
-                for c, v in zip(
-                    part, embedder.embed_documents([_embed_text(c) for c in part]), strict=True
-                ):
-                    vectors[c.id] = v
-                if progress:
-                    progress("embed", min(start + batch, len(missing)), len(missing))
+            embedded = _embed_batches(
+                [_embed_text(c) for c in missing], embedder, "embed", progress
+            )
+            vectors.update(zip((c.id for c in missing), embedded, strict=True))
             report.embedded = len(missing)
             written = {source for source, meta in docs.items() if meta.curated}
             windows, owner = _embed_windows(chunks, written, embedder, progress)
@@ -347,9 +342,19 @@ def _embed_windows(
 ) -> tuple[np.ndarray | None, np.ndarray]:
     """The vectors of the chunks' sentence windows (None where there are none, or the embedder
     embeds none); the embedding cache keeps those of unchanged text, whatever the generation."""
+    if not embeds_windows(embedder.name):
+        return None, np.zeros(0, dtype=np.int64)
     texts, owner = windows_of(chunks, written)
-    if not embeds_windows(embedder.name) or not texts:
+    if not texts:
         return None, owner
+    return np.stack(_embed_batches(texts, embedder, "windows", progress)), owner
+
+
+def _embed_batches(
+    texts: list[str], embedder: Embedder, stage: str, progress: Progress | None
+) -> list[np.ndarray]:
+    """The texts' vectors (float32), embedded a batch at a time: a batch is a few seconds of the
+    bundled model, so progress stays visible."""
     out: list[np.ndarray] = []
     batch = 32
     for start in range(0, len(texts), batch):
@@ -358,8 +363,8 @@ def _embed_windows(
             for v in embedder.embed_documents(texts[start : start + batch])
         )
         if progress:
-            progress("windows", min(start + batch, len(texts)), len(texts))
-    return np.stack(out).astype(np.float32), owner
+            progress(stage, min(start + batch, len(texts)), len(texts))
+    return out
 
 
 def _embed_text(chunk: Chunk) -> str:
